@@ -1,0 +1,108 @@
+import fs from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import Database from 'better-sqlite3';
+import { SuperviseError } from './errors.js';
+
+export type Db = Database.Database;
+
+/**
+ * Short on purpose: better-sqlite3 waits synchronously, so a long busy timeout would freeze the
+ * event loop. Contention beyond it is handled by `retryOnBusy`, which yields between attempts.
+ */
+export const BUSY_TIMEOUT_MS = 20;
+export const DEFAULT_BUSY_BUDGET_MS = 30_000;
+
+export interface OpenOptions {
+  /** Sidecars must never create the database: a missing file means a missing mount. */
+  fileMustExist?: boolean;
+}
+
+/** Opens every connection, host and sidecar alike, with the pragmas of DESIGN §3.1. */
+export function openConnection(file: string, options: OpenOptions = {}): Db {
+  refuseNonFile(file, options.fileMustExist ?? false);
+  const db = new Database(file, { fileMustExist: options.fileMustExist ?? false, timeout: BUSY_TIMEOUT_MS });
+  try {
+    const mode = retrySyncOnBusy(() => db.pragma('journal_mode = WAL', { simple: true }));
+    if (mode !== 'wal') {
+      throw new SuperviseError('layout', `${file}: SQLite refused WAL mode (got "${String(mode)}"); the filesystem does not support shared memory. Keep the database on a local filesystem.`);
+    }
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+function refuseNonFile(file: string, mustExist: boolean): void {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    if (mustExist) {
+      throw new SuperviseError('layout', `no database at ${file}. Start the bottle with the shared directory mounted there (prepareSupervise gives the mount), and make sure the host has created the database.`);
+    }
+    return;
+  }
+  if (stat.isDirectory()) {
+    throw new SuperviseError('layout', `${file} is a directory, not a database file. Point at the database file itself, or move the directory away.`);
+  }
+}
+
+export function isBusyError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
+}
+
+function busyGiveUp(budgetMs: number): SuperviseError {
+  return new SuperviseError('busy', `the database stayed locked by another process for ${Math.round(budgetMs / 1000)} s. Find the process holding it (fuser ~/.bot-bottle/supervise/bot-bottle.db) and try again.`);
+}
+
+/** Retries `op` on SQLITE_BUSY with jittered exponential backoff, yielding to the event loop between tries. */
+export async function retryOnBusy<T>(op: () => T, budgetMs: number = DEFAULT_BUSY_BUDGET_MS): Promise<T> {
+  const deadline = Date.now() + budgetMs;
+  let delayMs = 1;
+  for (;;) {
+    try {
+      return op();
+    } catch (error) {
+      if (!isBusyError(error)) throw error;
+      if (Date.now() >= deadline) throw busyGiveUp(budgetMs);
+      await sleep(delayMs * (0.5 + Math.random()));
+      delayMs = Math.min(delayMs * 2, 50);
+    }
+  }
+}
+
+/** Only for opening, where there is no caller to yield to yet and waits are rare. */
+function retrySyncOnBusy<T>(op: () => T, budgetMs: number = DEFAULT_BUSY_BUDGET_MS): T {
+  const deadline = Date.now() + budgetMs;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      return op();
+    } catch (error) {
+      if (!isBusyError(error)) throw error;
+      if (Date.now() >= deadline) throw busyGiveUp(budgetMs);
+      Atomics.wait(pause, 0, 0, 5 + Math.random() * 10);
+    }
+  }
+}
+
+/**
+ * Runs `fn` as one BEGIN IMMEDIATE transaction. `fn` must be synchronous and re-runnable: a busy
+ * attempt rolls back and runs it again.
+ */
+export function writeTransaction<T>(db: Db, fn: () => T, budgetMs?: number): Promise<T> {
+  const transaction = db.transaction(fn);
+  return retryOnBusy(() => transaction.immediate(), budgetMs);
+}
+
+/** Keeps the WAL bounded; a busy checkpoint is simply skipped until the next call. */
+export function checkpoint(db: Db): { busy: boolean; logFrames: number; checkpointed: number } {
+  const row = db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number; log: number; checkpointed: number }>;
+  const result = row[0] ?? { busy: 0, log: 0, checkpointed: 0 };
+  return { busy: result.busy !== 0, logFrames: result.log, checkpointed: result.checkpointed };
+}

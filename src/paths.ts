@@ -1,0 +1,128 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { SuperviseError } from './errors.js';
+
+export const DB_FILENAME = 'bot-bottle.db';
+/** The one path a sidecar opens; the launcher mounts the shared directory so this file is the host's. */
+export const SHARED_DIR_IN_CONTAINER = '/run/supervise';
+export const DB_PATH_IN_CONTAINER = `${SHARED_DIR_IN_CONTAINER}/${DB_FILENAME}`;
+
+const SHARED_DIR_MODE = 0o700;
+const DB_FILE_MODE = 0o600;
+
+/** `$HOME` wins over the passwd entry so tests and sandboxes can relocate everything. */
+export function homeDir(): string {
+  return process.env.HOME && process.env.HOME.length > 0 ? process.env.HOME : os.homedir();
+}
+
+export function stateDir(): string {
+  return path.join(homeDir(), '.bot-bottle');
+}
+
+export function sharedDir(): string {
+  return path.join(stateDir(), 'supervise');
+}
+
+export function sharedDbFile(): string {
+  return path.join(sharedDir(), DB_FILENAME);
+}
+
+/** The path every host tool uses: a symlink into the shared directory (DESIGN §2). */
+export function hostDbPath(): string {
+  return path.join(stateDir(), DB_FILENAME);
+}
+
+/** What sits at `hostDbPath()` right now, classified so callers can explain and repair it. */
+export type HostLinkState =
+  | { kind: 'ok' }
+  | { kind: 'missing' }
+  | { kind: 'regular-file' }
+  | { kind: 'directory' }
+  | { kind: 'link-elsewhere'; target: string }
+  | { kind: 'other'; description: string };
+
+export function inspectHostLink(): HostLinkState {
+  const link = hostDbPath();
+  let stat: fs.Stats;
+  try {
+    stat = fs.lstatSync(link);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing' };
+    throw error;
+  }
+  if (stat.isSymbolicLink()) {
+    const target = fs.readlinkSync(link);
+    const resolved = path.resolve(path.dirname(link), target);
+    return resolved === sharedDbFile() ? { kind: 'ok' } : { kind: 'link-elsewhere', target };
+  }
+  if (stat.isFile()) return { kind: 'regular-file' };
+  if (stat.isDirectory()) return { kind: 'directory' };
+  return { kind: 'other', description: 'neither a file, a directory nor a symlink' };
+}
+
+export function describeHostLinkProblem(state: HostLinkState): string | undefined {
+  const link = hostDbPath();
+  switch (state.kind) {
+    case 'ok':
+    case 'missing':
+      return undefined;
+    case 'regular-file':
+      return `${link} is a regular file, probably a database from an earlier bot-bottle install. Run \`bot-bottle db adopt\` to move it into ${sharedDir()} and link it.`;
+    case 'directory':
+      return `${link} is a directory, but it must be a symlink to ${sharedDbFile()}. Move the directory away, then run the command again.`;
+    case 'link-elsewhere':
+      return `${link} is a symlink to ${state.target}, not to ${sharedDbFile()}. Remove the link (rm ${link}) and run the command again; it will be recreated.`;
+    case 'other':
+      return `${link} is ${state.description}; it must be a symlink to ${sharedDbFile()}. Remove it and run the command again.`;
+  }
+}
+
+/**
+ * Creates whatever of the §2 layout is missing and returns the host DB path. Refuses, naming the
+ * fix, when something foreign occupies the link's place: guessing there could lose a database.
+ */
+export function ensureHostLayout(): string {
+  const problem = describeHostLinkProblem(inspectHostLink());
+  if (problem) throw new SuperviseError('layout', problem);
+
+  fs.mkdirSync(stateDir(), { recursive: true, mode: SHARED_DIR_MODE });
+  ensureDirectory(sharedDir());
+  fs.chmodSync(sharedDir(), SHARED_DIR_MODE);
+  ensureDbFile(sharedDbFile());
+
+  if (inspectHostLink().kind === 'missing') {
+    try {
+      fs.symlinkSync(path.join('supervise', DB_FILENAME), hostDbPath());
+    } catch (error) {
+      // Another host process may have created it between our check and now.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const problem = describeHostLinkProblem(inspectHostLink());
+      if (problem) throw new SuperviseError('layout', problem);
+    }
+  }
+  return hostDbPath();
+}
+
+function ensureDirectory(dir: string): void {
+  try {
+    fs.mkdirSync(dir, { mode: SHARED_DIR_MODE });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    if (!fs.statSync(dir).isDirectory()) {
+      throw new SuperviseError('layout', `${dir} exists but is not a directory. Move it away and run the command again.`);
+    }
+  }
+}
+
+/** An empty file is a valid SQLite database; creating it ourselves is how it gets 0600 regardless of umask. */
+function ensureDbFile(file: string): void {
+  try {
+    fs.closeSync(fs.openSync(file, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY, DB_FILE_MODE));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    if (!fs.statSync(file).isFile()) {
+      throw new SuperviseError('layout', `${file} exists but is not a regular file. Move it away and run the command again.`);
+    }
+  }
+}
