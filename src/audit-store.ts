@@ -1,0 +1,266 @@
+import { createHash } from 'node:crypto';
+import { writeTransaction, type Db } from './connection.js';
+import { SuperviseError } from './errors.js';
+import { MAX_NOTES_BYTES, MAX_PAYLOAD_BYTES } from './limits.js';
+import { validateActor, validateSlug, validateTextSize } from './validation.js';
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+export interface AuditEntryInput {
+  component: string;
+  action: string;
+  actor: string;
+  proposalId?: string | null;
+  kind?: string | null;
+  status?: string | null;
+  notes?: string;
+  diff?: string;
+  /** Milliseconds since the epoch; defaults to now. */
+  ts?: number;
+}
+
+export interface AuditEntry {
+  seq: number;
+  ts: number;
+  slug: string;
+  component: string;
+  action: string;
+  proposalId: string | null;
+  kind: string | null;
+  status: string | null;
+  notes: string;
+  actor: string;
+  diff: string;
+  prevHash: string;
+  hash: string;
+}
+
+export interface AuditFilter {
+  slug?: string;
+  component?: string;
+  action?: string;
+  status?: string;
+  kind?: string;
+  proposalId?: string;
+  /** Inclusive lower bound, ms since the epoch. */
+  since?: number;
+  /** Exclusive upper bound, ms since the epoch. */
+  until?: number;
+  limit?: number;
+  /** `desc` lists the newest first, as a reviewer usually wants. */
+  order?: 'asc' | 'desc';
+}
+
+export interface AuditHead {
+  hash: string;
+  count: number;
+}
+
+export type AuditVerification =
+  | { ok: true; head: AuditHead }
+  | { ok: false; firstBad: { seq: number; reason: string }; validPrefix: AuditHead };
+
+interface AuditRow {
+  seq: number;
+  ts: number;
+  slug: string;
+  component: string;
+  action: string;
+  proposal_id: string | null;
+  kind: string | null;
+  status: string | null;
+  notes: string;
+  actor: string;
+  diff: string;
+  prev_hash: string;
+  hash: string;
+}
+
+const LABEL = /^[a-z][a-z0-9-]{0,47}$/;
+
+/**
+ * The serialization the hash chain is computed over: a JSON array in a fixed field order, so
+ * every implementation that reads the table can recompute it. `seq` is inside, so moving an
+ * entry changes its hash.
+ */
+export function canonicalAuditEntry(entry: Omit<AuditEntry, 'hash' | 'prevHash'>): string {
+  return JSON.stringify([
+    'bot-bottle-audit-v1',
+    entry.seq,
+    entry.ts,
+    entry.slug,
+    entry.component,
+    entry.action,
+    entry.proposalId,
+    entry.kind,
+    entry.status,
+    entry.notes,
+    entry.actor,
+    entry.diff,
+  ]);
+}
+
+export function chainHash(prevHash: string, canonical: string): string {
+  return createHash('sha256').update(prevHash).update('\n').update(canonical).digest('hex');
+}
+
+function fromRow(row: AuditRow): AuditEntry {
+  return {
+    seq: row.seq,
+    ts: row.ts,
+    slug: row.slug,
+    component: row.component,
+    action: row.action,
+    proposalId: row.proposal_id,
+    kind: row.kind,
+    status: row.status,
+    notes: row.notes,
+    actor: row.actor,
+    diff: row.diff,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}
+
+/** The append-only, hash-chained audit log (DESIGN §3.4). Takes a connection; owns none. */
+export class AuditStore {
+  readonly #db: Db;
+
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  /** Appends one entry in its own transaction. */
+  writeAuditEntry(slug: string, entry: AuditEntryInput): Promise<AuditEntry> {
+    const checked = this.#checkInput(slug, entry);
+    return writeTransaction(this.#db, () => this.#append(validateSlug(slug), checked));
+  }
+
+  /**
+   * Appends inside the caller's open write transaction, so a decision and its audit entry
+   * commit together. Throws if no transaction is open.
+   */
+  appendWithinTransaction(slug: string, entry: AuditEntryInput): AuditEntry {
+    if (!this.#db.inTransaction) throw new Error('appendWithinTransaction needs an open write transaction');
+    return this.#append(slug, this.#checkInput(slug, entry));
+  }
+
+  #checkInput(slug: string, entry: AuditEntryInput): AuditEntryInput {
+    validateSlug(slug);
+    for (const [name, value] of [['component', entry.component], ['action', entry.action]] as const) {
+      if (!LABEL.test(value)) {
+        throw new SuperviseError('invalid-input', `audit ${name} ${JSON.stringify(value)} is not valid: use lowercase letters, digits and '-' (e.g. "egress", "operator-edit").`);
+      }
+    }
+    validateActor(entry.actor, 'audit actor');
+    validateTextSize(entry.notes ?? '', MAX_NOTES_BYTES, 'audit notes');
+    validateTextSize(entry.diff ?? '', 2 * MAX_PAYLOAD_BYTES, 'audit diff');
+    return entry;
+  }
+
+  #append(slug: string, entry: AuditEntryInput): AuditEntry {
+    const last = this.#db.prepare('SELECT seq, hash FROM audit_entries ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
+    const body = {
+      seq: (last?.seq ?? 0) + 1,
+      ts: entry.ts ?? Date.now(),
+      slug,
+      component: entry.component,
+      action: entry.action,
+      proposalId: entry.proposalId ?? null,
+      kind: entry.kind ?? null,
+      status: entry.status ?? null,
+      notes: entry.notes ?? '',
+      actor: entry.actor,
+      diff: entry.diff ?? '',
+    };
+    const prevHash = last?.hash ?? GENESIS_HASH;
+    const hash = chainHash(prevHash, canonicalAuditEntry(body));
+    this.#db
+      .prepare(
+        `INSERT INTO audit_entries (seq, ts, slug, component, action, proposal_id, kind, status, notes, actor, diff, prev_hash, hash)
+         VALUES (@seq, @ts, @slug, @component, @action, @proposalId, @kind, @status, @notes, @actor, @diff, @prevHash, @hash)`,
+      )
+      .run({ ...body, prevHash, hash });
+    return { ...body, prevHash, hash };
+  }
+
+  readAuditEntries(filter: AuditFilter = {}): AuditEntry[] {
+    return [...this.iterateAuditEntries(filter)];
+  }
+
+  /** Streams entries in chain order (or newest first) without loading the log into memory. */
+  *iterateAuditEntries(filter: AuditFilter = {}): IterableIterator<AuditEntry> {
+    const { sql, params } = buildQuery(filter);
+    for (const row of this.#db.prepare(sql).iterate(params) as IterableIterator<AuditRow>) yield fromRow(row);
+  }
+
+  readAuditEntry(seq: number): AuditEntry | undefined {
+    const row = this.#db.prepare('SELECT * FROM audit_entries WHERE seq = ?').get(seq) as AuditRow | undefined;
+    return row ? fromRow(row) : undefined;
+  }
+
+  head(): AuditHead {
+    const row = this.#db.prepare('SELECT seq, hash FROM audit_entries ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
+    return { hash: row?.hash ?? GENESIS_HASH, count: row?.seq ?? 0 };
+  }
+
+  /** Recomputes the whole chain and names the first entry that was edited, deleted or moved. */
+  verify(): AuditVerification {
+    let expectedPrev = GENESIS_HASH;
+    let expectedSeq = 1;
+    const rows = this.#db.prepare('SELECT * FROM audit_entries ORDER BY seq').iterate() as IterableIterator<AuditRow>;
+    for (const row of rows) {
+      const entry = fromRow(row);
+      const reason = explainBadEntry(entry, expectedSeq, expectedPrev);
+      if (reason) {
+        rows.return?.();
+        return { ok: false, firstBad: { seq: entry.seq, reason }, validPrefix: { hash: expectedPrev, count: expectedSeq - 1 } };
+      }
+      expectedPrev = entry.hash;
+      expectedSeq += 1;
+    }
+    return { ok: true, head: { hash: expectedPrev, count: expectedSeq - 1 } };
+  }
+}
+
+function explainBadEntry(entry: AuditEntry, expectedSeq: number, expectedPrev: string): string | undefined {
+  if (entry.seq !== expectedSeq) {
+    return `expected entry ${expectedSeq} here but found entry ${entry.seq}: entries ${expectedSeq}–${entry.seq - 1} were deleted`;
+  }
+  if (entry.prevHash !== expectedPrev) {
+    return `its prev_hash does not match the hash of entry ${expectedSeq - 1}: an entry before it was deleted, replaced or reordered`;
+  }
+  if (chainHash(entry.prevHash, canonicalAuditEntry(entry)) !== entry.hash) {
+    return 'its contents do not match its hash: the entry was edited';
+  }
+  return undefined;
+}
+
+function buildQuery(filter: AuditFilter): { sql: string; params: Record<string, unknown> } {
+  const where: string[] = [];
+  const params: Record<string, unknown> = {};
+  const equal = { slug: 'slug', component: 'component', action: 'action', status: 'status', kind: 'kind', proposalId: 'proposal_id' } as const;
+  for (const [key, column] of Object.entries(equal) as Array<[keyof typeof equal, string]>) {
+    if (filter[key] !== undefined) {
+      where.push(`${column} = @${key}`);
+      params[key] = filter[key];
+    }
+  }
+  if (filter.since !== undefined) {
+    where.push('ts >= @since');
+    params.since = filter.since;
+  }
+  if (filter.until !== undefined) {
+    where.push('ts < @until');
+    params.until = filter.until;
+  }
+  let sql = `SELECT * FROM audit_entries${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY seq ${filter.order === 'desc' ? 'DESC' : 'ASC'}`;
+  if (filter.limit !== undefined) {
+    if (!Number.isInteger(filter.limit) || filter.limit < 1) {
+      throw new SuperviseError('invalid-input', `limit must be a positive whole number, got ${String(filter.limit)}.`);
+    }
+    sql += ' LIMIT @limit';
+    params.limit = filter.limit;
+  }
+  return { sql, params };
+}

@@ -1,0 +1,94 @@
+import { AuditStore } from './audit-store.js';
+import { checkpoint, openConnection, type Db } from './connection.js';
+import { SuperviseError } from './errors.js';
+import type { KindRegistry } from './kinds.js';
+import { migrateUp, readUserVersion } from './migrations.js';
+import { ChangeNotifier } from './notifier.js';
+import { DB_PATH_IN_CONTAINER, ensureHostLayout } from './paths.js';
+import { QueueStore } from './queue-store.js';
+import { SCHEMA_VERSION } from './schema-version.js';
+
+/** One process's handle on the supervise database: a connection, its notifier and the stores on it. */
+export interface SuperviseDatabase {
+  path: string;
+  db: Db;
+  queue: QueueStore;
+  audit: AuditStore;
+  notifier: ChangeNotifier;
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** An explicit file (tests, tools); default: the host layout of DESIGN §2 or the container path. */
+  path?: string;
+  kinds?: KindRegistry;
+  /** Watch the shared directory for file events (default true). */
+  watch?: boolean;
+}
+
+/**
+ * The host side: makes the layout, migrates to this build's schema, and opens. Only the host
+ * migrates (DESIGN §3.2).
+ */
+export async function openHostDatabase(options: OpenDatabaseOptions = {}): Promise<SuperviseDatabase> {
+  const file = options.path ?? ensureHostLayout();
+  const db = openConnection(file);
+  try {
+    if (readUserVersion(db) !== SCHEMA_VERSION) await migrateUp(file);
+    assertSchemaVersion(db, 'host');
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return assemble(file, db, options);
+}
+
+/** The sidecar side: never creates or migrates; refuses a schema it was not built for. */
+export function openSidecarDatabase(options: OpenDatabaseOptions = {}): SuperviseDatabase {
+  const file = options.path ?? DB_PATH_IN_CONTAINER;
+  const db = openConnection(file, { fileMustExist: true });
+  try {
+    assertSchemaVersion(db, 'sidecar');
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return assemble(file, db, options);
+}
+
+export function assertSchemaVersion(db: Db, role: 'host' | 'sidecar'): void {
+  const version = readUserVersion(db);
+  if (version === SCHEMA_VERSION) return;
+  const advice =
+    version > SCHEMA_VERSION
+      ? `The database is newer: upgrade this ${role === 'sidecar' ? 'sidecar image' : 'bot-bottle install'}.`
+      : role === 'sidecar'
+        ? 'The database is older: upgrade bot-bottle on the host and run `bot-bottle db migrate` (the host migrates, never a sidecar).'
+        : 'Run `bot-bottle db migrate`.';
+  throw new SuperviseError('schema-mismatch', `database schema version is ${version} but this ${role} was built for version ${SCHEMA_VERSION}. ${advice}`);
+}
+
+function assemble(file: string, db: Db, options: OpenDatabaseOptions): SuperviseDatabase {
+  const notifier = new ChangeNotifier(db, { dbFile: file, watch: options.watch ?? true });
+  const queue = new QueueStore(db, { notifier, ...(options.kinds ? { kinds: options.kinds } : {}) });
+  return {
+    path: file,
+    db,
+    queue,
+    audit: new AuditStore(db),
+    notifier,
+    async close() {
+      await notifier.close();
+      db.close();
+    },
+  };
+}
+
+/** Long-running host processes call this so the WAL stays bounded while sidecars keep reading. */
+export function startCheckpointing(db: Db, intervalMs = 60_000): () => void {
+  const timer = setInterval(() => {
+    if (db.open) checkpoint(db);
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

@@ -1,0 +1,29 @@
+export { AuditStore, GENESIS_HASH, canonicalAuditEntry, chainHash } from './audit-store.js';
+export type { AuditEntry, AuditEntryInput, AuditFilter, AuditHead, AuditVerification } from './audit-store.js';
+export { BUSY_TIMEOUT_MS, checkpoint, openConnection, retryOnBusy, writeTransaction } from './connection.js';
+export type { Db, OpenOptions } from './connection.js';
+export { assertSchemaVersion, openHostDatabase, openSidecarDatabase, startCheckpointing } from './database.js';
+export type { OpenDatabaseOptions, SuperviseDatabase } from './database.js';
+export { renderDiff } from './diff.js';
+export { ConflictError, SuperviseError, isSuperviseError } from './errors.js';
+export type { SuperviseErrorCode } from './errors.js';
+export type { ChangeEvent, ChangeType } from './events.js';
+export {
+  KIND_EGRESS_ALLOW,
+  KIND_EGRESS_BLOCK,
+  KIND_EGRESS_ROUTES_APPLY,
+  KIND_EGRESS_TOKEN_ALLOW,
+  KIND_GITLEAKS_ALLOW,
+  KindRegistry,
+} from './kinds.js';
+export type { KindDefinition, Target } from './kinds.js';
+export * from './limits.js';
+export { loadMigrations, migrateDown, migrateUp, migrationStatus, readUserVersion } from './migrations.js';
+export type { MigrationFile, MigrationResult, MigrationStatus } from './migrations.js';
+export { ChangeNotifier } from './notifier.js';
+export type { ChangeListener, Notification, NotifierOptions } from './notifier.js';
+export { DB_PATH_IN_CONTAINER, SHARED_DIR_IN_CONTAINER, ensureHostLayout, hostDbPath, sharedDbFile, sharedDir, stateDir } from './paths.js';
+export { BottleQueue, QueueStore, RESPONSE_STATUSES, sha256 } from './queue-store.js';
+export type { NewProposal, NewResponse, Proposal, ProposalResponse, ProposalState, ResponseStatus, WaitOptions, WaitOutcome } from './queue-store.js';
+export { SCHEMA_VERSION } from './schema-version.js';
+export { validateSlug } from './validation.js';

@@ -1,0 +1,196 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { watch, type FSWatcher } from 'chokidar';
+import type { Db } from './connection.js';
+import { latestEventId, readEventsAfter, type ChangeEvent } from './events.js';
+
+export type Notification = ChangeEvent | { type: 'resync' };
+export type ChangeListener = (events: Notification[]) => void;
+
+export interface NotifierOptions {
+  /** The database file the connection has open; its directory is watched. */
+  dbFile: string;
+  /** Watch the directory for file events. Off, the poll alone delivers (slower, still correct). */
+  watch?: boolean;
+  /** Poll interval while an urgent subscriber (a waiter) exists. */
+  urgentPollMs?: number;
+  /** Poll interval while only non-urgent subscribers exist. */
+  idlePollMs?: number;
+  /** How long to keep re-checking after a file event for the commit to become visible. */
+  settleWindowMs?: number;
+}
+
+interface Subscription {
+  listener: ChangeListener;
+  urgent: boolean;
+}
+
+const EVENT_BATCH = 1000;
+const SPIN_MS = 2;
+
+/**
+ * Tells this process's subscribers what other processes committed (DESIGN §3.5). One per
+ * process and connection: `PRAGMA data_version` on the connection the stores write with changes
+ * only for other connections' commits, so our own commits never wake us; the stores `poke()`
+ * us instead so in-process waiters still see them.
+ */
+export class ChangeNotifier {
+  readonly #db: Db;
+  readonly #options: Required<Omit<NotifierOptions, 'dbFile'>>;
+  readonly #dbFile: string;
+  readonly #subscriptions = new Set<Subscription>();
+  readonly #dataVersion: () => number;
+  #lastDataVersion: number;
+  #cursor: number;
+  #watcher: FSWatcher | undefined;
+  #pollTimer: NodeJS.Timeout | undefined;
+  #settling = false;
+  #eventDuringSettle = false;
+  #pokeScheduled = false;
+  #closed = false;
+
+  constructor(db: Db, options: NotifierOptions) {
+    this.#db = db;
+    this.#dbFile = options.dbFile;
+    const watchFiles = options.watch ?? true;
+    this.#options = {
+      watch: watchFiles,
+      urgentPollMs: options.urgentPollMs ?? (watchFiles ? 100 : 10),
+      idlePollMs: options.idlePollMs ?? 1000,
+      settleWindowMs: options.settleWindowMs ?? 20,
+    };
+    const statement = db.prepare('PRAGMA data_version').pluck();
+    this.#dataVersion = () => statement.get() as number;
+    this.#lastDataVersion = this.#dataVersion();
+    this.#cursor = latestEventId(db);
+  }
+
+  /** `urgent` subscribers (waiters) get the fast poll; others the idle one. */
+  subscribe(listener: ChangeListener, options: { urgent?: boolean } = {}): () => void {
+    if (this.#closed) throw new Error('the change notifier is closed');
+    if (this.#subscriptions.size === 0) {
+      // Nobody listened, so nobody needs what happened before now.
+      this.#cursor = latestEventId(this.#db);
+      this.#lastDataVersion = this.#dataVersion();
+    }
+    const subscription: Subscription = { listener, urgent: options.urgent ?? false };
+    this.#subscriptions.add(subscription);
+    this.#startWatching();
+    this.#schedulePoll();
+    return () => {
+      this.#subscriptions.delete(subscription);
+      this.#schedulePoll();
+    };
+  }
+
+  /** Called by the stores after their own commits: deliver them without waiting for any signal. */
+  poke(): void {
+    if (this.#pokeScheduled || this.#closed || this.#subscriptions.size === 0) return;
+    this.#pokeScheduled = true;
+    queueMicrotask(() => {
+      this.#pokeScheduled = false;
+      this.#drain();
+    });
+  }
+
+  get subscriberCount(): number {
+    return this.#subscriptions.size;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#subscriptions.clear();
+    clearTimeout(this.#pollTimer);
+    this.#pollTimer = undefined;
+    const watcher = this.#watcher;
+    this.#watcher = undefined;
+    await watcher?.close();
+  }
+
+  #startWatching(): void {
+    if (!this.#options.watch || this.#watcher) return;
+    // SQLite creates its side files next to the resolved file, so watch where the link points.
+    const resolved = fs.realpathSync(this.#dbFile);
+    const directory = path.dirname(resolved);
+    const prefix = path.basename(resolved);
+    this.#watcher = watch(directory, {
+      depth: 0,
+      ignoreInitial: true,
+      ignored: (candidate: string) => candidate !== directory && !path.basename(candidate).startsWith(prefix),
+    });
+    this.#watcher.on('all', () => this.#onFileEvent());
+    this.#watcher.on('error', () => {
+      // The poll keeps delivering; a broken watcher costs latency, not correctness.
+    });
+  }
+
+  #onFileEvent(): void {
+    if (this.#closed || this.#subscriptions.size === 0) return;
+    if (this.#settling) {
+      this.#eventDuringSettle = true;
+      return;
+    }
+    this.#settle();
+  }
+
+  /**
+   * A file event fires on the WAL write, before the commit is visible (fsync comes after), so
+   * keep checking until data_version moves or the window closes; re-run once if more events came.
+   */
+  #settle(): void {
+    this.#settling = true;
+    this.#eventDuringSettle = false;
+    const started = performance.now();
+    const step = (): void => {
+      if (this.#closed) return;
+      if (this.#checkDataVersion()) return this.#endSettle();
+      const elapsed = performance.now() - started;
+      if (elapsed >= this.#options.settleWindowMs) return this.#endSettle();
+      if (elapsed < SPIN_MS) setImmediate(step);
+      else setTimeout(step, 1).unref();
+    };
+    step();
+  }
+
+  #endSettle(): void {
+    this.#settling = false;
+    if (this.#eventDuringSettle) this.#settle();
+  }
+
+  #schedulePoll(): void {
+    clearTimeout(this.#pollTimer);
+    this.#pollTimer = undefined;
+    if (this.#closed || this.#subscriptions.size === 0) return;
+    const urgent = [...this.#subscriptions].some((s) => s.urgent);
+    this.#pollTimer = setTimeout(
+      () => {
+        this.#checkDataVersion();
+        this.#schedulePoll();
+      },
+      urgent ? this.#options.urgentPollMs : this.#options.idlePollMs,
+    );
+    this.#pollTimer.unref();
+  }
+
+  /** Returns true when another connection committed since the last check (and delivers it). */
+  #checkDataVersion(): boolean {
+    const version = this.#dataVersion();
+    if (version === this.#lastDataVersion) return false;
+    this.#lastDataVersion = version;
+    this.#drain();
+    return true;
+  }
+
+  #drain(): void {
+    if (this.#closed) return;
+    for (;;) {
+      const events = readEventsAfter(this.#db, this.#cursor, EVENT_BATCH);
+      if (events.length === 0) return;
+      const first = events[0] as ChangeEvent;
+      const notifications: Notification[] = first.id > this.#cursor + 1 && this.#cursor > 0 ? [{ type: 'resync' }, ...events] : events;
+      this.#cursor = (events.at(-1) as ChangeEvent).id;
+      for (const subscription of [...this.#subscriptions]) subscription.listener(notifications);
+      if (events.length < EVENT_BATCH) return;
+    }
+  }
+}

@@ -1,0 +1,599 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { AuditStore } from './audit-store.js';
+import { writeTransaction, type Db } from './connection.js';
+import { renderDiff } from './diff.js';
+import { ConflictError, SuperviseError } from './errors.js';
+import { appendEvent, type ChangeEvent, type ChangeType } from './events.js';
+import { KindRegistry, type KindDefinition, type Target } from './kinds.js';
+import { DEFAULT_PROPOSAL_TTL_MS, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_JUSTIFICATION_BYTES, MAX_NOTES_BYTES, MAX_PAYLOAD_BYTES } from './limits.js';
+import type { ChangeNotifier, Notification } from './notifier.js';
+import { validateActor, validateSlug, validateTextSize } from './validation.js';
+
+export type ProposalState = 'pending' | 'answered' | 'archived' | 'expired' | 'cancelled';
+export type ResponseStatus = 'approved' | 'modified' | 'rejected';
+export const RESPONSE_STATUSES: readonly ResponseStatus[] = ['approved', 'modified', 'rejected'];
+
+export interface Proposal {
+  id: string;
+  seq: number;
+  slug: string;
+  kind: string;
+  origin: string;
+  target: Target;
+  payload: string;
+  justification: string;
+  currentFile: string | null;
+  currentFileHash: string | null;
+  idempotencyKey: string | null;
+  state: ProposalState;
+  createdAt: number;
+  expiresAt: number | null;
+  updatedAt: number;
+}
+
+export interface ProposalResponse {
+  proposalId: string;
+  status: ResponseStatus;
+  notes: string;
+  finalPayload: string | null;
+  responder: string;
+  createdAt: number;
+}
+
+export interface NewProposal {
+  kind: string;
+  payload: string;
+  /** Who asks: `agent`, `git-gate`, `egress`, `host`… */
+  origin: string;
+  justification?: string;
+  /** Defaults to the kind's target. */
+  target?: Target;
+  /** The file this proposal replaces, when the proposer knows it; the operator sees the diff against it. */
+  currentFile?: string;
+  /** sha256 hex of the replaced file; derived from `currentFile` when that is given. */
+  currentFileHash?: string;
+  /** Unique per slug: enqueueing again with the same key returns the first proposal. */
+  idempotencyKey?: string;
+  /** Milliseconds until the proposal expires; `null` never expires. Default one day. */
+  ttlMs?: number | null;
+}
+
+export interface NewResponse {
+  status: ResponseStatus;
+  responder: string;
+  notes?: string;
+  /** Required with `modified`, refused otherwise. */
+  finalPayload?: string;
+}
+
+export type WaitOutcome =
+  | { outcome: 'answered'; proposal: Proposal; response: ProposalResponse }
+  | { outcome: 'pending'; proposalId: string; proposal: Proposal }
+  | { outcome: 'expired'; proposal: Proposal }
+  | { outcome: 'cancelled'; proposal: Proposal };
+
+export interface WaitOptions {
+  timeoutMs: number;
+  /** Aborting resolves the wait as `pending`: the proposal stays queued for a later wait. */
+  signal?: AbortSignal;
+}
+
+export interface ListPendingOptions {
+  target?: Target;
+  slug?: string;
+  limit?: number;
+}
+
+export interface QueueStoreOptions {
+  kinds?: KindRegistry;
+  /** Needed for `waitForResponse` and subscriptions; one per process serves every store. */
+  notifier?: ChangeNotifier;
+}
+
+interface ProposalRow {
+  seq: number;
+  id: string;
+  slug: string;
+  kind: string;
+  origin: string;
+  target: Target;
+  payload: string;
+  justification: string;
+  current_file: string | null;
+  current_file_hash: string | null;
+  idempotency_key: string | null;
+  state: ProposalState;
+  created_at: number;
+  expires_at: number | null;
+  updated_at: number;
+}
+
+interface ResponseRow {
+  proposal_id: string;
+  status: ResponseStatus;
+  notes: string;
+  final_payload: string | null;
+  responder: string;
+  created_at: number;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]+$/;
+
+export function sha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+function proposalFromRow(row: ProposalRow): Proposal {
+  return {
+    id: row.id,
+    seq: row.seq,
+    slug: row.slug,
+    kind: row.kind,
+    origin: row.origin,
+    target: row.target,
+    payload: row.payload,
+    justification: row.justification,
+    currentFile: row.current_file,
+    currentFileHash: row.current_file_hash,
+    idempotencyKey: row.idempotency_key,
+    state: row.state,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function responseFromRow(row: ResponseRow): ProposalResponse {
+  return {
+    proposalId: row.proposal_id,
+    status: row.status,
+    notes: row.notes,
+    finalPayload: row.final_payload,
+    responder: row.responder,
+    createdAt: row.created_at,
+  };
+}
+
+/**
+ * The proposal queue of DESIGN §3.3. Takes a connection (and, to wait, the process's notifier);
+ * owns neither. Every write is one BEGIN IMMEDIATE transaction that also sweeps expired
+ * proposals and appends its change events, so readers never see a half-made decision.
+ */
+export class QueueStore {
+  readonly #db: Db;
+  readonly kinds: KindRegistry;
+  readonly #notifier: ChangeNotifier | undefined;
+  readonly #audit: AuditStore;
+
+  constructor(db: Db, options: QueueStoreOptions = {}) {
+    this.#db = db;
+    this.kinds = options.kinds ?? KindRegistry.withBuiltins();
+    this.#notifier = options.notifier;
+    this.#audit = new AuditStore(db);
+  }
+
+  /** The view a sidecar gets: it can neither read nor answer another bottle's proposals. */
+  forSlug(slug: string): BottleQueue {
+    return new BottleQueue(this, validateSlug(slug));
+  }
+
+  async writeProposal(slug: string, input: NewProposal): Promise<Proposal> {
+    validateSlug(slug);
+    const kind = this.kinds.get(input.kind);
+    const row = this.#newProposalRow(slug, kind, input);
+    const proposal = await writeTransaction(this.#db, () => {
+      this.#sweepExpired(row.created_at);
+      if (row.idempotency_key !== null) {
+        const existing = this.#db.prepare('SELECT * FROM proposals WHERE slug = ? AND idempotency_key = ?').get(slug, row.idempotency_key) as ProposalRow | undefined;
+        if (existing) return proposalFromRow(sameRequest(existing, row));
+      }
+      this.#db
+        .prepare(
+          `INSERT INTO proposals (id, slug, kind, origin, target, payload, justification, current_file, current_file_hash, idempotency_key, state, created_at, expires_at, updated_at)
+           VALUES (@id, @slug, @kind, @origin, @target, @payload, @justification, @current_file, @current_file_hash, @idempotency_key, 'pending', @created_at, @expires_at, @updated_at)`,
+        )
+        .run(row);
+      this.#event('created', row.id, slug, row.target, row.created_at);
+      return this.#proposalById(row.id);
+    });
+    this.#notifier?.poke();
+    return proposal;
+  }
+
+  #newProposalRow(slug: string, kind: KindDefinition, input: NewProposal): Omit<ProposalRow, 'seq' | 'state'> {
+    if (typeof input.payload !== 'string') throw new SuperviseError('invalid-payload', 'payload must be a string (the full proposed file or report).');
+    validateTextSize(input.payload, MAX_PAYLOAD_BYTES, 'payload');
+    const justification = validateTextSize(input.justification ?? '', MAX_JUSTIFICATION_BYTES, 'justification');
+    this.kinds.validate(kind.name, input.payload);
+    validateActor(input.origin, 'origin');
+    const target = input.target ?? kind.target;
+    if (target !== 'operator' && target !== 'sidecar') {
+      throw new SuperviseError('invalid-input', `target ${JSON.stringify(target)} is not valid: use "operator" or "sidecar".`);
+    }
+    const currentFileHash = checkCurrentFile(input);
+    const idempotencyKey = input.idempotencyKey ?? null;
+    if (idempotencyKey !== null && (!IDEMPOTENCY_KEY.test(idempotencyKey) || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
+      throw new SuperviseError('invalid-input', `idempotency key must be 1–${MAX_IDEMPOTENCY_KEY_LENGTH} printable characters without spaces.`);
+    }
+    const ttlMs = input.ttlMs === undefined ? DEFAULT_PROPOSAL_TTL_MS : input.ttlMs;
+    if (ttlMs !== null && (!Number.isFinite(ttlMs) || ttlMs <= 0)) {
+      throw new SuperviseError('invalid-input', `ttlMs must be a positive number of milliseconds or null, got ${String(ttlMs)}.`);
+    }
+    const now = Date.now();
+    return {
+      id: randomUUID(),
+      slug,
+      kind: kind.name,
+      origin: input.origin,
+      target,
+      payload: input.payload,
+      justification,
+      current_file: input.currentFile ?? null,
+      current_file_hash: currentFileHash,
+      idempotency_key: idempotencyKey,
+      created_at: now,
+      expires_at: ttlMs === null ? null : now + ttlMs,
+      updated_at: now,
+    };
+  }
+
+  readProposal(slug: string, id: string): Proposal | undefined {
+    validateSlug(slug);
+    if (!UUID.test(id)) return undefined;
+    const row = this.#db.prepare('SELECT * FROM proposals WHERE id = ? AND slug = ?').get(id, slug) as ProposalRow | undefined;
+    return row ? proposalFromRow(row) : undefined;
+  }
+
+  /** Proposals still waiting for an answer, oldest first, across all bottles unless `slug` is given. */
+  listPendingProposals(options: ListPendingOptions = {}): Proposal[] {
+    const target = options.target ?? 'operator';
+    const limit = options.limit ?? -1;
+    const rows =
+      options.slug === undefined
+        ? this.#db.prepare(`SELECT * FROM proposals WHERE state = 'pending' AND target = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY seq LIMIT ?`).all(target, Date.now(), limit)
+        : this.#db
+            .prepare(`SELECT * FROM proposals WHERE state = 'pending' AND target = ? AND slug = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY seq LIMIT ?`)
+            .all(target, validateSlug(options.slug), Date.now(), limit);
+    return (rows as ProposalRow[]).map(proposalFromRow);
+  }
+
+  /**
+   * Answers a pending proposal. A compare-and-set on `state = 'pending'` makes the answer
+   * exactly-once; the response, the state change, the audit entry and the event commit together.
+   */
+  async writeResponse(slug: string, id: string, input: NewResponse): Promise<ProposalResponse> {
+    const proposal = this.#requireProposal(slug, id);
+    const kind = this.kinds.get(proposal.kind);
+    const response = this.#checkResponse(proposal, kind, input);
+    const written = await writeTransaction(this.#db, () => {
+      this.#sweepExpired(response.created_at);
+      const state = this.#db.prepare('SELECT state FROM proposals WHERE id = ?').pluck().get(id) as ProposalState;
+      if (state !== 'pending') throw this.#notPending(proposal, state);
+      this.#db.prepare(`UPDATE proposals SET state = 'answered', updated_at = ? WHERE id = ? AND state = 'pending'`).run(response.created_at, id);
+      this.#db
+        .prepare('INSERT INTO responses (proposal_id, status, notes, final_payload, responder, created_at) VALUES (@proposal_id, @status, @notes, @final_payload, @responder, @created_at)')
+        .run(response);
+      this.#audit.appendWithinTransaction(proposal.slug, {
+        ts: response.created_at,
+        component: kind.component,
+        action: 'proposal-decision',
+        actor: response.responder,
+        proposalId: id,
+        kind: kind.name,
+        status: response.status,
+        notes: response.notes,
+        diff: renderDiff(proposal.currentFile ?? '', response.final_payload ?? proposal.payload, kind.name),
+      });
+      this.#event('answered', id, proposal.slug, proposal.target, response.created_at);
+      return responseFromRow(response);
+    });
+    this.#notifier?.poke();
+    return written;
+  }
+
+  #checkResponse(proposal: Proposal, kind: KindDefinition, input: NewResponse): ResponseRow {
+    if (!RESPONSE_STATUSES.includes(input.status)) {
+      throw new SuperviseError('invalid-input', `response status ${JSON.stringify(input.status)} is not valid: use approved, modified or rejected.`);
+    }
+    const responder = validateActor(input.responder, 'responder');
+    const notes = validateTextSize(input.notes ?? '', MAX_NOTES_BYTES, 'notes');
+    if (input.status === 'modified') {
+      if (!kind.modifiable) {
+        throw new SuperviseError('modify-not-allowed', `${kind.name} proposals cannot be modified, only approved (with a reason) or rejected.`);
+      }
+      if (typeof input.finalPayload !== 'string') {
+        throw new SuperviseError('invalid-input', 'a modified response needs the final file (finalPayload).');
+      }
+      validateTextSize(input.finalPayload, MAX_PAYLOAD_BYTES, 'final file');
+      this.kinds.validate(kind.name, input.finalPayload, 'the modified file');
+    } else if (input.finalPayload !== undefined) {
+      throw new SuperviseError('invalid-input', `a final file only goes with status "modified", not "${input.status}".`);
+    }
+    if (input.status !== 'rejected' && kind.reasonRequiredToApprove && notes.trim() === '') {
+      throw new SuperviseError('reason-required', `approving a ${kind.name} proposal needs a reason: say why this is safe to allow.`);
+    }
+    return {
+      proposal_id: proposal.id,
+      status: input.status,
+      notes,
+      final_payload: input.status === 'modified' ? (input.finalPayload as string) : null,
+      responder,
+      created_at: Date.now(),
+    };
+  }
+
+  readResponse(slug: string, id: string): ProposalResponse | undefined {
+    if (!this.readProposal(slug, id)) return undefined;
+    const row = this.#db.prepare('SELECT * FROM responses WHERE proposal_id = ?').get(id) as ResponseRow | undefined;
+    return row ? responseFromRow(row) : undefined;
+  }
+
+  /**
+   * The consumer's acknowledgement after it has read the response. Returns true when this call
+   * archived the proposal and false when it already was archived (or had expired or been cancelled).
+   */
+  async archiveProposal(slug: string, id: string): Promise<boolean> {
+    const proposal = this.#requireProposal(slug, id);
+    const archived = await writeTransaction(this.#db, () => {
+      const now = Date.now();
+      const state = this.#db.prepare('SELECT state FROM proposals WHERE id = ?').pluck().get(id) as ProposalState;
+      if (state === 'pending') {
+        throw new ConflictError(`proposal ${id} has not been answered yet, so it cannot be archived. Wait for its response first (or cancel it).`, state);
+      }
+      if (state !== 'answered') return false;
+      this.#db.prepare(`UPDATE proposals SET state = 'archived', updated_at = ? WHERE id = ? AND state = 'answered'`).run(now, id);
+      this.#event('archived', id, proposal.slug, proposal.target, now);
+      return true;
+    });
+    if (archived) this.#notifier?.poke();
+    return archived;
+  }
+
+  /** Withdraws a pending proposal (audited). Returns false when it was already cancelled. */
+  async cancelProposal(slug: string, id: string, cancel: { actor: string; reason: string }): Promise<boolean> {
+    const proposal = this.#requireProposal(slug, id);
+    const actor = validateActor(cancel.actor, 'actor');
+    const reason = validateTextSize(cancel.reason, MAX_NOTES_BYTES, 'reason');
+    const cancelled = await writeTransaction(this.#db, () => {
+      const now = Date.now();
+      this.#sweepExpired(now);
+      const state = this.#db.prepare('SELECT state FROM proposals WHERE id = ?').pluck().get(id) as ProposalState;
+      if (state === 'cancelled') return false;
+      if (state !== 'pending') throw this.#notPending(proposal, state);
+      this.#db.prepare(`UPDATE proposals SET state = 'cancelled', updated_at = ? WHERE id = ?`).run(now, id);
+      this.#audit.appendWithinTransaction(proposal.slug, {
+        ts: now,
+        component: this.kinds.get(proposal.kind).component,
+        action: 'proposal-cancelled',
+        actor,
+        proposalId: id,
+        kind: proposal.kind,
+        status: 'cancelled',
+        notes: reason,
+      });
+      this.#event('cancelled', id, proposal.slug, proposal.target, now);
+      return true;
+    });
+    if (cancelled) this.#notifier?.poke();
+    return cancelled;
+  }
+
+  /** Moves every proposal past its expiry to `expired`, each with an audit entry. Returns how many. */
+  async expireDue(): Promise<number> {
+    const expired = await writeTransaction(this.#db, () => this.#sweepExpired(Date.now()));
+    if (expired > 0) this.#notifier?.poke();
+    return expired;
+  }
+
+  /**
+   * Resolves when the proposal is answered, expires or is cancelled, or with `pending` at the
+   * deadline. Waiting again on the same id resumes; nothing is enqueued or lost by a timeout.
+   */
+  waitForResponse(slug: string, id: string, options: WaitOptions): Promise<WaitOutcome> {
+    const notifier = this.#notifier;
+    if (!notifier) throw new Error('waitForResponse needs a QueueStore constructed with a notifier');
+    const initial = this.#requireProposal(slug, id);
+    return new Promise<WaitOutcome>((resolve, reject) => {
+      let done = false;
+      let timer: NodeJS.Timeout | undefined;
+      const finish = (outcome: WaitOutcome | Error): void => {
+        if (done) return;
+        done = true;
+        unsubscribe();
+        clearTimeout(timer);
+        options.signal?.removeEventListener('abort', onAbort);
+        if (outcome instanceof Error) reject(outcome);
+        else resolve(outcome);
+      };
+      const check = (): void => {
+        try {
+          const outcome = this.#settledOutcome(initial.slug, id);
+          if (outcome) finish(outcome);
+        } catch (error) {
+          finish(error as Error);
+        }
+      };
+      const onDeadline = (): void => {
+        const proposal = this.#requireProposal(slug, id);
+        if (proposal.state === 'pending' && proposal.expiresAt !== null && proposal.expiresAt <= Date.now()) {
+          this.expireDue().then(check, (error: Error) => finish(error));
+          return;
+        }
+        check();
+        finish({ outcome: 'pending', proposalId: id, proposal });
+      };
+      const onAbort = (): void => finish({ outcome: 'pending', proposalId: id, proposal: this.#requireProposal(slug, id) });
+      const unsubscribe = notifier.subscribe(
+        (events) => {
+          if (events.some((event) => event.type === 'resync' || event.proposalId === id)) check();
+        },
+        { urgent: true },
+      );
+      check();
+      if (done) return;
+      if (options.signal?.aborted) return onAbort();
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      const deadline = Date.now() + Math.max(0, options.timeoutMs);
+      const wakeAt = initial.expiresAt === null ? deadline : Math.min(deadline, initial.expiresAt);
+      timer = setTimeout(onDeadline, Math.max(0, wakeAt - Date.now()));
+    });
+  }
+
+  #settledOutcome(slug: string, id: string): WaitOutcome | undefined {
+    const proposal = this.#requireProposal(slug, id);
+    switch (proposal.state) {
+      case 'answered':
+      case 'archived': {
+        const response = this.readResponse(slug, id);
+        if (!response) throw new Error(`proposal ${id} is ${proposal.state} but has no response row`);
+        return { outcome: 'answered', proposal, response };
+      }
+      case 'expired':
+        return { outcome: 'expired', proposal };
+      case 'cancelled':
+        return { outcome: 'cancelled', proposal };
+      case 'pending':
+        return undefined;
+    }
+  }
+
+  /** Calls `listener` with each change batch matching `filter`; returns the unsubscribe function. */
+  subscribe(filter: { slug?: string; target?: Target; types?: ChangeType[] }, listener: (events: Notification[]) => void): () => void {
+    const notifier = this.#notifier;
+    if (!notifier) throw new Error('subscribe needs a QueueStore constructed with a notifier');
+    return notifier.subscribe((events) => {
+      const matching = events.filter(
+        (event) =>
+          event.type === 'resync' ||
+          ((filter.slug === undefined || event.slug === filter.slug) &&
+            (filter.target === undefined || event.target === filter.target) &&
+            (filter.types === undefined || filter.types.includes(event.type))),
+      );
+      if (matching.length > 0) listener(matching);
+    });
+  }
+
+  #sweepExpired(now: number): number {
+    const due = this.#db.prepare(`SELECT * FROM proposals WHERE state = 'pending' AND expires_at <= ?`).all(now) as ProposalRow[];
+    for (const row of due) {
+      this.#db.prepare(`UPDATE proposals SET state = 'expired', updated_at = ? WHERE id = ?`).run(now, row.id);
+      this.#audit.appendWithinTransaction(row.slug, {
+        ts: now,
+        component: this.kinds.names().includes(row.kind) ? this.kinds.get(row.kind).component : 'supervise',
+        action: 'expired',
+        actor: 'supervise',
+        proposalId: row.id,
+        kind: row.kind,
+        status: 'expired',
+        notes: `unanswered since ${new Date(row.created_at).toISOString()}; expired at ${new Date(row.expires_at ?? now).toISOString()}`,
+      });
+      this.#event('expired', row.id, row.slug, row.target, now);
+    }
+    return due.length;
+  }
+
+  #event(type: ChangeType, proposalId: string, slug: string, target: Target, ts: number): void {
+    appendEvent(this.#db, { type, proposalId, slug, target, ts });
+  }
+
+  #proposalById(id: string): Proposal {
+    return proposalFromRow(this.#db.prepare('SELECT * FROM proposals WHERE id = ?').get(id) as ProposalRow);
+  }
+
+  #requireProposal(slug: string, id: string): Proposal {
+    const proposal = this.readProposal(slug, id);
+    if (!proposal) {
+      throw new SuperviseError('not-found', `no proposal ${JSON.stringify(id)} for bottle "${slug}". Check the id (bot-bottle supervise --once lists pending proposals).`);
+    }
+    return proposal;
+  }
+
+  #notPending(proposal: Proposal, state: ProposalState): ConflictError {
+    const why: Record<Exclude<ProposalState, 'pending'>, string> = {
+      answered: 'it was already answered',
+      archived: 'it was already answered and archived',
+      expired: 'it expired unanswered and can no longer be answered',
+      cancelled: 'it was cancelled by its proposer',
+    };
+    return new ConflictError(`proposal ${proposal.id} (${proposal.kind}, bottle "${proposal.slug}") is not pending: ${why[state as Exclude<ProposalState, 'pending'>]}.`, state);
+  }
+}
+
+function checkCurrentFile(input: NewProposal): string | null {
+  if (input.currentFile !== undefined) {
+    validateTextSize(input.currentFile, MAX_PAYLOAD_BYTES, 'current file');
+    const hash = sha256(input.currentFile);
+    if (input.currentFileHash !== undefined && input.currentFileHash !== hash) {
+      throw new SuperviseError('invalid-input', 'currentFileHash does not match the sha256 of currentFile; send one or make them agree.');
+    }
+    return hash;
+  }
+  if (input.currentFileHash !== undefined && !SHA256_HEX.test(input.currentFileHash)) {
+    throw new SuperviseError('invalid-input', 'currentFileHash must be 64 lowercase hex characters (sha256).');
+  }
+  return input.currentFileHash ?? null;
+}
+
+/** A retried enqueue must be the same request; reusing a key for something else is a caller bug. */
+function sameRequest(existing: ProposalRow, attempt: Omit<ProposalRow, 'seq' | 'state'>): ProposalRow {
+  if (existing.kind !== attempt.kind || existing.payload !== attempt.payload || existing.justification !== attempt.justification) {
+    throw new ConflictError(
+      `idempotency key ${JSON.stringify(attempt.idempotency_key)} was already used for a different ${existing.kind} proposal (${existing.id}) in bottle "${existing.slug}". Use a new key for a new proposal.`,
+      existing.state,
+    );
+  }
+  return existing;
+}
+
+/** QueueStore bound to one bottle: the only surface a sidecar is given. */
+export class BottleQueue {
+  readonly #store: QueueStore;
+  readonly slug: string;
+
+  constructor(store: QueueStore, slug: string) {
+    this.#store = store;
+    this.slug = slug;
+  }
+
+  writeProposal(input: NewProposal): Promise<Proposal> {
+    return this.#store.writeProposal(this.slug, input);
+  }
+
+  readProposal(id: string): Proposal | undefined {
+    return this.#store.readProposal(this.slug, id);
+  }
+
+  listPendingProposals(options: Omit<ListPendingOptions, 'slug'> = {}): Proposal[] {
+    return this.#store.listPendingProposals({ ...options, slug: this.slug });
+  }
+
+  writeResponse(id: string, input: NewResponse): Promise<ProposalResponse> {
+    return this.#store.writeResponse(this.slug, id, input);
+  }
+
+  readResponse(id: string): ProposalResponse | undefined {
+    return this.#store.readResponse(this.slug, id);
+  }
+
+  waitForResponse(id: string, options: WaitOptions): Promise<WaitOutcome> {
+    return this.#store.waitForResponse(this.slug, id, options);
+  }
+
+  archiveProposal(id: string): Promise<boolean> {
+    return this.#store.archiveProposal(this.slug, id);
+  }
+
+  cancelProposal(id: string, cancel: { actor: string; reason: string }): Promise<boolean> {
+    return this.#store.cancelProposal(this.slug, id, cancel);
+  }
+
+  subscribe(filter: { target?: Target; types?: ChangeType[] }, listener: (events: Notification[]) => void): () => void {
+    return this.#store.subscribe({ ...filter, slug: this.slug }, listener);
+  }
+
+  get kinds(): KindRegistry {
+    return this.#store.kinds;
+  }
+}
