@@ -3,7 +3,7 @@ import { AuditStore } from './audit-store.js';
 import { writeTransaction, type Db } from './connection.js';
 import { renderDiff } from './diff.js';
 import { ConflictError, SuperviseError } from './errors.js';
-import { appendEvent, type ChangeEvent, type ChangeType } from './events.js';
+import { appendEvent, type ChangeType } from './events.js';
 import { KindRegistry, type KindDefinition, type Target } from './kinds.js';
 import { DEFAULT_PROPOSAL_TTL_MS, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_JUSTIFICATION_BYTES, MAX_NOTES_BYTES, MAX_PAYLOAD_BYTES } from './limits.js';
 import type { ChangeNotifier, Notification } from './notifier.js';
