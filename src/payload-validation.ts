@@ -58,7 +58,7 @@ function zodProblems(error: z.ZodError, at: Locator): PayloadProblem[] {
       return [problem(at.line(parent), formatPath(parent), `missing required key "${String(path.at(-1))}"`)];
     }
     return [problem(at.line(path), formatPath(path), issue.message)];
-  }).sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
+  }).sort((a, b) => (a.line ?? Number.MAX_SAFE_INTEGER) - (b.line ?? Number.MAX_SAFE_INTEGER));
 }
 
 function validate<S extends z.ZodType>(schema: S, value: unknown, at: Locator, subject: string, remedy: string): z.output<S> {
@@ -218,14 +218,10 @@ export function sha256Hex(text: string): string {
 
 function jsonLocator(root: unknown): Locator {
   return {
-    has: (path) => {
-      let value = root;
-      for (const key of path) {
-        if (typeof value !== 'object' || value === null || !Object.hasOwn(value, key)) return false;
-        value = (value as Record<PropertyKey, unknown>)[key];
-      }
-      return true;
-    },
+    // `undefined` counts as absent: converted values are JavaScript objects, not only parsed JSON.
+    has: (path) =>
+      path.reduce<unknown>((value, key) => (typeof value === 'object' && value !== null ? (value as Record<PropertyKey, unknown>)[key] : undefined), root) !==
+      undefined,
     line: () => undefined,
   };
 }
