@@ -1,0 +1,92 @@
+import { createColors } from 'picocolors';
+import { isSuperviseError, type SuperviseErrorCode } from '../errors.js';
+
+/** Exit codes every verb shares (README "Exit codes"). */
+export const EXIT = {
+  ok: 0,
+  /** The command ran and the answer is "no": verify found tampering, check found problems. */
+  failed: 1,
+  /** Bad flags or arguments. */
+  usage: 2,
+  /** Bad input the user can fix: unknown id, invalid payload, missing reason. */
+  input: 3,
+  /** The proposal is no longer in a state that allows the action. */
+  conflict: 4,
+  /** The environment needs fixing: layout, schema version, a TTY, a lock held too long. */
+  environment: 5,
+  /** A bug: an error we did not anticipate. */
+  internal: 70,
+} as const;
+
+const EXIT_FOR_CODE: Record<SuperviseErrorCode, number> = {
+  'invalid-slug': EXIT.input,
+  'invalid-input': EXIT.input,
+  'unknown-kind': EXIT.input,
+  'invalid-payload': EXIT.input,
+  'too-large': EXIT.input,
+  'not-found': EXIT.input,
+  'reason-required': EXIT.input,
+  'modify-not-allowed': EXIT.input,
+  conflict: EXIT.conflict,
+  layout: EXIT.environment,
+  'schema-mismatch': EXIT.environment,
+  busy: EXIT.environment,
+  migration: EXIT.environment,
+};
+
+/** A failure the user caused and can fix, reported without a stack trace. */
+export class UserError extends Error {
+  readonly exitCode: number;
+
+  constructor(message: string, exitCode: number = EXIT.input) {
+    super(message);
+    this.name = 'UserError';
+    this.exitCode = exitCode;
+  }
+}
+
+/** Colour only on a TTY, never with NO_COLOR or TERM=dumb. */
+export function colorsFor(stream: NodeJS.WriteStream): ReturnType<typeof createColors> {
+  const enabled = Boolean(stream.isTTY) && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
+  return createColors(enabled);
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Maps what a verb throws to one line on stderr and a meaningful exit code. */
+export function reportFailure(error: unknown): number {
+  const red = colorsFor(process.stderr).red;
+  if (error instanceof UserError || isSuperviseError(error)) {
+    process.stderr.write(`${red('bot-bottle:')} ${error.message}\n`);
+    return error instanceof UserError ? error.exitCode : EXIT_FOR_CODE[error.code];
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`${red('bot-bottle: unexpected error:')} ${message}\n`);
+  if (process.env.BOT_BOTTLE_DEBUG && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  else process.stderr.write('This is a bug; rerun with BOT_BOTTLE_DEBUG=1 for the stack trace and report it.\n');
+  return EXIT.internal;
+}
+
+/** Parses `--since`/`--until` style values: ISO dates/times or relative durations like 15m, 2h, 7d. */
+export function parseTime(value: string, flag: string, now: number = Date.now()): number {
+  const relative = /^(\d+)(s|m|h|d)$/.exec(value);
+  if (relative) {
+    const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[relative[2] as 's' | 'm' | 'h' | 'd'];
+    return now - Number(relative[1]) * unit;
+  }
+  const parsed = Date.parse(value);
+  if (Number.isNaN(parsed)) {
+    throw new UserError(`${flag} ${JSON.stringify(value)} is not a time: use an ISO date like 2026-11-22 or 2026-11-22T10:00Z, or a duration ago like 30m, 12h, 7d.`, EXIT.usage);
+  }
+  return parsed;
+}
+
+export function parsePositiveInt(value: string, flag: string): number {
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(number) || number < 1) {
+    throw new UserError(`${flag} must be a positive whole number, got ${JSON.stringify(value)}.`, EXIT.usage);
+  }
+  return number;
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { EXIT, reportFailure } from './common.js';
+
+/** Each verb module adds its command to the program; see src/cli/<verb>.ts. */
+const registrations: Array<(program: Command) => void> = [];
+
+export function buildProgram(): Command {
+  const program = new Command('bot-bottle')
+    .description('Operator tools for the bot-bottle supervise plane: triage proposals, review the audit log, manage the database.')
+    .version('0.1.0')
+    .option('--db <path>', 'use this database file instead of ~/.bot-bottle/bot-bottle.db (tests, tools)')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  for (const register of registrations) register(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return process.exitCode === undefined ? EXIT.ok : Number(process.exitCode);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander already printed its message; help and version are successful exits.
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    return reportFailure(error);
+  }
+}
+
+process.exitCode = await main(process.argv);
