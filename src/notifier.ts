@@ -118,7 +118,12 @@ export class ChangeNotifier {
       ignoreInitial: true,
       ignored: (candidate: string) => candidate !== directory && !path.basename(candidate).startsWith(prefix),
     });
-    this.#watcher.on('all', () => this.#onFileEvent());
+    // Raw events, not 'change': chokidar drops a file's change events for 50 ms after each one it
+    // emits, so a commit that follows another within 50 ms would wait for the poll. Raw events are
+    // unthrottled; the directory watcher reports every file, hence the prefix filter here too.
+    this.#watcher.on('raw', (_event, changed: string | null) => {
+      if (!changed || path.basename(changed).startsWith(prefix)) this.#onFileEvent();
+    });
     this.#watcher.on('error', () => {
       // The poll keeps delivering; a broken watcher costs latency, not correctness.
     });
