@@ -44,6 +44,7 @@ export class ChangeNotifier {
   #cursor: number;
   #watcher: FSWatcher | undefined;
   #pollTimer: NodeJS.Timeout | undefined;
+  #pollDueAt = 0;
   #settling = false;
   #eventDuringSettle = false;
   #pokeScheduled = false;
@@ -163,17 +164,24 @@ export class ChangeNotifier {
   }
 
   #schedulePoll(): void {
-    clearTimeout(this.#pollTimer);
-    this.#pollTimer = undefined;
-    if (this.#closed || this.#subscriptions.size === 0) return;
+    if (this.#closed || this.#subscriptions.size === 0) {
+      clearTimeout(this.#pollTimer);
+      this.#pollTimer = undefined;
+      return;
+    }
     const urgent = [...this.#subscriptions].some((s) => s.urgent);
-    this.#pollTimer = setTimeout(
-      () => {
-        this.#checkDataVersion();
-        this.#schedulePoll();
-      },
-      urgent ? this.#options.urgentPollMs : this.#options.idlePollMs,
-    );
+    const intervalMs = urgent ? this.#options.urgentPollMs : this.#options.idlePollMs;
+    const dueAt = performance.now() + intervalMs;
+    // Keep a timer that fires soon enough: re-arming it on every subscribe would starve the poll
+    // while waiters come and go faster than it fires.
+    if (this.#pollTimer && this.#pollDueAt <= dueAt) return;
+    clearTimeout(this.#pollTimer);
+    this.#pollDueAt = dueAt;
+    this.#pollTimer = setTimeout(() => {
+      this.#pollTimer = undefined;
+      this.#checkDataVersion();
+      this.#schedulePoll();
+    }, intervalMs);
     this.#pollTimer.unref();
   }
 
