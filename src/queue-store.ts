@@ -416,6 +416,9 @@ export class QueueStore {
         }
       };
       const onDeadline = (): void => {
+        // A timer can fire a millisecond before Date.now() reaches its target; an expiry seen
+        // as not yet due would end the wait as pending long before the caller's deadline.
+        if (Date.now() < wakeAt) return arm();
         const proposal = this.#requireProposal(slug, id);
         if (proposal.state === 'pending' && proposal.expiresAt !== null && proposal.expiresAt <= Date.now()) {
           this.expireDue().then(check, (error: Error) => finish(error));
@@ -437,7 +440,10 @@ export class QueueStore {
       options.signal?.addEventListener('abort', onAbort, { once: true });
       const deadline = Date.now() + Math.max(0, options.timeoutMs);
       const wakeAt = initial.expiresAt === null ? deadline : Math.min(deadline, initial.expiresAt);
-      timer = setTimeout(onDeadline, Math.max(0, wakeAt - Date.now()));
+      const arm = (): void => {
+        timer = setTimeout(onDeadline, Math.max(0, wakeAt - Date.now()));
+      };
+      arm();
     });
   }
 
