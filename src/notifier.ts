@@ -20,9 +20,17 @@ export interface NotifierOptions {
   settleWindowMs?: number;
 }
 
+export interface SubscribeOptions {
+  /** Urgent subscribers (waiters) get the fast poll; others the idle one. */
+  urgent?: boolean;
+  /** Called once when the notifier closes with this subscription still open, before the connection closes. */
+  onClose?: () => void;
+}
+
 interface Subscription {
   listener: ChangeListener;
   urgent: boolean;
+  onClose: (() => void) | undefined;
 }
 
 const EVENT_BATCH = 1000;
@@ -66,15 +74,14 @@ export class ChangeNotifier {
     this.#cursor = latestEventId(db);
   }
 
-  /** `urgent` subscribers (waiters) get the fast poll; others the idle one. */
-  subscribe(listener: ChangeListener, options: { urgent?: boolean } = {}): () => void {
+  subscribe(listener: ChangeListener, options: SubscribeOptions = {}): () => void {
     if (this.#closed) throw new Error('the change notifier is closed');
     if (this.#subscriptions.size === 0) {
       // Nobody listened, so nobody needs what happened before now.
       this.#cursor = latestEventId(this.#db);
       this.#lastDataVersion = this.#dataVersion();
     }
-    const subscription: Subscription = { listener, urgent: options.urgent ?? false };
+    const subscription: Subscription = { listener, urgent: options.urgent ?? false, onClose: options.onClose };
     this.#subscriptions.add(subscription);
     this.#startWatching();
     this.#schedulePoll();
@@ -100,7 +107,9 @@ export class ChangeNotifier {
 
   async close(): Promise<void> {
     this.#closed = true;
+    const open = [...this.#subscriptions];
     this.#subscriptions.clear();
+    for (const subscription of open) subscription.onClose?.();
     clearTimeout(this.#pollTimer);
     this.#pollTimer = undefined;
     const watcher = this.#watcher;

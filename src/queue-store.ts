@@ -428,11 +428,14 @@ export class QueueStore {
         finish({ outcome: 'pending', proposalId: id, proposal });
       };
       const onAbort = (): void => finish({ outcome: 'pending', proposalId: id, proposal: this.#requireProposal(slug, id) });
+      // Closing the database ends the wait as pending rather than leaving its timer to fire on a
+      // closed connection (and to hold the process open until then).
+      const onClose = (): void => finish({ outcome: 'pending', proposalId: id, proposal: this.#db.open ? this.#requireProposal(slug, id) : initial });
       const unsubscribe = notifier.subscribe(
         (events) => {
           if (events.some((event) => event.type === 'resync' || event.proposalId === id)) check();
         },
-        { urgent: true },
+        { urgent: true, onClose },
       );
       check();
       if (done) return;
