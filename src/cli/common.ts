@@ -1,5 +1,8 @@
+import type { Command } from 'commander';
 import { createColors } from 'picocolors';
+import { openHostDatabase, type SuperviseDatabase } from '../database.js';
 import { isSuperviseError, type SuperviseErrorCode } from '../errors.js';
+import { hostDbPath } from '../paths.js';
 
 /** Exit codes every verb shares (README "Exit codes"). */
 export const EXIT = {
@@ -89,4 +92,27 @@ export function parsePositiveInt(value: string, flag: string): number {
     throw new UserError(`${flag} must be a positive whole number, got ${JSON.stringify(value)}.`, EXIT.usage);
   }
   return number;
+}
+
+/** The database file the global `--db` names, else the host path of DESIGN §2. */
+export function databasePathOption(command: Command): string | undefined {
+  return (command.optsWithGlobals() as { db?: string }).db;
+}
+
+export function databasePathFor(command: Command): string {
+  return databasePathOption(command) ?? hostDbPath();
+}
+
+/**
+ * Opens the host database for one verb (layout, migrations, connection) and always closes it.
+ * File watching is off unless the verb waits for other processes.
+ */
+export async function withHostDatabase<T>(command: Command, run: (database: SuperviseDatabase) => Promise<T> | T, options: { watch?: boolean } = {}): Promise<T> {
+  const path = databasePathOption(command);
+  const database = await openHostDatabase({ ...(path === undefined ? {} : { path }), watch: options.watch ?? false });
+  try {
+    return await run(database);
+  } finally {
+    await database.close();
+  }
 }
