@@ -9,7 +9,8 @@ const ACTOR_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:@-]*$/;
 /** Bottle slugs become container names and path segments elsewhere, so they are held to that. */
 export function validateSlug(slug: unknown): string {
   const fix = `A slug is 1–${MAX_SLUG_LENGTH} characters of letters, digits, '.', '_' or '-', starting with a letter or digit (e.g. "acme-api").`;
-  if (typeof slug !== 'string' || slug.length === 0) throw new SuperviseError('invalid-slug', `bottle slug is empty. ${fix}`);
+  if (typeof slug !== 'string') throw new SuperviseError('invalid-slug', `bottle slug must be a string, got ${slug === null ? 'null' : typeof slug}. ${fix}`);
+  if (slug.length === 0) throw new SuperviseError('invalid-slug', `bottle slug is empty. ${fix}`);
   if (CONTROL_CHARACTERS.test(slug)) throw new SuperviseError('invalid-slug', `bottle slug ${JSON.stringify(slug)} contains control characters. ${fix}`);
   if (slug.length > MAX_SLUG_LENGTH) throw new SuperviseError('invalid-slug', `bottle slug is ${slug.length} characters long, over the limit of ${MAX_SLUG_LENGTH}. ${fix}`);
   if (slug.includes('/') || slug.includes('\\')) throw new SuperviseError('invalid-slug', `bottle slug ${JSON.stringify(slug)} contains a path separator. ${fix}`);
