@@ -118,6 +118,7 @@ interface ResponseRow {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const ID_PREFIX = /^[0-9a-f][0-9a-f-]{7,35}$/;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]+$/;
 
@@ -244,6 +245,28 @@ export class QueueStore {
     if (!UUID.test(id)) return undefined;
     const row = this.#db.prepare('SELECT * FROM proposals WHERE id = ? AND slug = ?').get(id, slug) as ProposalRow | undefined;
     return row ? proposalFromRow(row) : undefined;
+  }
+
+  /**
+   * Host-only lookup by id across every bottle, for the operator who knows an id but not its
+   * bottle. Accepts a full id or a unique prefix of at least 8 characters (what `supervise --once`
+   * shows). `BottleQueue` deliberately has no counterpart.
+   */
+  findProposal(idOrPrefix: string): Proposal | undefined {
+    const wanted = idOrPrefix.trim().toLowerCase();
+    if (UUID.test(wanted)) {
+      const row = this.#db.prepare('SELECT * FROM proposals WHERE id = ?').get(wanted) as ProposalRow | undefined;
+      return row ? proposalFromRow(row) : undefined;
+    }
+    if (!ID_PREFIX.test(wanted)) {
+      throw new SuperviseError('invalid-input', `${JSON.stringify(idOrPrefix)} is not a proposal id: give the full id or at least its first 8 characters (hex digits and '-').`);
+    }
+    // A range on the unique id index; '~' sorts after every character an id can hold.
+    const rows = this.#db.prepare('SELECT * FROM proposals WHERE id >= ? AND id < ? ORDER BY seq LIMIT 2').all(wanted, `${wanted}~`) as ProposalRow[];
+    if (rows.length > 1) {
+      throw new SuperviseError('invalid-input', `id prefix ${JSON.stringify(wanted)} matches more than one proposal; give more characters of the id.`);
+    }
+    return rows[0] ? proposalFromRow(rows[0]) : undefined;
   }
 
   /** Proposals still waiting for an answer, oldest first, across all bottles unless `slug` is given. */
