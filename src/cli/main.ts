@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { EXIT, reportFailure } from './common.js';
+import { registerSupervise } from './supervise.js';
 
 /** Each verb module adds its command to the program; see src/cli/<verb>.ts. */
-const registrations: Array<(program: Command) => void> = [];
+const registrations: Array<(program: Command) => void> = [registerSupervise];
 
 export function buildProgram(): Command {
   const program = new Command('bot-bottle')

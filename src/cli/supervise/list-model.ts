@@ -1,0 +1,125 @@
+import type { colorsFor } from '../common.js';
+import type { KindRegistry } from '../../kinds.js';
+import type { Proposal, QueueStore } from '../../queue-store.js';
+
+/** How many characters of an id the list shows; the answer verbs accept this prefix. */
+export const SHORT_ID_LENGTH = 8;
+
+/** One line of the pending list, as the operator sees it in the table, the TUI and the demo. */
+export interface PendingRow {
+  id: string;
+  shortId: string;
+  slug: string;
+  kind: string;
+  origin: string;
+  age: string;
+  justification: string;
+}
+
+/** What `supervise --once --json` prints per proposal: everything a script needs to decide. */
+export interface PendingJson {
+  id: string;
+  slug: string;
+  kind: string;
+  origin: string;
+  justification: string;
+  createdAt: string;
+  ageSeconds: number;
+  expiresAt: string | null;
+  modifiable: boolean;
+  reasonRequiredToApprove: boolean;
+  currentFileHash: string | null;
+  currentFile: string | null;
+  payload: string;
+}
+
+export function listPending(queue: QueueStore): Proposal[] {
+  return queue.listPendingProposals({ target: 'operator' });
+}
+
+export function formatAge(ms: number): string {
+  const seconds = Math.max(0, Math.floor(ms / 1000));
+  if (seconds < 60) return `${seconds}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m`;
+  if (seconds < 86_400) return `${Math.floor(seconds / 3600)}h`;
+  return `${Math.floor(seconds / 86_400)}d`;
+}
+
+/** First line of the justification, squeezed to `width` characters with an ellipsis. */
+export function excerpt(text: string, width: number): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  if (width <= 0) return '';
+  if (line.length <= width) return line;
+  return width === 1 ? '…' : `${line.slice(0, width - 1)}…`;
+}
+
+export function pendingRow(proposal: Proposal, now: number): PendingRow {
+  return {
+    id: proposal.id,
+    shortId: proposal.id.slice(0, SHORT_ID_LENGTH),
+    slug: proposal.slug,
+    kind: proposal.kind,
+    origin: proposal.origin,
+    age: formatAge(now - proposal.createdAt),
+    justification: proposal.justification,
+  };
+}
+
+export function pendingJson(proposal: Proposal, kinds: KindRegistry, now: number): PendingJson {
+  const kind = kinds.names().includes(proposal.kind) ? kinds.get(proposal.kind) : undefined;
+  return {
+    id: proposal.id,
+    slug: proposal.slug,
+    kind: proposal.kind,
+    origin: proposal.origin,
+    justification: proposal.justification,
+    createdAt: new Date(proposal.createdAt).toISOString(),
+    ageSeconds: Math.max(0, Math.floor((now - proposal.createdAt) / 1000)),
+    expiresAt: proposal.expiresAt === null ? null : new Date(proposal.expiresAt).toISOString(),
+    modifiable: kind?.modifiable ?? false,
+    reasonRequiredToApprove: kind?.reasonRequiredToApprove ?? true,
+    currentFileHash: proposal.currentFileHash,
+    currentFile: proposal.currentFile,
+    payload: proposal.payload,
+  };
+}
+
+/** picocolors' formatters, enabled or not by `colorsFor`. */
+export type Palette = ReturnType<typeof colorsFor>;
+
+const HEADERS = { shortId: 'ID', slug: 'BOTTLE', kind: 'KIND', age: 'AGE', justification: 'JUSTIFICATION' } as const;
+const GAP = '  ';
+
+/** Column widths for the fixed columns; the justification takes what is left of `width`. */
+export function columnWidths(rows: PendingRow[], width: number): { slug: number; kind: number; age: number; justification: number } {
+  const widest = (pick: (row: PendingRow) => string, header: string): number => rows.reduce((max, row) => Math.max(max, pick(row).length), header.length);
+  const slug = widest((row) => row.slug, HEADERS.slug);
+  const kind = widest((row) => row.kind, HEADERS.kind);
+  const age = widest((row) => row.age, HEADERS.age);
+  const fixed = SHORT_ID_LENGTH + slug + kind + age + GAP.length * 4;
+  return { slug, kind, age, justification: Math.max(HEADERS.justification.length, width - fixed) };
+}
+
+/** One table line; the header when `row` is omitted. Oldest first is the caller's order. */
+export function tableLine(row: PendingRow | undefined, widths: ReturnType<typeof columnWidths>): string {
+  const cells = row ?? { ...HEADERS, id: '', origin: '' };
+  return [
+    cells.shortId.padEnd(SHORT_ID_LENGTH),
+    cells.slug.padEnd(widths.slug),
+    cells.kind.padEnd(widths.kind),
+    cells.age.padStart(widths.age),
+    row ? excerpt(cells.justification, widths.justification) : cells.justification,
+  ].join(GAP);
+}
+
+/** The `supervise --once` table: a header, one line per pending proposal, and a count. */
+export function renderPendingTable(proposals: Proposal[], options: { now: number; width: number; colors: Palette }): string {
+  const { colors } = options;
+  if (proposals.length === 0) return `${colors.dim('No pending proposals.')}\n`;
+  const rows = proposals.map((proposal) => pendingRow(proposal, options.now));
+  const widths = columnWidths(rows, options.width);
+  const lines = [colors.bold(tableLine(undefined, widths)), ...rows.map((row) => tableLine(row, widths))];
+  const count = proposals.length === 1 ? '1 pending proposal' : `${proposals.length} pending proposals`;
+  lines.push(colors.dim(`${count}, oldest first. Answer with: bot-bottle supervise approve|modify|reject ID (or run bot-bottle supervise).`));
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,89 @@
+import { render, type Instance } from 'ink';
+import { startCheckpointing, type SuperviseDatabase } from '../../database.js';
+import { EXIT, UserError, colorsFor } from '../common.js';
+import { editInEditor } from './editor.js';
+import { SuperviseSession } from './session.js';
+import { SuperviseApp } from './tui.js';
+
+const ENTER_ALTERNATE_SCREEN = '\u001b[?1049h\u001b[2J\u001b[H';
+const LEAVE_ALTERNATE_SCREEN = '\u001b[?1049l';
+/** Ages on screen move on even when nothing is written. */
+const CLOCK_MS = 1_000;
+/** Expiry changes no row until someone writes, so the list is re-read now and then regardless. */
+const EXPIRY_SWEEP_MS = 15_000;
+
+export interface TuiOptions {
+  responder: string;
+  untilSettled?: string;
+}
+
+export interface TuiSummary {
+  answered: number;
+}
+
+export function assertInteractiveTerminal(what: string): void {
+  if (!process.stdin.isTTY || !process.stdout.isTTY) {
+    throw new UserError(
+      `${what} needs an interactive terminal, but ${process.stdin.isTTY ? 'stdout' : 'stdin'} is not a TTY. From scripts use \`bot-bottle supervise --once\` (or \`--json\`) to list pending proposals and \`bot-bottle supervise approve|modify|reject ID\` to answer them.`,
+      EXIT.environment,
+    );
+  }
+}
+
+/**
+ * Runs the triage TUI full-screen until the operator quits. The list follows the database live
+ * through the notifier; `$EDITOR` gets the terminal by unmounting the UI and mounting it again.
+ */
+export async function runSuperviseTui(database: SuperviseDatabase, options: TuiOptions): Promise<TuiSummary> {
+  assertInteractiveTerminal('bot-bottle supervise');
+  const colors = colorsFor(process.stdout);
+  let instance: Instance | undefined;
+  let resolveQuit: () => void = () => undefined;
+  const quit = new Promise<void>((resolve) => (resolveQuit = resolve));
+
+  const mount = (): void => {
+    process.stdout.write(ENTER_ALTERNATE_SCREEN);
+    instance = render(<SuperviseApp session={session} colors={colors} />, { exitOnCtrlC: false, patchConsole: false });
+  };
+  const unmount = async (): Promise<void> => {
+    const current = instance;
+    instance = undefined;
+    if (!current) return;
+    current.unmount();
+    await current.waitUntilExit();
+    process.stdout.write(LEAVE_ALTERNATE_SCREEN);
+  };
+
+  const session: SuperviseSession = new SuperviseSession(database.queue, {
+    responder: options.responder,
+    ...(options.untilSettled === undefined ? {} : { untilSettled: options.untilSettled }),
+    pageSize: () => Math.max(1, (process.stdout.rows || 30) - 10),
+    onQuit: () => resolveQuit(),
+    edit: async (text) => {
+      await unmount();
+      try {
+        return editInEditor(text);
+      } finally {
+        mount();
+      }
+    },
+  });
+
+  const unsubscribe = database.queue.subscribe({ target: 'operator' }, () => session.refresh());
+  const stopCheckpointing = startCheckpointing(database.db);
+  const clock = setInterval(() => session.tick(), CLOCK_MS);
+  const sweep = setInterval(() => session.refresh(), EXPIRY_SWEEP_MS);
+  try {
+    mount();
+    // A proposal that arrived between the first read and the subscription is picked up here.
+    session.refresh();
+    await quit;
+  } finally {
+    clearInterval(clock);
+    clearInterval(sweep);
+    stopCheckpointing();
+    unsubscribe();
+    await unmount();
+  }
+  return { answered: session.state.answeredCount };
+}

@@ -1,0 +1,271 @@
+import { isSuperviseError } from '../../errors.js';
+import type { KindDefinition, KindRegistry } from '../../kinds.js';
+import type { Proposal, QueueStore } from '../../queue-store.js';
+import { answerProposal, describeSettled, reasonProblem, type Decision } from './actions.js';
+import { SHORT_ID_LENGTH, listPending } from './list-model.js';
+
+/** A key press, independent of the terminal library, so the session can be driven by anything. */
+export interface KeyPress {
+  input: string;
+  name?: 'up' | 'down' | 'pageUp' | 'pageDown' | 'home' | 'end' | 'return' | 'escape' | 'backspace' | 'interrupt';
+}
+
+export type PromptAction = 'approve' | 'modify' | 'reject';
+
+export type View =
+  | { name: 'list' }
+  | { name: 'detail' }
+  | { name: 'prompt'; action: PromptAction; text: string; finalPayload?: string; error?: string }
+  | { name: 'invalid-edit'; edited: string; error: string };
+
+export interface StatusLine {
+  tone: 'ok' | 'info' | 'error';
+  text: string;
+}
+
+export interface SessionState {
+  proposals: Proposal[];
+  selected: number;
+  view: View;
+  /** The proposal the detail view shows; kept when it leaves the pending list. */
+  open: Proposal | undefined;
+  /** Set when the open proposal was settled by someone or something else. */
+  settledElsewhere: string | undefined;
+  scroll: number;
+  status: StatusLine | undefined;
+  busy: boolean;
+  now: number;
+  answeredCount: number;
+}
+
+export interface SessionOptions {
+  responder: string;
+  /** Hands the text to the operator's editor (suspending the UI) and resolves with what was saved. */
+  edit: (text: string) => Promise<string>;
+  /** Called once when the operator quits. */
+  onQuit: () => void;
+  /** Quit by itself once this proposal is settled (the demo's `--interactive`). */
+  untilSettled?: string;
+  /** Lines a page key moves in the detail view. */
+  pageSize?: () => number;
+}
+
+/**
+ * The triage session behind the TUI: the pending list, what is open, prompts and answers. It
+ * knows nothing of the terminal: the UI renders `state` and forwards key presses.
+ */
+export class SuperviseSession {
+  readonly #queue: QueueStore;
+  readonly #options: SessionOptions;
+  readonly #listeners = new Set<() => void>();
+  readonly #answeredHere = new Set<string>();
+  #state: SessionState;
+  #quit = false;
+
+  constructor(queue: QueueStore, options: SessionOptions) {
+    this.#queue = queue;
+    this.#options = options;
+    this.#state = {
+      proposals: listPending(queue),
+      selected: 0,
+      view: { name: 'list' },
+      open: undefined,
+      settledElsewhere: undefined,
+      scroll: 0,
+      status: undefined,
+      busy: false,
+      now: Date.now(),
+      answeredCount: 0,
+    };
+  }
+
+  get state(): SessionState {
+    return this.#state;
+  }
+
+  get responder(): string {
+    return this.#options.responder;
+  }
+
+  get kinds(): KindRegistry {
+    return this.#queue.kinds;
+  }
+
+  kindOf(proposal: Proposal): KindDefinition | undefined {
+    return this.#queue.kinds.names().includes(proposal.kind) ? this.#queue.kinds.get(proposal.kind) : undefined;
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #set(patch: Partial<SessionState>): void {
+    this.#state = { ...this.#state, ...patch };
+    for (const listener of this.#listeners) listener();
+  }
+
+  /** Re-reads the pending list (on every change notification) and notices answers given elsewhere. */
+  refresh(): void {
+    const proposals = listPending(this.#queue);
+    const selectedId = this.#state.proposals[this.#state.selected]?.id;
+    const keptIndex = selectedId === undefined ? -1 : proposals.findIndex((p) => p.id === selectedId);
+    const selected = keptIndex >= 0 ? keptIndex : Math.min(this.#state.selected, Math.max(0, proposals.length - 1));
+    const patch: Partial<SessionState> = { proposals, selected, now: Date.now() };
+    const open = this.#state.open;
+    if (open && this.#state.settledElsewhere === undefined && !this.#answeredHere.has(open.id) && !proposals.some((p) => p.id === open.id)) {
+      const description = describeSettled(this.#queue, open);
+      patch.settledElsewhere = description;
+      if (this.#state.view.name !== 'list') patch.view = { name: 'detail' };
+      patch.status = { tone: 'info', text: `${shortLabel(open)}: ${description}` };
+    }
+    this.#set(patch);
+    if (this.#options.untilSettled !== undefined && !proposals.some((p) => p.id === this.#options.untilSettled)) this.quit();
+  }
+
+  tick(): void {
+    this.#set({ now: Date.now() });
+  }
+
+  quit(): void {
+    if (this.#quit) return;
+    this.#quit = true;
+    this.#options.onQuit();
+  }
+
+  handleKey(key: KeyPress): void {
+    if (key.name === 'interrupt') return this.quit();
+    if (this.#state.busy) return;
+    switch (this.#state.view.name) {
+      case 'list':
+        return this.#listKey(key);
+      case 'detail':
+        return this.#detailKey(key);
+      case 'prompt':
+        return this.#promptKey(key, this.#state.view);
+      case 'invalid-edit':
+        return this.#invalidEditKey(key, this.#state.view);
+    }
+  }
+
+  #listKey(key: KeyPress): void {
+    const count = this.#state.proposals.length;
+    const move = (to: number): void => this.#set({ selected: Math.max(0, Math.min(count - 1, to)) });
+    if (key.name === 'up' || key.input === 'k') return move(this.#state.selected - 1);
+    if (key.name === 'down' || key.input === 'j') return move(this.#state.selected + 1);
+    if (key.name === 'pageUp') return move(this.#state.selected - this.#page());
+    if (key.name === 'pageDown') return move(this.#state.selected + this.#page());
+    if (key.name === 'home' || key.input === 'g') return move(0);
+    if (key.name === 'end' || key.input === 'G') return move(count - 1);
+    if (key.name === 'escape' || key.input === 'q') return this.quit();
+    if (key.name === 'return') {
+      const proposal = this.#state.proposals[this.#state.selected];
+      if (proposal) this.#set({ view: { name: 'detail' }, open: proposal, settledElsewhere: undefined, scroll: 0, status: undefined });
+    }
+  }
+
+  #detailKey(key: KeyPress): void {
+    const scrollBy = (lines: number): void => this.#set({ scroll: Math.max(0, this.#state.scroll + lines) });
+    if (key.name === 'up' || key.input === 'k') return scrollBy(-1);
+    if (key.name === 'down' || key.input === 'j') return scrollBy(1);
+    if (key.name === 'pageUp') return scrollBy(-this.#page());
+    if (key.name === 'pageDown' || key.input === ' ') return scrollBy(this.#page());
+    if (key.name === 'home' || key.input === 'g') return this.#set({ scroll: 0 });
+    if (key.name === 'escape' || key.input === 'q') return this.#backToList();
+    const open = this.#state.open;
+    if (!open || !['a', 'm', 'r'].includes(key.input)) return;
+    if (this.#state.settledElsewhere !== undefined) {
+      return this.#set({ status: { tone: 'info', text: `Nothing to answer: ${this.#state.settledElsewhere}. Press q to go back.` } });
+    }
+    if (key.input === 'a') return this.#set({ view: { name: 'prompt', action: 'approve', text: '' }, status: undefined });
+    if (key.input === 'r') return this.#set({ view: { name: 'prompt', action: 'reject', text: '' }, status: undefined });
+    const kind = this.kindOf(open);
+    if (!kind?.modifiable) {
+      return this.#set({ status: { tone: 'error', text: `${open.kind} proposals cannot be modified: approve (a) or reject (r).` } });
+    }
+    void this.#edit(open, open.payload);
+  }
+
+  #promptKey(key: KeyPress, view: Extract<View, { name: 'prompt' }>): void {
+    if (key.name === 'escape') return this.#set({ view: { name: 'detail' }, status: { tone: 'info', text: `${view.action} cancelled; nothing was written.` } });
+    if (key.name === 'backspace') return this.#set({ view: { ...view, text: [...view.text].slice(0, -1).join(''), error: undefined } });
+    if (key.name === 'return') return void this.#submit(view);
+    // eslint-disable-next-line no-control-regex
+    const printable = key.input.replace(/[\u0000-\u001f\u007f]/g, '');
+    if (key.name === undefined && printable !== '') this.#set({ view: { ...view, text: view.text + printable, error: undefined } });
+  }
+
+  #invalidEditKey(key: KeyPress, view: Extract<View, { name: 'invalid-edit' }>): void {
+    const open = this.#state.open;
+    if (key.input === 'e' && open) return void this.#edit(open, view.edited);
+    if (key.input === 'c' || key.input === 'q' || key.name === 'escape') {
+      this.#set({ view: { name: 'detail' }, status: { tone: 'info', text: 'modify cancelled; nothing was written.' } });
+    }
+  }
+
+  async #edit(proposal: Proposal, text: string): Promise<void> {
+    this.#set({ busy: true, status: { tone: 'info', text: 'editing in $EDITOR…' } });
+    let edited: string;
+    try {
+      edited = await this.#options.edit(text);
+    } catch (error) {
+      return this.#set({ busy: false, view: { name: 'detail' }, status: { tone: 'error', text: messageOf(error) } });
+    }
+    if (edited === proposal.payload) {
+      return this.#set({ busy: false, view: { name: 'detail' }, status: { tone: 'info', text: 'The file is unchanged: approve it as proposed with a, or edit again with m.' } });
+    }
+    try {
+      this.#queue.kinds.validate(proposal.kind, edited, 'the edited file');
+    } catch (error) {
+      return this.#set({ busy: false, view: { name: 'invalid-edit', edited, error: messageOf(error) }, status: undefined });
+    }
+    this.#set({ busy: false, view: { name: 'prompt', action: 'modify', text: '', finalPayload: edited }, status: undefined });
+  }
+
+  async #submit(view: Extract<View, { name: 'prompt' }>): Promise<void> {
+    const open = this.#state.open;
+    const kind = open && this.kindOf(open);
+    if (!open || !kind) return;
+    const decision: Decision =
+      view.action === 'modify'
+        ? { status: 'modified', reason: view.text, finalPayload: view.finalPayload ?? open.payload }
+        : { status: view.action === 'approve' ? 'approved' : 'rejected', reason: view.text };
+    const problem = reasonProblem(kind, decision.status, decision.reason);
+    if (problem) return this.#set({ view: { ...view, error: problem } });
+    this.#set({ busy: true });
+    this.#answeredHere.add(open.id);
+    try {
+      const result = await answerProposal(this.#queue, open, decision, this.#options.responder);
+      if (result.outcome === 'elsewhere') {
+        this.#set({ busy: false, view: { name: 'detail' }, settledElsewhere: result.description, status: { tone: 'info', text: `${shortLabel(open)}: ${result.description}` } });
+        return;
+      }
+      this.#set({
+        busy: false,
+        answeredCount: this.#state.answeredCount + 1,
+        status: { tone: 'ok', text: `${result.response.status} ${shortLabel(open)} as ${result.response.responder}.` },
+      });
+      this.#backToList();
+    } catch (error) {
+      this.#answeredHere.delete(open.id);
+      this.#set({ busy: false, view: { ...view, error: isSuperviseError(error) ? error.message : messageOf(error) } });
+    }
+  }
+
+  #backToList(): void {
+    this.#set({ view: { name: 'list' }, open: undefined, settledElsewhere: undefined, scroll: 0 });
+    this.refresh();
+  }
+
+  #page(): number {
+    return Math.max(1, this.#options.pageSize?.() ?? 10);
+  }
+}
+
+function shortLabel(proposal: Proposal): string {
+  return `${proposal.id.slice(0, SHORT_ID_LENGTH)} (${proposal.kind}, bottle ${proposal.slug})`;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,143 @@
+import { useEffect, useState, useSyncExternalStore } from 'react';
+import { Box, Text, useInput, useStdout, type Key } from 'ink';
+import { renderDetail } from './detail.js';
+import { columnWidths, pendingRow, tableLine, type Palette } from './list-model.js';
+import type { KeyPress, SessionState, StatusLine, SuperviseSession } from './session.js';
+
+/** Rows the header, the key help and the status line take; the rest is the list or the detail. */
+const CHROME_ROWS = 5;
+
+export function toKeyPress(input: string, key: Key): KeyPress {
+  if (key.ctrl && input === 'c') return { input, name: 'interrupt' };
+  if (key.upArrow) return { input, name: 'up' };
+  if (key.downArrow) return { input, name: 'down' };
+  if (key.pageUp) return { input, name: 'pageUp' };
+  if (key.pageDown) return { input, name: 'pageDown' };
+  if (key.home) return { input, name: 'home' };
+  if (key.end) return { input, name: 'end' };
+  if (key.return) return { input, name: 'return' };
+  if (key.escape) return { input, name: 'escape' };
+  // Terminals send DEL (0x7f) for Backspace, which ink reports as `delete`.
+  if (key.backspace || key.delete) return { input, name: 'backspace' };
+  return { input };
+}
+
+function useTerminalSize(): { columns: number; rows: number } {
+  const { stdout } = useStdout();
+  const read = () => ({ columns: stdout.columns || 100, rows: stdout.rows || 30 });
+  const [size, setSize] = useState(read);
+  useEffect(() => {
+    const onResize = () => setSize(read());
+    stdout.on('resize', onResize);
+    return () => void stdout.off('resize', onResize);
+  });
+  return size;
+}
+
+/** The slice of `lines` that fits `height`, keeping line `focus` visible. */
+export function visibleWindow<T>(lines: T[], focus: number, height: number): { start: number; items: T[] } {
+  const start = Math.max(0, Math.min(focus - Math.floor(height / 2), lines.length - height));
+  return { start, items: lines.slice(start, start + height) };
+}
+
+function Line({ children }: { children: string }) {
+  return <Text wrap="truncate-end">{children === '' ? ' ' : children}</Text>;
+}
+
+function ListView({ state, colors, width, height }: { state: SessionState; colors: Palette; width: number; height: number }) {
+  if (state.proposals.length === 0) {
+    return <Line>{colors.dim('No pending proposals. Waiting for new ones; they appear here as they arrive.')}</Line>;
+  }
+  const rows = state.proposals.map((proposal) => pendingRow(proposal, state.now));
+  const widths = columnWidths(rows, width - 2);
+  const { start, items } = visibleWindow(rows, state.selected, height - 1);
+  return (
+    <Box flexDirection="column">
+      <Line>{colors.bold(`  ${tableLine(undefined, widths)}`)}</Line>
+      {items.map((row, offset) => {
+        const line = tableLine(row, widths);
+        return <Line key={row.id}>{start + offset === state.selected ? colors.inverse(`> ${line}`) : `  ${line}`}</Line>;
+      })}
+    </Box>
+  );
+}
+
+/** The lines under the detail: the reason prompt and its error, or why an edited file was refused. */
+function promptLines(session: SuperviseSession, state: SessionState, colors: Palette): string[] {
+  const view = state.view;
+  if (view.name === 'invalid-edit') return ['', ...view.error.split('\n').map((line) => colors.red(line))];
+  if (view.name !== 'prompt' || !state.open) return [];
+  const kind = session.kindOf(state.open);
+  const required = view.action === 'reject' || Boolean(kind?.reasonRequiredToApprove);
+  const label = { approve: 'Reason for approving', modify: 'Reason for the modification', reject: 'Reason for rejecting' }[view.action];
+  const input = `${colors.bold(label)} ${colors.dim(required ? '(required)' : '(optional, Enter to skip)')}: ${view.text}${state.busy ? '' : '█'}`;
+  return ['', input, ...(view.error ? [colors.red(view.error)] : [])];
+}
+
+function DetailView({ session, state, colors, height }: { session: SuperviseSession; state: SessionState; colors: Palette; height: number }) {
+  const open = state.open;
+  if (!open) return null;
+  const settled = state.settledElsewhere;
+  const banner = settled === undefined ? [] : [colors.yellow(colors.bold(`${settled.charAt(0).toUpperCase()}${settled.slice(1)}.`)), ''];
+  const lines = [...banner, ...renderDetail(open, session.kinds, colors, state.now)];
+  const footer = promptLines(session, state, colors).slice(0, Math.max(0, height - 4));
+  const bodyHeight = Math.max(2, height - footer.length - 1);
+  const scroll = Math.min(state.scroll, Math.max(0, lines.length - bodyHeight));
+  const position =
+    lines.length > bodyHeight ? colors.dim(`lines ${scroll + 1}–${Math.min(lines.length, scroll + bodyHeight)} of ${lines.length} (↑↓ PgUp PgDn scroll)`) : '';
+  return (
+    <Box flexDirection="column">
+      {[...lines.slice(scroll, scroll + bodyHeight), position, ...footer].map((line, index) => (
+        <Line key={index}>{line}</Line>
+      ))}
+    </Box>
+  );
+}
+
+function keyHelp(session: SuperviseSession, state: SessionState): string {
+  switch (state.view.name) {
+    case 'list':
+      return state.proposals.length === 0 ? 'q quit' : '↑↓ select · Enter open · q quit';
+    case 'detail': {
+      if (state.settledElsewhere !== undefined || !state.open) return '↑↓ scroll · q back';
+      const kind = session.kindOf(state.open);
+      const approve = kind?.reasonRequiredToApprove ? 'a approve (reason required)' : 'a approve';
+      const modify = kind?.modifiable ? ' · m modify in $EDITOR' : '';
+      return `${approve}${modify} · r reject · ↑↓ scroll · q back`;
+    }
+    case 'prompt':
+      return 'type the reason · Enter submit · Esc cancel';
+    case 'invalid-edit':
+      return 'the edited file is not valid: e edit again · c cancel';
+  }
+}
+
+function statusText(status: StatusLine | undefined, colors: Palette): string {
+  if (!status) return ' ';
+  const paint = { ok: colors.green, info: colors.cyan, error: colors.red }[status.tone];
+  return paint(status.text);
+}
+
+export function SuperviseApp({ session, colors }: { session: SuperviseSession; colors: Palette }) {
+  const state = useSyncExternalStore(
+    (listener) => session.subscribe(listener),
+    () => session.state,
+  );
+  const { columns, rows } = useTerminalSize();
+  useInput((input, key) => session.handleKey(toKeyPress(input, key)));
+  const height = Math.max(4, rows - CHROME_ROWS);
+  const count = state.proposals.length === 1 ? '1 pending proposal' : `${state.proposals.length} pending proposals`;
+  return (
+    <Box flexDirection="column" width={columns}>
+      <Line>{`${colors.bold('bot-bottle supervise')} — ${count}, all bottles, oldest first ${colors.dim(`(answering as ${session.responder})`)}`}</Line>
+      <Line>{colors.dim('─'.repeat(Math.max(0, columns - 1)))}</Line>
+      {state.view.name === 'list' ? (
+        <ListView state={state} colors={colors} width={columns} height={height} />
+      ) : (
+        <DetailView session={session} state={state} colors={colors} height={height} />
+      )}
+      <Line>{colors.dim(keyHelp(session, state))}</Line>
+      <Line>{statusText(state.status, colors)}</Line>
+    </Box>
+  );
+}
