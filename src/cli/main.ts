@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { registerAudit } from './audit.js';
 import { EXIT, reportFailure } from './common.js';
 import { registerSupervise } from './supervise.js';
 
 /** Each verb module adds its command to the program; see src/cli/<verb>.ts. */
-const registrations: Array<(program: Command) => void> = [registerSupervise];
+const registrations: Array<(program: Command) => void> = [registerSupervise, registerAudit];
 
 export function buildProgram(): Command {
   const program = new Command('bot-bottle')

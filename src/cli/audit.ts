@@ -1,0 +1,269 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Writable } from 'node:stream';
+import { Presets, SingleBar } from 'cli-progress';
+import type { Command } from 'commander';
+import { canonicalAuditEntry, chainHash, GENESIS_HASH, type AuditEntry, type AuditFilter, type AuditHead, type AuditStore } from '../audit-store.js';
+import { validateSlug } from '../validation.js';
+import { auditRecord, EXPORT_FORMATS, exportToFile, isClosedPipe, streamAuditExport, type ExportFormat } from './audit-export.js';
+import { colorsFor, EXIT, parsePositiveInt, parseTime, printJson, UserError, withHostDatabase } from './common.js';
+import { colorDiff, type Palette } from './diff-colors.js';
+
+interface FilterFlags {
+  bottle?: string;
+  component?: string;
+  kind?: string;
+  status?: string;
+  action?: string;
+  since?: string;
+  until?: string;
+}
+
+const LIST_DEFAULT_LIMIT = 50;
+
+function withFilterOptions(command: Command): Command {
+  return command
+    .option('--bottle <slug>', 'only entries of this bottle')
+    .option('--component <name>', 'only entries of this component (egress, git-gate, …)')
+    .option('--kind <kind>', 'only entries about this proposal kind (egress-allow, gitleaks-allow, …)')
+    .option('--status <status>', 'only entries with this status (approved, modified, rejected, expired, cancelled)')
+    .option('--action <action>', 'only entries with this action (proposal-decision, operator-edit, expired, …)')
+    .option('--since <time>', 'only entries at or after this time: ISO date/time, or a duration ago like 30m, 12h, 7d')
+    .option('--until <time>', 'only entries before this time (same forms as --since)');
+}
+
+function filterFrom(flags: FilterFlags): AuditFilter {
+  const filter: AuditFilter = {};
+  if (flags.bottle !== undefined) filter.slug = validateSlug(flags.bottle);
+  if (flags.component !== undefined) filter.component = flags.component;
+  if (flags.kind !== undefined) filter.kind = flags.kind;
+  if (flags.status !== undefined) filter.status = flags.status;
+  if (flags.action !== undefined) filter.action = flags.action;
+  if (flags.since !== undefined) filter.since = parseTime(flags.since, '--since');
+  if (flags.until !== undefined) filter.until = parseTime(flags.until, '--until');
+  if (filter.since !== undefined && filter.until !== undefined && filter.since >= filter.until) {
+    throw new UserError(`--since (${new Date(filter.since).toISOString()}) is not before --until (${new Date(filter.until).toISOString()}): nothing could match. Swap or widen them.`, EXIT.usage);
+  }
+  return filter;
+}
+
+function shortTime(ts: number): string {
+  return `${new Date(ts).toISOString().slice(0, 19).replace('T', ' ')}Z`;
+}
+
+function colorStatus(status: string | null, colors: Palette): string {
+  const text = status ?? '-';
+  switch (status) {
+    case 'approved':
+      return colors.green(text);
+    case 'modified':
+      return colors.yellow(text);
+    case 'rejected':
+      return colors.red(text);
+    default:
+      return colors.dim(text);
+  }
+}
+
+function firstLine(text: string, width: number): string {
+  const line = text.split('\n', 1)[0] ?? '';
+  return line.length > width || text.includes('\n') ? `${line.slice(0, width - 1)}…` : line;
+}
+
+function printTable(entries: AuditEntry[], colors: Palette): void {
+  const header = ['SEQ', 'TIME', 'BOTTLE', 'COMPONENT', 'ACTION', 'KIND', 'STATUS', 'ACTOR', 'NOTES'];
+  const rows = entries.map((e) => [String(e.seq), shortTime(e.ts), e.slug, e.component, e.action, e.kind ?? '-', e.status ?? '-', e.actor, e.notes === '' ? '' : firstLine(e.notes, 60)]);
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const pad = (cells: string[], style: (cell: string, column: number) => string): string =>
+    cells
+      .map((cell, column) => (column === cells.length - 1 ? style(cell, column) : style(cell, column) + ' '.repeat((widths[column] ?? 0) - cell.length)))
+      .join('  ')
+      .trimEnd();
+  process.stdout.write(`${pad(header, (cell) => colors.bold(cell))}\n`);
+  for (const row of rows) process.stdout.write(`${pad(row, (cell, column) => (column === 6 ? colorStatus(cell === '-' ? null : cell, colors) : cell))}\n`);
+}
+
+function listCommand(audit: Command): void {
+  withFilterOptions(audit.command('list'))
+    .description(`List audit entries, newest first (${LIST_DEFAULT_LIMIT} unless --limit says otherwise).`)
+    .option('--limit <n>', `show at most this many entries (default ${LIST_DEFAULT_LIMIT})`)
+    .option('--json', 'print the entries as a JSON array (with diffs and hashes)')
+    .action(async (flags: FilterFlags & { limit?: string; json?: boolean }, command: Command) => {
+      const filter: AuditFilter = { ...filterFrom(flags), order: 'desc', limit: flags.limit === undefined ? LIST_DEFAULT_LIMIT : parsePositiveInt(flags.limit, '--limit') };
+      const entries = await withHostDatabase(command, ({ audit: store }) => store.readAuditEntries(filter));
+      if (flags.json) return printJson(entries.map(auditRecord));
+      if (entries.length === 0) {
+        const filtered = Object.keys(filter).some((key) => key !== 'order' && key !== 'limit');
+        process.stderr.write(filtered ? 'No audit entries match. Widen the filters, or see everything with `bot-bottle audit list` alone.\n' : 'The audit log is empty.\n');
+        return;
+      }
+      printTable(entries, colorsFor(process.stdout));
+    });
+}
+
+function showCommand(audit: Command): void {
+  audit
+    .command('show')
+    .description('Show one audit entry in full, with its diff.')
+    .argument('<seq>', 'the entry number (the SEQ column of `audit list`)')
+    .option('--json', 'print the entry as JSON')
+    .action(async (seqText: string, flags: { json?: boolean }, command: Command) => {
+      const seq = parsePositiveInt(seqText, 'the entry number');
+      const { entry, head } = await withHostDatabase(command, ({ audit: store }) => ({ entry: store.readAuditEntry(seq), head: store.head() }));
+      if (!entry) {
+        throw new UserError(
+          head.count === 0 ? `there is no audit entry ${seq}: the audit log is empty.` : `there is no audit entry ${seq}: the log has entries 1–${head.count}. List them with \`bot-bottle audit list\`.`,
+          EXIT.input,
+        );
+      }
+      const intact = chainHash(entry.prevHash, canonicalAuditEntry(entry)) === entry.hash;
+      if (flags.json) return printJson({ ...auditRecord(entry), contentsMatchHash: intact });
+      const colors = colorsFor(process.stdout);
+      const field = (name: string, value: string): string => `${colors.bold(name.padEnd(10))} ${value}\n`;
+      process.stdout.write(
+        [
+          `${colors.bold(`Audit entry ${entry.seq}`)} of ${head.count}\n`,
+          field('time', new Date(entry.ts).toISOString()),
+          field('bottle', entry.slug),
+          field('component', entry.component),
+          field('action', entry.action),
+          field('kind', entry.kind ?? '-'),
+          field('proposal', entry.proposalId ?? '-'),
+          field('status', colorStatus(entry.status, colors)),
+          field('actor', entry.actor),
+          field('notes', entry.notes === '' ? colors.dim('(none)') : entry.notes.replace(/\n/g, `\n${' '.repeat(11)}`)),
+          field('prev hash', entry.prevHash),
+          field('hash', `${entry.hash} ${intact ? colors.green('(matches the contents)') : colors.red('(DOES NOT match the contents: run `bot-bottle audit verify`)')}`),
+        ].join(''),
+      );
+      process.stdout.write(entry.diff === '' ? `\n${colors.dim('(no diff)')}\n` : `\n${colorDiff(entry.diff, colors).join('\n')}\n`);
+    });
+}
+
+function checkExportTarget(file: string, force: boolean): void {
+  const dir = path.dirname(path.resolve(file));
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
+    throw new UserError(`cannot write ${file}: the directory ${dir} does not exist. Create it or pick another --output.`, EXIT.input);
+  }
+  const existing = fs.statSync(file, { throwIfNoEntry: false });
+  if (existing?.isDirectory()) throw new UserError(`--output ${file} is a directory; name a file inside it.`, EXIT.input);
+  if (existing && !force) throw new UserError(`${file} already exists. Pick another --output, or pass --force to replace it.`, EXIT.input);
+}
+
+function exportCommand(audit: Command): void {
+  withFilterOptions(audit.command('export'))
+    .description('Stream the audit log (oldest first) as JSON Lines or CSV, to a file or stdout.')
+    .option('--format <format>', `${EXPORT_FORMATS.join(' or ')}`, 'jsonl')
+    .option('--output <file>', 'write here instead of stdout (written as <file>.partial, renamed when complete)')
+    .option('--force', 'replace --output if it exists')
+    .action(async (flags: FilterFlags & { format: string; output?: string; force?: boolean }, command: Command) => {
+      if (!EXPORT_FORMATS.includes(flags.format as ExportFormat)) {
+        throw new UserError(`--format ${JSON.stringify(flags.format)} is not supported: use ${EXPORT_FORMATS.join(' or ')}.`, EXIT.usage);
+      }
+      const format = flags.format as ExportFormat;
+      const filter = filterFrom(flags);
+      if (flags.output !== undefined) checkExportTarget(flags.output, flags.force ?? false);
+      const count = await withHostDatabase(command, async ({ audit: store }) => {
+        const bar = progressBar(store.head());
+        try {
+          const run = (out: Writable): Promise<number> =>
+            streamAuditExport(store.iterateAuditEntries(filter), format, out, { onChunk: (_written, lastSeq) => bar?.update(lastSeq) });
+          if (flags.output !== undefined) return await exportToFile(flags.output, run);
+          try {
+            return await run(process.stdout);
+          } catch (error) {
+            if (isClosedPipe(error)) return -1;
+            throw error;
+          }
+        } finally {
+          bar?.stop();
+        }
+      });
+      if (flags.output !== undefined) process.stderr.write(`Exported ${count} audit entries to ${flags.output} (${format}).\n`);
+    });
+}
+
+/** Progress through the log by seq, so filtered exports move too; only for a person watching. */
+function progressBar(head: AuditHead): SingleBar | undefined {
+  if (!process.stderr.isTTY || head.count === 0) return undefined;
+  const bar = new SingleBar({ stream: process.stderr, format: 'exporting [{bar}] {percentage}% | entry {value}/{total} | {eta_formatted} left', hideCursor: true, clearOnComplete: true }, Presets.shades_classic);
+  bar.start(head.count, 0);
+  return bar;
+}
+
+type ExpectedHeadCheck = { expected: AuditHead; matches: true; newEntries: number } | { expected: AuditHead; matches: false; problem: string };
+
+function parseExpectedHead(text: string): AuditHead {
+  const match = /^([0-9a-fA-F]{64}):(\d+)$/.exec(text.trim());
+  if (!match || !Number.isSafeInteger(Number(match[2]))) {
+    throw new UserError(`--expect-head ${JSON.stringify(text)} is not a head: give HASH:COUNT exactly as \`bot-bottle audit verify\` printed it (64 hex characters, a colon, the entry count).`, EXIT.usage);
+  }
+  return { hash: (match[1] as string).toLowerCase(), count: Number(match[2]) };
+}
+
+/** The kept head must still be in the log: entry COUNT exists and still has that hash. */
+function checkExpectedHead(store: AuditStore, expected: AuditHead): ExpectedHeadCheck {
+  const head = store.head();
+  const kept = `${expected.hash}:${expected.count}`;
+  if (head.count < expected.count) {
+    return {
+      expected,
+      matches: false,
+      problem: `the log ends at entry ${head.count}, but the kept head ${kept} is entry ${expected.count}: entries ${head.count + 1}–${expected.count} were removed from the end of the log.`,
+    };
+  }
+  const actual = expected.count === 0 ? GENESIS_HASH : store.readAuditEntry(expected.count)?.hash;
+  if (actual !== expected.hash) {
+    return {
+      expected,
+      matches: false,
+      problem:
+        actual === undefined
+          ? `entry ${expected.count} of the kept head ${kept} is missing from the log.`
+          : `entry ${expected.count} has hash ${actual}, not the kept ${expected.hash}: the log was rewritten at or before entry ${expected.count}.`,
+    };
+  }
+  return { expected, matches: true, newEntries: head.count - expected.count };
+}
+
+function verifyCommand(audit: Command): void {
+  audit
+    .command('verify')
+    .description('Check the hash chain; print the head (HASH:COUNT) to keep outside the database. Exit 1 names the first bad entry.')
+    .option('--expect-head <hash:count>', 'also check the log still contains this head, kept from an earlier verify (catches a truncated or rewritten log)')
+    .option('--json', 'print the result as JSON')
+    .action(async (flags: { expectHead?: string; json?: boolean }, command: Command) => {
+      const expected = flags.expectHead === undefined ? undefined : parseExpectedHead(flags.expectHead);
+      const { result, expectation } = await withHostDatabase(command, ({ audit: store }) => ({
+        result: store.verify(),
+        expectation: expected === undefined ? undefined : checkExpectedHead(store, expected),
+      }));
+      const ok = result.ok && (expectation?.matches ?? true);
+      if (!ok) process.exitCode = EXIT.failed;
+      if (flags.json) return printJson({ ...result, ok, ...(expectation === undefined ? {} : { expectedHead: expectation }) });
+
+      const colors = colorsFor(process.stdout);
+      if (result.ok) {
+        process.stdout.write(`${colors.green('The audit chain is intact:')} ${result.head.count} entries.\nhead ${result.head.hash}:${result.head.count}\n`);
+      } else {
+        process.stdout.write(
+          `${colors.red(`The audit log was tampered with at entry ${result.firstBad.seq}:`)} ${result.firstBad.reason}.\n` +
+            `Entries 1–${result.validPrefix.count} are intact (head ${result.validPrefix.hash}:${result.validPrefix.count}). Restore the database from a backup taken before the change, or keep this output as evidence.\n`,
+        );
+      }
+      if (expectation?.matches === false) {
+        process.stdout.write(`${colors.red('The log does not contain the kept head:')} ${expectation.problem}\n`);
+      } else if (expectation?.matches) {
+        const since = expectation.newEntries === 0 ? 'no entries since' : `${expectation.newEntries} entries since`;
+        process.stdout.write(`The kept head ${expectation.expected.hash}:${expectation.expected.count} is in the log (${since}).\n`);
+      }
+    });
+}
+
+export function registerAudit(program: Command): void {
+  const audit = program.command('audit').description('Review the audit log: list, show, export, verify.');
+  listCommand(audit);
+  showCommand(audit);
+  exportCommand(audit);
+  verifyCommand(audit);
+}
