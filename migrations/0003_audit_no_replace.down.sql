@@ -1,0 +1,1 @@
+DROP TRIGGER audit_entries_no_replace;
