@@ -1,0 +1,122 @@
+import { validateSlug } from '../src/validation.js';
+import { isSuperviseError } from '../src/errors.js';
+
+/** What the sidecar reads from its environment; everything else is fixed by DESIGN §2 and §5.1. */
+export interface SidecarConfig {
+  slug: string;
+  responseTimeoutMs: number;
+  /** The egress proxy's route-table endpoint, fetched by `list-egress-routes`. */
+  egressUrl: URL | undefined;
+  /** The live routes file the downward `egress-routes-apply` handler replaces. */
+  routesFile: string | undefined;
+  /** Run (without a shell) after the routes file is replaced, so the proxy loads it. */
+  reloadCommand: string[] | undefined;
+}
+
+export const DEFAULT_RESPONSE_TIMEOUT_SECONDS = 30;
+/** An MCP client gives up on a request after about a minute by default; an hour is a generous ceiling. */
+export const MAX_RESPONSE_TIMEOUT_SECONDS = 3600;
+
+/** A setting the sidecar cannot start with; the message names the variable and how to fix it. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export function readSlug(env: Env): string {
+  const slug = env.SUPERVISE_BOTTLE_SLUG;
+  if (slug === undefined || slug === '') {
+    throw new ConfigError('SUPERVISE_BOTTLE_SLUG is not set. Start the sidecar with -e SUPERVISE_BOTTLE_SLUG=<bottle slug> (prepareSupervise(slug) gives the env).');
+  }
+  try {
+    return validateSlug(slug);
+  } catch (error) {
+    if (isSuperviseError(error)) throw new ConfigError(`SUPERVISE_BOTTLE_SLUG: ${error.message}`);
+    throw error;
+  }
+}
+
+export function readResponseTimeoutMs(env: Env): number {
+  const raw = env.SUPERVISE_RESPONSE_TIMEOUT_SECONDS;
+  if (raw === undefined || raw === '') return DEFAULT_RESPONSE_TIMEOUT_SECONDS * 1000;
+  const seconds = Number(raw);
+  if (!/^\d+(\.\d+)?$/.test(raw.trim()) || !Number.isFinite(seconds) || seconds > MAX_RESPONSE_TIMEOUT_SECONDS) {
+    throw new ConfigError(
+      `SUPERVISE_RESPONSE_TIMEOUT_SECONDS=${JSON.stringify(raw)} is not valid: give a number of seconds from 0 to ${MAX_RESPONSE_TIMEOUT_SECONDS} (default ${DEFAULT_RESPONSE_TIMEOUT_SECONDS}).`,
+    );
+  }
+  return Math.round(seconds * 1000);
+}
+
+function readEgressUrl(env: Env): URL | undefined {
+  const raw = env.SUPERVISE_EGRESS_URL;
+  if (raw === undefined || raw === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`SUPERVISE_EGRESS_URL=${JSON.stringify(raw)} is not a URL: give the egress proxy's route-table endpoint, e.g. http://egress:8080/routes.`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(`SUPERVISE_EGRESS_URL must be an http:// or https:// URL, got ${url.protocol}//…`);
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new ConfigError('SUPERVISE_EGRESS_URL must not carry credentials: the route table is read without them, and they would show up in logs.');
+  }
+  return url;
+}
+
+function readRoutesFile(env: Env): string | undefined {
+  const raw = env.SUPERVISE_ROUTES_FILE;
+  if (raw === undefined || raw === '') return undefined;
+  if (!raw.startsWith('/')) {
+    throw new ConfigError(`SUPERVISE_ROUTES_FILE=${JSON.stringify(raw)} must be an absolute path (the live routes file the egress proxy reads).`);
+  }
+  return raw;
+}
+
+/**
+ * No shell ever runs it. A JSON array of strings is taken as the argv exactly (use it when an
+ * argument contains spaces); anything else is split on whitespace, with no quoting or expansion.
+ */
+export function parseReloadCommand(raw: string): string[] {
+  const text = raw.trim();
+  let argv: unknown;
+  if (text.startsWith('[')) {
+    try {
+      argv = JSON.parse(text);
+    } catch {
+      throw new ConfigError('SUPERVISE_RELOAD_COMMAND starts with "[" but is not a JSON array: write it as ["program", "arg", …] or as a plain command line without quotes.');
+    }
+    if (!Array.isArray(argv) || argv.some((part) => typeof part !== 'string')) {
+      throw new ConfigError('SUPERVISE_RELOAD_COMMAND as JSON must be an array of strings, e.g. ["kill", "-HUP", "1"].');
+    }
+  } else {
+    if (/["'\\$`|;&<>(){}*?]/.test(text)) {
+      throw new ConfigError(
+        'SUPERVISE_RELOAD_COMMAND contains shell syntax (quotes, $, |, ;, &, redirections or globs), but it runs without a shell. Give the argv as a JSON array instead, e.g. ["sh", "-c", "…"] if you really need a shell.',
+      );
+    }
+    argv = text.split(/\s+/).filter((part) => part !== '');
+  }
+  const parts = argv as string[];
+  if (parts.length === 0 || parts[0] === '') {
+    throw new ConfigError('SUPERVISE_RELOAD_COMMAND is empty: leave it unset, or name the program to run after the routes file is replaced.');
+  }
+  return parts;
+}
+
+export function readConfig(env: Env): SidecarConfig {
+  const reload = env.SUPERVISE_RELOAD_COMMAND;
+  return {
+    slug: readSlug(env),
+    responseTimeoutMs: readResponseTimeoutMs(env),
+    egressUrl: readEgressUrl(env),
+    routesFile: readRoutesFile(env),
+    reloadCommand: reload === undefined || reload.trim() === '' ? undefined : parseReloadCommand(reload),
+  };
+}

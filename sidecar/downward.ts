@@ -1,0 +1,136 @@
+import { ConflictError } from '../src/errors.js';
+import { KIND_EGRESS_ROUTES_APPLY } from '../src/kinds.js';
+import { PayloadError } from '../src/payload-validation.js';
+import type { BottleQueue, Proposal } from '../src/queue-store.js';
+import { ReloadError, applyRoutesFile } from './routes-file.js';
+
+export interface DownwardAnswer {
+  status: 'approved' | 'rejected';
+  notes: string;
+}
+
+/** Runs one downward proposal inside the bottle. Must not answer itself; the dispatcher does. */
+export type DownwardHandler = (proposal: Proposal, signal: AbortSignal) => Promise<DownwardAnswer>;
+
+export type Log = (line: string) => void;
+
+const RESPONDER = 'sidecar';
+/** Responses carry notes of at most 8 KiB; error text is cut well below that. */
+const MAX_NOTES_CHARS = 4000;
+
+export function routesApplyHandler(routesFile: string | undefined, reloadCommand: string[] | undefined): DownwardHandler {
+  return async (proposal, signal) => {
+    if (!routesFile) {
+      return { status: 'rejected', notes: 'this sidecar has no live routes file configured (SUPERVISE_ROUTES_FILE is unset), so it cannot apply routes. Start it with SUPERVISE_ROUTES_FILE set.' };
+    }
+    try {
+      const applied = await applyRoutesFile(routesFile, proposal.payload, reloadCommand, signal);
+      const reload = applied.reloaded ? `reloaded with \`${applied.reloaded}\`` : 'no reload command configured';
+      return { status: 'approved', notes: `applied ${applied.routeCount} route(s) to ${applied.file}; sha256=${applied.sha256}; ${reload}.` };
+    } catch (error) {
+      if (signal.aborted) throw error;
+      if (error instanceof PayloadError || error instanceof ReloadError) return { status: 'rejected', notes: error.message };
+      const code = (error as NodeJS.ErrnoException).code;
+      return { status: 'rejected', notes: `could not write ${routesFile}: ${code ?? (error as Error).message}. Check that the sidecar can write its directory.` };
+    }
+  };
+}
+
+export function builtinDownwardHandlers(routesFile: string | undefined, reloadCommand: string[] | undefined): Map<string, DownwardHandler> {
+  return new Map([[KIND_EGRESS_ROUTES_APPLY, routesApplyHandler(routesFile, reloadCommand)]]);
+}
+
+/**
+ * The downward flow of DESIGN §4.2: answers the proposals addressed to this bottle's sidecar, one
+ * at a time, oldest first, including those already waiting when it starts. A proposal whose
+ * handler is interrupted by shutdown stays pending and is handled on the next start.
+ */
+export class DownwardDispatcher {
+  readonly #queue: BottleQueue;
+  readonly #handlers: ReadonlyMap<string, DownwardHandler>;
+  readonly #log: Log;
+  readonly #abort = new AbortController();
+  /** Proposals that cannot be answered by this build (an unknown kind); not retried in a loop. */
+  readonly #skipped = new Set<string>();
+  #unsubscribe: (() => void) | undefined;
+  #running: Promise<void> | undefined;
+  #again = false;
+
+  constructor(queue: BottleQueue, handlers: ReadonlyMap<string, DownwardHandler>, log: Log) {
+    this.#queue = queue;
+    this.#handlers = handlers;
+    this.#log = log;
+  }
+
+  start(): void {
+    this.#unsubscribe = this.#queue.subscribe({ target: 'sidecar', types: ['created'] }, () => this.#kick());
+    this.#kick();
+  }
+
+  /** Resolves once nothing is running; an interrupted handler leaves its proposal pending. */
+  async stop(): Promise<void> {
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+    this.#abort.abort();
+    await this.#running;
+  }
+
+  /** Resolves when every proposal pending now has been handled (tests, start-up). */
+  async idle(): Promise<void> {
+    while (this.#running) await this.#running;
+  }
+
+  #kick(): void {
+    if (this.#abort.signal.aborted) return;
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    this.#running = this.#drain()
+      .catch((error: unknown) => this.#log(`downward: ${error instanceof Error ? error.message : String(error)}`))
+      .finally(() => {
+        this.#running = undefined;
+        if (this.#again) {
+          this.#again = false;
+          this.#kick();
+        }
+      });
+  }
+
+  async #drain(): Promise<void> {
+    for (;;) {
+      const next = this.#queue.listPendingProposals({ target: 'sidecar' }).find((p) => !this.#skipped.has(p.id));
+      if (!next || this.#abort.signal.aborted) return;
+      await this.#handle(next);
+    }
+  }
+
+  async #handle(proposal: Proposal): Promise<void> {
+    const handler = this.#handlers.get(proposal.kind);
+    let answer: DownwardAnswer;
+    if (!handler) {
+      if (!this.#queue.kinds.names().includes(proposal.kind)) {
+        this.#skipped.add(proposal.id);
+        this.#log(`downward: proposal ${proposal.id} has kind "${proposal.kind}", unknown to this sidecar build; left pending for a sidecar that knows it.`);
+        return;
+      }
+      answer = { status: 'rejected', notes: `this sidecar has no handler for ${proposal.kind} proposals; upgrade the sidecar image.` };
+    } else {
+      try {
+        answer = await handler(proposal, this.#abort.signal);
+      } catch (error) {
+        if (this.#abort.signal.aborted) return;
+        answer = { status: 'rejected', notes: `the ${proposal.kind} handler failed: ${error instanceof Error ? error.message : String(error)}` };
+      }
+    }
+    try {
+      await this.#queue.writeResponse(proposal.id, { status: answer.status, notes: answer.notes.slice(0, MAX_NOTES_CHARS), responder: RESPONDER });
+      this.#log(`downward: ${proposal.kind} ${proposal.id} ${answer.status}`);
+    } catch (error) {
+      // Expired or cancelled while the handler ran: nobody waits for this answer any more.
+      if (!(error instanceof ConflictError)) throw error;
+      this.#skipped.add(proposal.id);
+      this.#log(`downward: ${proposal.kind} ${proposal.id} could not be answered: ${error.message}`);
+    }
+  }
+}

@@ -1,0 +1,123 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { rejectUnknownTools } from './mcp-server.js';
+
+export const MCP_PATH = '/mcp';
+export const HEALTH_PATH = '/healthz';
+/**
+ * A routes file (256 KiB) and a justification (8 KiB), JSON-escaped, fit well within this; a
+ * larger body is refused with 413 before it is read.
+ */
+export const MAX_REQUEST_BODY_BYTES = 1024 * 1024;
+
+export interface SidecarHttpOptions {
+  host: string;
+  port: number;
+  createServer: () => McpServer;
+  toolNames: readonly string[];
+  health: () => Record<string, unknown>;
+  log: (line: string) => void;
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: http.OutgoingHttpHeaders = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+}
+
+const rpcError = (code: number, message: string) => ({ jsonrpc: '2.0', error: { code, message }, id: null });
+
+/** The sidecar's HTTP face: MCP Streamable HTTP (stateless, JSON responses) at /mcp and a health check. */
+export class SidecarHttpServer {
+  readonly #options: SidecarHttpOptions;
+  readonly #server: http.Server;
+  #inFlight = 0;
+  #idle: (() => void) | undefined;
+  #stopping = false;
+
+  constructor(options: SidecarHttpOptions) {
+    this.#options = options;
+    this.#server = http.createServer((req, res) => this.#route(req, res));
+    // Tool calls legitimately stay open while the operator decides.
+    this.#server.requestTimeout = 0;
+  }
+
+  listen(): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(this.#options.port, this.#options.host, () => {
+        this.#server.off('error', reject);
+        resolve(this.#server.address() as AddressInfo);
+      });
+    });
+  }
+
+  /**
+   * Stops taking requests, lets those in flight finish (their waits end as pending once the
+   * shutdown signal fires), and closes every connection by `deadlineMs` at the latest.
+   */
+  async stop(deadlineMs: number): Promise<void> {
+    this.#stopping = true;
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    this.#server.closeIdleConnections();
+    const drained = new Promise<void>((resolve) => {
+      if (this.#inFlight === 0) resolve();
+      else this.#idle = resolve;
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, deadlineMs);
+    });
+    await Promise.race([drained, late]);
+    clearTimeout(timer);
+    this.#server.closeAllConnections();
+    await closed;
+  }
+
+  #route(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const path = new URL(req.url ?? '/', 'http://sidecar').pathname;
+    if (this.#stopping) {
+      sendJson(res, 503, rpcError(-32000, 'The supervise sidecar is shutting down; retry against the restarted sidecar.'), { connection: 'close' });
+      return;
+    }
+    if (path === HEALTH_PATH && (req.method === 'GET' || req.method === 'HEAD')) {
+      sendJson(res, 200, this.#options.health());
+      return;
+    }
+    if (path !== MCP_PATH) {
+      sendJson(res, 404, { error: `nothing at ${path}: the MCP endpoint is ${MCP_PATH}, the health check ${HEALTH_PATH}.` });
+      return;
+    }
+    if (req.method !== 'POST') {
+      // Stateless: no session to resume or delete and no server-initiated stream.
+      sendJson(res, 405, rpcError(-32000, `Method not allowed: this MCP endpoint is stateless and takes POST only.`), { allow: 'POST' });
+      return;
+    }
+    this.#track(res);
+    this.#handleMcp(req, res).catch((error: unknown) => {
+      this.#options.log(`MCP request failed: ${error instanceof Error ? error.message : String(error)}`);
+      if (!res.headersSent) sendJson(res, 500, rpcError(-32603, 'Internal error in the supervise sidecar.'));
+      else res.destroy();
+    });
+  }
+
+  #track(res: http.ServerResponse): void {
+    this.#inFlight++;
+    res.once('close', () => {
+      this.#inFlight--;
+      if (this.#inFlight === 0) this.#idle?.();
+    });
+  }
+
+  async #handleMcp(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const server = this.#options.createServer();
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true, maxRequestBodySize: MAX_REQUEST_BODY_BYTES });
+    res.once('close', () => {
+      void transport.close();
+      void server.close();
+    });
+    await server.connect(transport);
+    rejectUnknownTools(transport, this.#options.toolNames);
+    await transport.handleRequest(req, res);
+  }
+}

@@ -1,0 +1,130 @@
+#!/usr/bin/env node
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { SERVER_VERSION } from './mcp-server.js';
+import { PROPOSE_EXIT, ProposeFailure, propose, type ProposeOptions } from './propose.js';
+import { DEFAULT_HOST, DEFAULT_PORT, SERVE_EXIT, serve } from './serve.js';
+import { StartupRefusal } from './startup.js';
+
+const NAME = 'bot-bottle-sidecar';
+
+function log(line: string): void {
+  process.stderr.write(`${NAME}: ${line}\n`);
+}
+
+/** The first of SIGTERM/SIGINT, by name. Listening also stops Node's default of dying at once. */
+function firstSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (signal: NodeJS.Signals) => {
+      process.off('SIGTERM', on);
+      process.off('SIGINT', on);
+      resolve(signal);
+    };
+    process.on('SIGTERM', on);
+    process.on('SIGINT', on);
+  });
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535) throw new InvalidArgumentError('give a TCP port from 0 to 65535 (0 picks a free one).');
+  return port;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Where each subcommand's failures and usage errors end up: one exit code per command. */
+interface Outcome {
+  code: number;
+}
+
+function buildProgram(outcome: Outcome): Command {
+  const program = new Command(NAME)
+    .description('The bot-bottle supervise sidecar: MCP server for the agent, propose command for shell callers, and the downward handlers (docs/SIDECAR.md).')
+    .version(SERVER_VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  program
+    .command('serve', { isDefault: true })
+    .description('Serve MCP over HTTP for this bottle (SUPERVISE_BOTTLE_SLUG) and answer downward proposals until SIGTERM.')
+    .option('--db <path>', 'database file, only for running outside a container (inside one it is always /run/supervise/bot-bottle.db)')
+    .option('--port <n>', `TCP port; 0 picks a free one (default ${DEFAULT_PORT})`, parsePort, DEFAULT_PORT)
+    .option('--host <addr>', `address to listen on (default ${DEFAULT_HOST})`, DEFAULT_HOST)
+    .exitOverride((error) => {
+      throw Object.assign(error, { sidecarExit: error.exitCode === 0 ? 0 : SERVE_EXIT.usage });
+    })
+    .action(async (options: { db?: string; port: number; host: string }) => {
+      try {
+        outcome.code = await serve({
+          ...(options.db !== undefined ? { dbPath: options.db } : {}),
+          port: options.port,
+          host: options.host,
+          env: process.env,
+          stopRequested: firstSignal(),
+          stdout: (line) => process.stdout.write(`${line}\n`),
+          log,
+        });
+      } catch (error) {
+        if (!(error instanceof StartupRefusal)) throw error;
+        log(error.message);
+        outcome.code = SERVE_EXIT.refused;
+      }
+    });
+
+  program
+    .command('propose')
+    .description(
+      'Propose to the operator and wait. Exit 0 approved (or modified), 1 rejected, 2 still pending (prints the id), 3 expired, 4 bad input, 5 environment, 6 cancelled.',
+    )
+    .option('--kind <kind>', 'proposal kind: gitleaks-allow, egress-allow, egress-block or egress-token-allow')
+    .option('--payload-file <file>', 'the payload (report or routes file); - reads standard input')
+    .option('--justification <text>', 'why, for the operator')
+    .option('--wait <seconds>', 'how long to wait for the answer (default SUPERVISE_RESPONSE_TIMEOUT_SECONDS or 30; 0 returns at once)')
+    .option('--proposal-id <id>', 'resume waiting on a proposal an earlier run left pending')
+    .option('--origin <name>', 'who proposes, shown to the operator (default: the kind’s component, e.g. git-gate)')
+    .option('--final-file <file>', 'when the operator modifies the proposal, write the final payload here')
+    .option('--db <path>', 'database file, only outside a container')
+    .exitOverride((error) => {
+      throw Object.assign(error, { sidecarExit: error.exitCode === 0 ? 0 : PROPOSE_EXIT.input });
+    })
+    .action(async (options: ProposeOptions) => {
+      try {
+        outcome.code = await propose(options, {
+          env: process.env,
+          stdout: (text) => process.stdout.write(text),
+          stderr: log,
+          readStdin,
+          interrupted: firstSignal(),
+        });
+      } catch (error) {
+        if (!(error instanceof ProposeFailure)) throw error;
+        log(error.message);
+        outcome.code = error.exitCode;
+      }
+    });
+  return program;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const outcome: Outcome = { code: 0 };
+  try {
+    await buildProgram(outcome).parseAsync(argv);
+    return outcome.code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      const exit = (error as CommanderError & { sidecarExit?: number }).sidecarExit;
+      return exit ?? (error.exitCode === 0 ? 0 : SERVE_EXIT.usage);
+    }
+    log(`unexpected error: ${error instanceof Error ? error.message : String(error)}`);
+    if (process.env.BOT_BOTTLE_DEBUG && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    return PROPOSE_EXIT.internal;
+  }
+}
+
+process.exitCode = await main(process.argv);
+// Everything is closed by now; this only guards against a stray handle keeping a stopped sidecar alive.
+setTimeout(() => process.exit(), 2000).unref();

@@ -1,0 +1,79 @@
+import { SCHEMA_VERSION } from '../src/schema-version.js';
+import { ConfigError, readConfig } from './config.js';
+import { DownwardDispatcher, builtinDownwardHandlers } from './downward.js';
+import { SidecarHttpServer, MCP_PATH } from './http-server.js';
+import { TOOL_NAMES, createMcpServer } from './mcp-server.js';
+import { StartupRefusal, openSidecarStorage } from './startup.js';
+
+export const DEFAULT_PORT = 9100;
+export const DEFAULT_HOST = '0.0.0.0';
+/** In-flight calls get this long to return their pending results before connections are cut. */
+const SHUTDOWN_DRAIN_MS = 3000;
+
+export interface ServeOptions {
+  dbPath?: string;
+  port: number;
+  host: string;
+  env: Readonly<Record<string, string | undefined>>;
+  /** Resolves when the sidecar should shut down (SIGTERM/SIGINT in the real process). */
+  stopRequested: Promise<string>;
+  stdout: (line: string) => void;
+  log: (line: string) => void;
+}
+
+export const SERVE_EXIT = { ok: 0, refused: 1, usage: 2 } as const;
+
+function hostForUrl(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/**
+ * Runs the sidecar until `stopRequested` resolves. Start-up problems are refused before anything
+ * listens; the caller prints the `StartupRefusal` message as one line.
+ */
+export async function serve(options: ServeOptions): Promise<number> {
+  let config;
+  try {
+    config = readConfig(options.env);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new StartupRefusal(error.message);
+    throw error;
+  }
+  const storage = openSidecarStorage(options.dbPath !== undefined ? { dbPath: options.dbPath } : {});
+  const queue = storage.queue.forSlug(config.slug);
+  const shutdown = new AbortController();
+  const context = { queue, config, shutdown: shutdown.signal, log: options.log };
+  const http = new SidecarHttpServer({
+    host: options.host,
+    port: options.port,
+    createServer: () => createMcpServer(context),
+    toolNames: TOOL_NAMES,
+    health: () => ({ ok: storage.db.open, slug: config.slug, schemaVersion: SCHEMA_VERSION }),
+    log: options.log,
+  });
+  let address;
+  try {
+    address = await http.listen();
+  } catch (error) {
+    await storage.close();
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new StartupRefusal(
+      code === 'EADDRINUSE'
+        ? `port ${options.port} on ${options.host} is already in use; stop whatever holds it or pass --port.`
+        : `cannot listen on ${options.host}:${options.port} (${code ?? String(error)}).`,
+    );
+  }
+  const downward = new DownwardDispatcher(queue, builtinDownwardHandlers(config.routesFile, config.reloadCommand), options.log);
+  downward.start();
+  options.stdout(`ready http://${hostForUrl(options.host)}:${address.port}${MCP_PATH}`);
+  options.log(`serving bottle ${config.slug} from ${storage.path} (schema ${SCHEMA_VERSION})`);
+
+  const signal = await options.stopRequested;
+  options.log(`${signal}: shutting down; calls in flight return pending results`);
+  const stopped = http.stop(SHUTDOWN_DRAIN_MS);
+  shutdown.abort();
+  await stopped;
+  await downward.stop();
+  await storage.close();
+  return SERVE_EXIT.ok;
+}

@@ -1,0 +1,39 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { KIND_EGRESS_TOKEN_ALLOW } from '../src/kinds.js';
+import { buildTokenAllowPayload, parseTokenAllowReport, type TokenAllowInput } from '../src/payload-validation.js';
+import type { BottleQueue } from '../src/queue-store.js';
+import { submitAndWait, type ProposalResult, type WaitSettings } from './proposal-flow.js';
+
+export type { TokenAllowInput } from '../src/payload-validation.js';
+
+export interface TokenAllowOptions extends WaitSettings {
+  /** Shown to the operator with the report; defaults to a sentence naming the detector. */
+  justification?: string;
+}
+
+/**
+ * Keys the idempotency key for the life of this process. Two different tokens caught in the same
+ * place produce the same redacted report, so the key must depend on the token; a keyed hash with a
+ * key that never leaves memory does, without putting anything derived from the token where it
+ * could be brute-forced offline.
+ */
+const PROCESS_KEY = randomBytes(32);
+
+/**
+ * What the egress DLP addon calls when a route's `dlp.outbound_on_match` is `supervise`: asks the
+ * operator whether the caught token may pass, with a report that never contains the token, and
+ * waits. Anything but `approved`/`modified` must be treated as "block" (fail closed).
+ * Throws `PayloadError` when the token cannot be redacted reliably: block the request then too.
+ */
+export function proposeTokenAllow(queue: BottleQueue, input: TokenAllowInput, options: TokenAllowOptions): Promise<ProposalResult> {
+  const payload = buildTokenAllowPayload(input);
+  const key = createHmac('sha256', PROCESS_KEY).update(input.token).update('\0').update(payload).digest('hex');
+  // From the checked payload, never from `input`: only the payload is proven free of the token.
+  const report = parseTokenAllowReport(payload);
+  const justification = options.justification ?? `The egress DLP detector "${report.detector}" caught a token in a ${report.method} request to ${report.host}; allow it to pass?`;
+  return submitAndWait(
+    queue,
+    { kind: KIND_EGRESS_TOKEN_ALLOW, origin: 'egress', payload, justification, idempotencyBase: `egress:token-allow:${key}` },
+    { timeoutMs: options.timeoutMs, ...(options.signal ? { signal: options.signal } : {}) },
+  );
+}
