@@ -1,25 +1,16 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { openHostDatabase, type SuperviseDatabase } from '../database.js';
+import type { SuperviseDatabase } from '../database.js';
 import type { Proposal } from '../queue-store.js';
-import { EXIT, UserError, colorsFor, printJson } from './common.js';
+import { EXIT, UserError, colorsFor, printJson, withHostDatabase } from './common.js';
 import { answerProposal, operatorName, requireOperatorProposal, type Decision } from './supervise/actions.js';
 import { listPending, pendingJson, renderPendingTable, SHORT_ID_LENGTH } from './supervise/list-model.js';
-import { runSuperviseTui } from './supervise/run-tui.js';
+import { assertInteractiveTerminal, runSuperviseTui } from './supervise/run-tui.js';
 
 interface AnswerOptions {
   reason?: string;
   file?: string;
   json?: boolean;
-}
-
-async function withDatabase<T>(command: Command, use: (database: SuperviseDatabase) => Promise<T>): Promise<T> {
-  const database = await openHostDatabase({ path: command.optsWithGlobals<{ db?: string }>().db });
-  try {
-    return await use(database);
-  } finally {
-    await database.close();
-  }
 }
 
 /** Prints the pending list once: a table for people, JSON for scripts. */
@@ -44,14 +35,15 @@ function describeAnswer(proposal: Proposal, status: string, responder: string): 
 }
 
 async function answerFromScript(command: Command, id: string, decision: Decision, options: AnswerOptions): Promise<void> {
-  await withDatabase(command, async (database) => {
+  await withHostDatabase(command, async (database) => {
     const proposal = requireOperatorProposal(database.queue, id);
     const responder = operatorName();
     const result = await answerProposal(database.queue, proposal, decision, responder);
     if (result.outcome === 'elsewhere') {
       throw new UserError(`proposal ${proposal.id} (${proposal.kind}, bottle "${proposal.slug}") is no longer pending: ${result.description}.`, EXIT.conflict);
     }
-    if (options.json) printJson(result.response);
+    // `supervise approve ID --json` reaches the parent's --json (commander hands it options it knows first).
+    if (options.json || command.optsWithGlobals<AnswerOptions>().json) printJson(result.response);
     else process.stdout.write(`${describeAnswer(proposal, result.response.status, responder)}\n`);
   });
 }
@@ -74,11 +66,17 @@ Exit codes: 0 ok, 2 bad flags, 3 bad input (unknown id, invalid file, missing re
 4 no longer pending (answered elsewhere, expired, cancelled), 5 environment (no TTY, database).`,
     )
     .action(async (options: { once?: boolean; json?: boolean }, command: Command) => {
-      await withDatabase(command, async (database) => {
-        if (options.once || options.json) return printPendingOnce(database, Boolean(options.json));
-        const summary = await runSuperviseTui(database, { responder: operatorName() });
-        process.stdout.write(`Answered ${summary.answered} proposal${summary.answered === 1 ? '' : 's'}.\n`);
-      });
+      if (options.once || options.json) return withHostDatabase(command, (database) => printPendingOnce(database, Boolean(options.json)));
+      // Refused before the database is touched: a TUI without a terminal can only hang.
+      assertInteractiveTerminal('bot-bottle supervise');
+      await withHostDatabase(
+        command,
+        async (database) => {
+          const summary = await runSuperviseTui(database, { responder: operatorName() });
+          process.stdout.write(`Answered ${summary.answered} proposal${summary.answered === 1 ? '' : 's'}.\n`);
+        },
+        { watch: true },
+      );
     });
 
   supervise

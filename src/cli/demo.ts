@@ -1,0 +1,176 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { Command } from 'commander';
+import type { AuditEntry } from '../audit-store.js';
+import type { SuperviseDatabase } from '../database.js';
+import type { Proposal } from '../queue-store.js';
+import { SCHEMA_VERSION } from '../schema-version.js';
+import { EXIT, UserError, colorsFor, withHostDatabase } from './common.js';
+import { startSidecar, type RunningSidecar } from './demo-sidecar.js';
+import { answerProposal, operatorName } from './supervise/actions.js';
+import { colorDiff, renderDetail } from './supervise/detail.js';
+import { renderPendingTable, type Palette } from './supervise/list-model.js';
+import { assertInteractiveTerminal, runSuperviseTui } from './supervise/run-tui.js';
+
+/** Long enough for the scripted approval; short so an interactive person sees the agent resume. */
+const RESPONSE_TIMEOUT_SECONDS = { scripted: 15, interactive: 20 } as const;
+const PROPOSAL_APPEAR_TIMEOUT_MS = 30_000;
+
+const CURRENT_ROUTES = 'routes:\n  - host: api.github.com\n    path_allowlist:\n      - /repos/\n';
+const PROPOSED_ROUTES = `${CURRENT_ROUTES}  - host: pypi.org\n    path_allowlist:\n      - /simple/\n  - host: files.pythonhosted.org\n`;
+const JUSTIFICATION = 'The test suite installs its Python dependencies with pip; pip needs the package index (pypi.org/simple) and the file host behind it.';
+const APPROVAL_REASON = 'demo: read-only package index, scoped to /simple/';
+
+interface DemoOptions {
+  interactive?: boolean;
+}
+
+class Narrator {
+  #step = 0;
+  constructor(readonly colors: Palette) {}
+
+  step(text: string): void {
+    this.#step += 1;
+    process.stdout.write(`\n${this.colors.bold(this.colors.cyan(`${this.#step}.`))} ${this.colors.bold(text)}\n`);
+  }
+
+  lines(lines: string[] | string): void {
+    const all = typeof lines === 'string' ? lines.replace(/\n$/, '').split('\n') : lines;
+    process.stdout.write(`${all.map((line) => `   ${line}`).join('\n')}\n`);
+  }
+}
+
+function toolText(result: CallToolResult): string {
+  return result.content.map((part) => (part.type === 'text' ? part.text : `[${part.type}]`)).join('\n');
+}
+
+function toolStatus(result: CallToolResult): string | undefined {
+  const status = (result.structuredContent as { status?: unknown } | undefined)?.status;
+  return typeof status === 'string' ? status : undefined;
+}
+
+/** Resolves with the bottle's first pending proposal as soon as the sidecar has enqueued it. */
+function waitForProposal(database: SuperviseDatabase, slug: string): Promise<Proposal> {
+  return new Promise((resolve, reject) => {
+    const check = (): boolean => {
+      const [proposal] = database.queue.listPendingProposals({ slug });
+      if (!proposal) return false;
+      finish();
+      resolve(proposal);
+      return true;
+    };
+    const unsubscribe = database.queue.subscribe({ slug }, () => void check());
+    const timer = setTimeout(() => {
+      finish();
+      reject(new UserError(`the sidecar never enqueued the demo proposal (waited ${PROPOSAL_APPEAR_TIMEOUT_MS / 1000} s).`, EXIT.environment));
+    }, PROPOSAL_APPEAR_TIMEOUT_MS);
+    const finish = (): void => {
+      clearTimeout(timer);
+      unsubscribe();
+    };
+    check();
+  });
+}
+
+function auditLines(entry: AuditEntry, colors: Palette): string[] {
+  return [
+    `#${entry.seq} ${new Date(entry.ts).toISOString()}  bottle ${entry.slug}  ${entry.component}/${entry.action}  ${entry.status ?? ''} by ${entry.actor}`,
+    `notes: ${entry.notes === '' ? '(none)' : entry.notes}`,
+    `hash ${entry.hash.slice(0, 16)}… (previous ${entry.prevHash.slice(0, 16)}…)`,
+    ...(entry.diff === '' ? [] : colorDiff(entry.diff, colors)),
+  ];
+}
+
+async function runDemo(database: SuperviseDatabase, options: DemoOptions, narrator: Narrator): Promise<number> {
+  const { colors } = narrator;
+  const slug = `demo-${randomBytes(3).toString('hex')}`;
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bot-bottle-demo-'));
+  let sidecar: RunningSidecar | undefined;
+  let client: Client | undefined;
+  try {
+    narrator.step(`The host database is ready: ${database.path} (schema version ${SCHEMA_VERSION}).`);
+    narrator.lines('One SQLite file holds every bottle’s proposals, answers and the audit log; sidecars reach it through a directory mount.');
+
+    const routesFile = path.join(workDir, 'routes.yaml');
+    fs.writeFileSync(routesFile, CURRENT_ROUTES);
+    const mode = options.interactive ? 'interactive' : 'scripted';
+    sidecar = await startSidecar({ dbPath: database.path, slug, responseTimeoutSeconds: RESPONSE_TIMEOUT_SECONDS[mode], routesFile });
+    narrator.step(`A sidecar for bottle "${slug}" is serving MCP at ${sidecar.url}.`);
+    narrator.lines(`It runs as a child process here, as it would in the bottle's container, and answers for this bottle only.`);
+
+    client = new Client({ name: 'bot-bottle-demo-agent', version: '0.1.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(sidecar.url)));
+    const tools = await client.listTools();
+    narrator.step(`Playing the agent: an MCP client connects and calls egress-allow (tools offered: ${tools.tools.map((tool) => tool.name).join(', ')}).`);
+    narrator.lines([`justification: ${JUSTIFICATION}`, 'routes_yaml:', ...PROPOSED_ROUTES.replace(/\n$/, '').split('\n').map((line) => `  ${line}`)]);
+    const callOptions = { timeout: (RESPONSE_TIMEOUT_SECONDS[mode] + 30) * 1000 };
+    const firstCall = client.callTool({ name: 'egress-allow', arguments: { routes_yaml: PROPOSED_ROUTES, justification: JUSTIFICATION } }, undefined, callOptions);
+    // The call blocks until the operator answers; a failed call must not go unobserved meanwhile.
+    firstCall.catch(() => undefined);
+
+    const proposal = await waitForProposal(database, slug);
+    narrator.step('The sidecar validated the routes file and queued a proposal. This is what the operator sees in `bot-bottle supervise --once`:');
+    narrator.lines(renderPendingTable([proposal], { now: Date.now(), width: Math.max(80, (process.stdout.columns || 100) - 3), colors }));
+    narrator.step('…and in the detail view of `bot-bottle supervise`, with the diff against the live routes file:');
+    narrator.lines(renderDetail(proposal, database.queue.kinds, colors, Date.now()));
+
+    if (options.interactive) {
+      narrator.step('Your turn: answer it in the supervise TUI (Enter opens it; a approves, m modifies, r rejects). The TUI closes once it is answered.');
+      await runSuperviseTui(database, { responder: operatorName(), untilSettled: proposal.id });
+    } else {
+      const answer = await answerProposal(database.queue, proposal, { status: 'approved', reason: APPROVAL_REASON }, operatorName());
+      if (answer.outcome === 'elsewhere') throw new UserError(`the demo proposal was settled by something else: ${answer.description}.`, EXIT.failed);
+      narrator.step(`The operator approves it (the a key in the TUI), with the reason "${APPROVAL_REASON}".`);
+      narrator.lines('The response and its audit entry commit in one transaction; the waiting sidecar wakes at once.');
+    }
+
+    let result = (await firstCall) as CallToolResult;
+    while (toolStatus(result) === 'pending') {
+      narrator.lines(colors.dim('The wait timed out with a pending result; the agent calls again with the proposal_id, as the tool told it to.'));
+      result = (await client.callTool({ name: 'egress-allow', arguments: { proposal_id: proposal.id } }, undefined, callOptions)) as CallToolResult;
+    }
+    narrator.step(`The agent's tool call returns (status ${toolStatus(result) ?? 'unknown'}${result.isError ? ', an error' : ''}):`);
+    narrator.lines(toolText(result));
+    const settled = database.queue.readProposal(slug, proposal.id);
+    narrator.lines(colors.dim(`Having read the answer, the sidecar archived the proposal (state now: ${settled?.state ?? 'unknown'}); archiving is the waiter's job, never the operator's.`));
+
+    const entries = database.audit.readAuditEntries({ proposalId: proposal.id });
+    narrator.step('The decision is in the audit log, hash-chained to every entry before it:');
+    for (const entry of entries) narrator.lines(auditLines(entry, colors));
+
+    const verification = database.audit.verify();
+    narrator.step('`bot-bottle audit verify` recomputes the whole chain:');
+    if (!verification.ok) {
+      narrator.lines(colors.red(`the chain is broken at entry #${verification.firstBad.seq}: ${verification.firstBad.reason}`));
+      return EXIT.failed;
+    }
+    narrator.lines([
+      colors.green(`ok: ${verification.head.count === 1 ? '1 entry' : `${verification.head.count} entries`}, head ${verification.head.hash}:${verification.head.count}`),
+      colors.dim('Keep that head somewhere else; `bot-bottle audit verify --expect-head HASH:COUNT` then also catches a truncated log.'),
+    ]);
+    process.stdout.write(`\n${colors.bold('Done.')} Next: \`bot-bottle supervise\` to triage real proposals, \`bot-bottle audit list\` to review decisions.\n`);
+    return EXIT.ok;
+  } finally {
+    await client?.close().catch(() => undefined);
+    await sidecar?.stop();
+    fs.rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description('Walk one proposal through the supervise plane on your real database: a sidecar, an agent calling egress-allow over MCP, the operator’s view and answer, the audit entry, and audit verify.')
+    .option('--interactive', 'answer the proposal yourself in the supervise TUI instead of letting the demo approve it')
+    .addHelpText('after', '\nExit codes: 0 the round trip worked and the audit log verifies, 1 the audit log does not verify, 5 environment (sidecar, database, no TTY for --interactive).')
+    .action(async (options: DemoOptions, command: Command) => {
+      if (options.interactive) assertInteractiveTerminal('bot-bottle demo --interactive');
+      const narrator = new Narrator(colorsFor(process.stdout));
+      process.exitCode = await withHostDatabase(command, (database) => runDemo(database, options, narrator), { watch: true });
+    });
+}
