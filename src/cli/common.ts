@@ -1,3 +1,4 @@
+import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { createColors } from 'picocolors';
 import { openHostDatabase, type SuperviseDatabase } from '../database.js';
@@ -114,5 +115,26 @@ export async function withHostDatabase<T>(command: Command, run: (database: Supe
     return await run(database);
   } finally {
     await database.close();
+  }
+}
+
+/**
+ * Asks a yes/no question on the terminal before something destructive; `--yes` answers it in
+ * advance. Without a terminal there is nobody to ask, so it refuses rather than assume.
+ */
+export async function confirmOrRefuse(question: string, options: { yes: boolean; action: string }): Promise<boolean> {
+  if (options.yes) return true;
+  if (!process.stdin.isTTY) {
+    throw new UserError(`${options.action} needs confirmation, but stdin is not a terminal to ask on. Rerun with --yes if you mean it.`, EXIT.environment);
+  }
+  const prompt = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await new Promise<string>((resolve) => {
+      prompt.once('close', () => resolve(''));
+      prompt.question(`${question} [y/N] `, resolve);
+    });
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    prompt.close();
   }
 }

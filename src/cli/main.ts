@@ -2,11 +2,12 @@
 import { Command, CommanderError } from 'commander';
 import { registerAudit } from './audit.js';
 import { EXIT, reportFailure } from './common.js';
+import { registerDb } from './db.js';
 import { registerDemo } from './demo.js';
 import { registerSupervise } from './supervise.js';
 
 /** Each verb module adds its command to the program; see src/cli/<verb>.ts. */
-const registrations: Array<(program: Command) => void> = [registerSupervise, registerAudit, registerDemo];
+const registrations: Array<(program: Command) => void> = [registerSupervise, registerAudit, registerDemo, registerDb];
 
 export function buildProgram(): Command {
   const program = new Command('bot-bottle')

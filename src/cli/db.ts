@@ -1,0 +1,230 @@
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { adoptLegacyDatabase } from '../db-adopt.js';
+import { backupDatabase } from '../db-backup.js';
+import { checkDatabaseFile, checkHostLayout, type CheckResult } from '../db-check.js';
+import { appliedMigrations, openForInspection, readDatabaseStatus, type DatabaseStatus } from '../db-status.js';
+import { loadMigrations, migrateDown, migrateUp, type MigrationFile } from '../migrations.js';
+import { describeHostLinkProblem, ensureHostLayout, hostDbPath, inspectHostLink, sharedDbFile, sharedDir } from '../paths.js';
+import { colorsFor, confirmOrRefuse, databasePathFor, databasePathOption, EXIT, printJson, UserError } from './common.js';
+
+/** The file a verb that must not create anything works on; refuses, with the fix, when there is none. */
+function existingDatabase(command: Command): string {
+  const file = databasePathFor(command);
+  if (databasePathOption(command) === undefined) {
+    const problem = describeHostLinkProblem(inspectHostLink());
+    if (problem) throw new UserError(problem, EXIT.environment);
+  }
+  if (!fs.existsSync(file)) {
+    throw new UserError(`there is no database at ${file} yet. \`bot-bottle db migrate\` creates it (any host command does).`, EXIT.environment);
+  }
+  return file;
+}
+
+function formatBytes(bytes: number | null): string {
+  if (bytes === null) return 'absent';
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
+
+function pathCommand(db: Command): void {
+  db.command('path')
+    .description('Print the database path host tools use (and the file it resolves to).')
+    .option('--json', 'print as JSON')
+    .action((flags: { json?: boolean }, command: Command) => {
+      const file = databasePathFor(command);
+      const realPath = fs.existsSync(file) ? fs.realpathSync(file) : null;
+      if (flags.json) return printJson({ path: file, realPath, sharedDir: databasePathOption(command) === undefined ? sharedDir() : null });
+      process.stdout.write(`${file}\n`);
+    });
+}
+
+function printStatus(status: DatabaseStatus, colors: ReturnType<typeof colorsFor>): void {
+  const { schema, files, proposals } = status;
+  const line = (name: string, value: string): string => `${colors.bold(name.padEnd(18))} ${value}\n`;
+  const behind = schema.pending.length > 0 ? colors.yellow(` (pending: ${schema.pending.join(', ')}; run \`bot-bottle db migrate\`)`) : '';
+  process.stdout.write(
+    [
+      line('database', status.path === status.realPath ? status.path : `${status.path} -> ${status.realPath}`),
+      line('schema version', `${schema.userVersion} (this build: ${schema.buildVersion})${behind}`),
+      line('applied', schema.applied.join(', ') || 'none'),
+      line('journal mode', status.journalMode === 'wal' ? 'wal' : colors.yellow(`${status.journalMode} (expected wal)`)),
+      line('file sizes', `db ${formatBytes(files.db)}, -wal ${formatBytes(files.wal)}, -shm ${formatBytes(files.shm)}${files.journal === null ? '' : `, -journal ${formatBytes(files.journal)}`}`),
+      line('proposals', `${proposals.pending} pending, ${proposals.answered} answered, ${proposals.archived} archived, ${proposals.expired} expired, ${proposals.cancelled} cancelled (${proposals.total} in all)`),
+      line('audit entries', String(status.auditEntries)),
+    ].join(''),
+  );
+}
+
+function statusCommand(db: Command): void {
+  db.command('status')
+    .description('Schema version, pending migrations, journal mode, file sizes, proposals per state and audit entries. Changes nothing.')
+    .option('--json', 'print as JSON')
+    .action((flags: { json?: boolean }, command: Command) => {
+      const status = readDatabaseStatus(existingDatabase(command));
+      if (flags.json) return printJson(status);
+      printStatus(status, colorsFor(process.stdout));
+    });
+}
+
+function migrateCommand(db: Command): void {
+  db.command('migrate')
+    .description('Apply pending migrations (all, or up to and including --to).')
+    .option('--to <name>', 'stop after this migration (its name, e.g. 0002_legacy_imports, or its number)')
+    .option('--json', 'print the result as JSON')
+    .action(async (flags: { to?: string; json?: boolean }, command: Command) => {
+      const file = databasePathOption(command) ?? ensureHostLayout();
+      if (flags.to !== undefined) refuseAppliedTarget(file, flags.to);
+      const result = await migrateUp(file, flags.to === undefined ? {} : { to: flags.to });
+      if (flags.json) return printJson({ path: file, ...result });
+      process.stdout.write(
+        result.applied.length === 0 ? `Nothing to migrate: ${file} is at schema version ${result.userVersion}.\n` : `Applied ${result.applied.join(', ')}; ${file} is at schema version ${result.userVersion}.\n`,
+      );
+    });
+}
+
+function findMigration(migrations: MigrationFile[], to: string): MigrationFile {
+  const match = migrations.find((m) => m.name === to || String(m.version) === to || m.name.startsWith(`${to}_`) || (/^\d+$/.test(to) && m.version === Number(to)));
+  if (!match) throw new UserError(`unknown migration ${JSON.stringify(to)}. Known: ${migrations.map((m) => m.name).join(', ')}.`, EXIT.usage);
+  return match;
+}
+
+function refuseAppliedTarget(file: string, to: string): void {
+  const target = findMigration(loadMigrations(), to);
+  if (!fs.existsSync(file) || fs.statSync(file).size === 0) return;
+  const inspect = openForInspection(file);
+  try {
+    const applied = appliedMigrations(inspect);
+    const later = applied.filter((name) => name > target.name);
+    if (later.length > 0) {
+      throw new UserError(`${target.name} is already applied and so are later migrations (${later.join(', ')}); migrate only moves forward. To go back, use \`bot-bottle db rollback --to ${target.name}\`.`, EXIT.usage);
+    }
+  } finally {
+    inspect.close();
+  }
+}
+
+/** The tables a down migration drops, read from its SQL, so the question names what will be lost. */
+function droppedTables(migration: MigrationFile): string[] {
+  return [...migration.down.matchAll(/DROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?"?(\w+)"?/gi)].map((match) => match[1] as string);
+}
+
+function planRollback(file: string, to: string | undefined): MigrationFile[] {
+  const migrations = loadMigrations();
+  const inspect = openForInspection(file);
+  let applied: string[];
+  try {
+    applied = appliedMigrations(inspect);
+  } finally {
+    inspect.close();
+  }
+  const appliedFiles = migrations.filter((m) => applied.includes(m.name));
+  if (to === undefined) return appliedFiles.slice(-1);
+  if (to === '0') return [...appliedFiles].reverse();
+  const keep = findMigration(migrations, to);
+  if (!applied.includes(keep.name)) {
+    throw new UserError(`cannot roll back to ${keep.name}: it is not applied. Applied: ${applied.join(', ') || 'none'}.`, EXIT.usage);
+  }
+  return appliedFiles.filter((m) => m.version > keep.version).reverse();
+}
+
+function rollbackCommand(db: Command): void {
+  db.command('rollback')
+    .description('Revert the newest migration, or every migration after --to. Only for running an older bot-bottle: any host command of this build migrates forward again.')
+    .option('--to <name>', 'keep this migration and revert the ones after it (0 reverts everything)')
+    .option('--yes', 'do not ask for confirmation (required when stdin is not a terminal)')
+    .option('--json', 'print the result as JSON')
+    .action(async (flags: { to?: string; yes?: boolean; json?: boolean }, command: Command) => {
+      const file = existingDatabase(command);
+      const plan = planRollback(file, flags.to);
+      if (plan.length === 0) {
+        if (flags.json) return printJson({ path: file, applied: [], reverted: [] });
+        process.stdout.write(`Nothing to roll back in ${file}.\n`);
+        return;
+      }
+      const drops = plan.flatMap(droppedTables);
+      const question =
+        `Roll back ${plan.map((m) => m.name).join(', ')} in ${file}?` +
+        (drops.length > 0 ? ` This DROPS the tables ${drops.join(', ')} and everything in them.` : '') +
+        ' Sidecars built for the current schema will refuse to start until it is migrated again.';
+      if (!(await confirmOrRefuse(question, { yes: flags.yes ?? false, action: 'rolling back migrations' }))) {
+        process.stderr.write('Not rolled back; nothing changed.\n');
+        process.exitCode = EXIT.failed;
+        return;
+      }
+      const result = await migrateDown(file, flags.to === undefined ? {} : { to: flags.to });
+      if (flags.json) return printJson({ path: file, ...result });
+      process.stdout.write(`Reverted ${result.reverted.join(', ')}; ${file} is at schema version ${result.userVersion}.\n`);
+    });
+}
+
+function backupCommand(db: Command): void {
+  db.command('backup')
+    .description('Copy the live database with SQLite\'s online backup (sidecars may keep writing), then verify the copy with integrity_check.')
+    .argument('<file>', 'where to write the copy (not inside ~/.bot-bottle/supervise)')
+    .option('--force', 'replace <file> if it exists')
+    .option('--json', 'print the result as JSON')
+    .action(async (target: string, flags: { force?: boolean; json?: boolean }, command: Command) => {
+      const result = await backupDatabase(existingDatabase(command), target, { force: flags.force ?? false });
+      if (flags.json) return printJson(result);
+      process.stdout.write(
+        `Backed up ${result.source} to ${result.target} (${formatBytes(result.bytes)}): schema version ${result.userVersion}, ${result.proposals} proposals, ${result.audit.count} audit entries; integrity_check ok.\n` +
+          `audit head ${result.audit.hash}:${result.audit.count}\n`,
+      );
+    });
+}
+
+function checkCommand(db: Command): void {
+  db.command('check')
+    .description('Check the layout (§2: directory, file, modes, link), integrity, journal mode and schema version; exit 1 with a fix for each problem.')
+    .option('--json', 'print the results as JSON')
+    .action((flags: { json?: boolean }, command: Command) => {
+      const explicit = databasePathOption(command);
+      const results: CheckResult[] = [...(explicit === undefined ? checkHostLayout() : []), ...checkDatabaseFile(explicit ?? sharedDbFile())];
+      const ok = results.every((result) => result.ok);
+      if (!ok) process.exitCode = EXIT.failed;
+      if (flags.json) return printJson({ ok, checks: results });
+      const colors = colorsFor(process.stdout);
+      for (const result of results) {
+        process.stdout.write(result.ok ? `${colors.green('ok ')}  ${result.name}: ${result.detail}\n` : `${colors.red('BAD')}  ${result.name}: ${result.detail}\n     fix: ${result.fix}\n`);
+      }
+      const problems = results.filter((result) => !result.ok).length;
+      process.stdout.write(ok ? `${colors.green('All checks passed.')}\n` : `${colors.red(`${problems} problem${problems === 1 ? '' : 's'} found.`)}\n`);
+    });
+}
+
+function adoptCommand(db: Command): void {
+  db.command('adopt')
+    .description(`Move a database an earlier install left at ${hostDbPath()} into ${sharedDir()}, migrate it and link it (refused while anything has it open).`)
+    .option('--json', 'print the result as JSON')
+    .action(async (flags: { json?: boolean }, command: Command) => {
+      if (databasePathOption(command) !== undefined) {
+        throw new UserError('db adopt works on the default layout only (~/.bot-bottle); drop --db.', EXIT.usage);
+      }
+      const result = await adoptLegacyDatabase();
+      if (flags.json) return printJson(result);
+      process.stdout.write(
+        result.adopted
+          ? `Adopted ${result.from}: moved to ${result.to}, ${result.migrationsApplied.length ? `applied ${result.migrationsApplied.join(', ')}` : 'already migrated'} (schema version ${result.userVersion}), and linked.\n`
+          : `${result.message[0]?.toUpperCase() ?? ''}${result.message.slice(1)}\n`,
+      );
+    });
+}
+
+export function registerDb(program: Command): void {
+  const db = program.command('db').description('Administer the database: path, status, migrate, rollback, backup, check, adopt.');
+  pathCommand(db);
+  statusCommand(db);
+  migrateCommand(db);
+  rollbackCommand(db);
+  backupCommand(db);
+  checkCommand(db);
+  adoptCommand(db);
+}

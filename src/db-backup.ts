@@ -1,0 +1,96 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { GENESIS_HASH, type AuditHead } from './audit-store.js';
+import { BUSY_TIMEOUT_MS, openConnection, retryOnBusy } from './connection.js';
+import { SIDE_FILE_SUFFIXES, tableExists } from './db-status.js';
+import { SuperviseError } from './errors.js';
+import { sharedDir } from './paths.js';
+
+export interface BackupResult {
+  source: string;
+  target: string;
+  bytes: number;
+  userVersion: number;
+  proposals: number;
+  audit: AuditHead;
+  integrity: 'ok';
+}
+
+export interface BackupOptions {
+  /** Replace `target` if it exists. */
+  force?: boolean;
+}
+
+/** What the online backup API copies per step: everything, so writers between steps cannot restart it forever. */
+const ALL_PAGES = 0x7fffffff;
+
+/**
+ * An online copy of a live database (DESIGN §3.1: never a file copy, never a rename over an
+ * open file). The backup reads one consistent snapshot while sidecars keep writing; the copy is
+ * then switched to a single self-contained file, checked with `integrity_check`, and only then
+ * renamed to `target`. Mode 0600, like the original.
+ */
+export async function backupDatabase(source: string, target: string, options: BackupOptions = {}): Promise<BackupResult> {
+  checkTarget(source, target, options.force ?? false);
+  const partial = `${target}.partial-${process.pid}`;
+  fs.rmSync(partial, { force: true });
+  const db = openConnection(source, { fileMustExist: true });
+  try {
+    await retryOnBusy(() => db.backup(partial, { progress: () => ALL_PAGES }));
+  } catch (error) {
+    fs.rmSync(partial, { force: true });
+    throw error;
+  } finally {
+    db.close();
+  }
+  try {
+    const facts = verifyCopy(partial);
+    fs.chmodSync(partial, 0o600);
+    fs.renameSync(partial, target);
+    return { source, target, bytes: fs.statSync(target).size, ...facts };
+  } catch (error) {
+    for (const file of [partial, `${partial}-journal`, `${partial}-wal`, `${partial}-shm`]) fs.rmSync(file, { force: true });
+    throw error;
+  }
+}
+
+function checkTarget(source: string, target: string, force: boolean): void {
+  const dir = path.dirname(path.resolve(target));
+  if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new SuperviseError('invalid-input', `cannot write the backup to ${target}: the directory ${dir} does not exist. Create it or choose another file.`);
+  }
+  const realSource = fs.realpathSync(source);
+  const realTarget = path.join(fs.realpathSync(dir), path.basename(target));
+  if ([realSource, ...SIDE_FILE_SUFFIXES.map((suffix) => `${realSource}${suffix}`)].includes(realTarget)) {
+    throw new SuperviseError('invalid-input', `${target} is the database itself (or one of its side files). Write the backup to another file.`);
+  }
+  const shared = fs.existsSync(sharedDir()) ? fs.realpathSync(sharedDir()) : sharedDir();
+  if (path.dirname(realTarget) === shared) {
+    throw new SuperviseError('invalid-input', `${target} is in ${sharedDir()}, the directory every sidecar has mounted. Write the backup somewhere else.`);
+  }
+  const existing = fs.statSync(target, { throwIfNoEntry: false });
+  if (existing?.isDirectory()) throw new SuperviseError('invalid-input', `${target} is a directory; name a file for the backup.`);
+  if (existing && !force) throw new SuperviseError('invalid-input', `${target} already exists. Choose another file, or pass --force to replace it.`);
+}
+
+function verifyCopy(file: string): Omit<BackupResult, 'source' | 'target' | 'bytes'> {
+  const copy = new Database(file, { fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+  try {
+    // The copy inherits WAL mode; a backup should be one file that can be moved and opened anywhere.
+    copy.pragma('journal_mode = DELETE');
+    const problems = (copy.pragma('integrity_check') as Array<{ integrity_check: string }>).map((row) => row.integrity_check);
+    if (problems.length !== 1 || problems[0] !== 'ok') {
+      throw new SuperviseError('layout', `the backup copy failed integrity_check (${problems.slice(0, 5).join('; ')}), so it was discarded. The source may be damaged: run \`bot-bottle db check\`.`);
+    }
+    const head = tableExists(copy, 'audit_entries') ? (copy.prepare('SELECT seq, hash FROM audit_entries ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined) : undefined;
+    return {
+      userVersion: copy.pragma('user_version', { simple: true }) as number,
+      proposals: tableExists(copy, 'proposals') ? (copy.prepare('SELECT count(*) FROM proposals').pluck().get() as number) : 0,
+      audit: { hash: head?.hash ?? GENESIS_HASH, count: head?.seq ?? 0 },
+      integrity: 'ok',
+    };
+  } finally {
+    copy.close();
+  }
+}

@@ -1,0 +1,109 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { appliedMigrations, openForInspection, SIDE_FILE_SUFFIXES } from './db-status.js';
+import { loadMigrations } from './migrations.js';
+import { checkDbMount } from './mount-guard.js';
+import { DB_FILENAME, describeHostLinkProblem, hostDbPath, inspectHostLink, sharedDbFile, sharedDir, stateDir } from './paths.js';
+import { SCHEMA_VERSION } from './schema-version.js';
+
+export interface CheckResult {
+  name: string;
+  ok: boolean;
+  detail: string;
+  /** What to do about it; present when `ok` is false. */
+  fix?: string;
+}
+
+const pass = (name: string, detail: string): CheckResult => ({ name, ok: true, detail });
+const fail = (name: string, detail: string, fix: string): CheckResult => ({ name, ok: false, detail, fix });
+
+const CREATE_LAYOUT = 'Run `bot-bottle db migrate`: host commands create the layout.';
+
+function octal(mode: number): string {
+  return (mode & 0o777).toString(8).padStart(4, '0');
+}
+
+function checkMode(name: string, file: string, stat: fs.Stats, wanted: number): CheckResult[] {
+  const results: CheckResult[] = [];
+  results.push((stat.mode & 0o777) === wanted ? pass(`${name} mode`, `${file} is ${octal(stat.mode)}`) : fail(`${name} mode`, `${file} is ${octal(stat.mode)}, not ${octal(wanted)}`, `chmod ${octal(wanted).slice(1)} ${file}`));
+  const uid = process.getuid?.();
+  if (uid !== undefined && stat.uid !== uid) {
+    results.push(fail(`${name} owner`, `${file} belongs to uid ${stat.uid}, not to you (uid ${uid}); sidecars run as your uid and could not open it`, `chown ${uid}:${process.getgid?.() ?? uid} ${file}`));
+  }
+  return results;
+}
+
+/** DESIGN §2: the directory, the file, their modes, the link, and nothing else in the mounted directory. */
+export function checkHostLayout(): CheckResult[] {
+  if (!fs.existsSync(stateDir())) return [fail('layout', `${stateDir()} does not exist`, CREATE_LAYOUT)];
+  const results: CheckResult[] = [];
+  const link = inspectHostLink();
+  if (link.kind === 'ok') results.push(pass('link', `${hostDbPath()} -> ${path.join('supervise', DB_FILENAME)}`));
+  else if (link.kind === 'missing') results.push(fail('link', `${hostDbPath()} is missing`, CREATE_LAYOUT));
+  else results.push(fail('link', `${hostDbPath()} is not the link to ${sharedDbFile()}`, describeHostLinkProblem(link) ?? 'Remove it and run the command again.'));
+
+  const dirStat = fs.statSync(sharedDir(), { throwIfNoEntry: false });
+  if (!dirStat) return [...results, fail('shared directory', `${sharedDir()} does not exist`, CREATE_LAYOUT)];
+  if (!dirStat.isDirectory()) return [...results, fail('shared directory', `${sharedDir()} is not a directory`, `Move ${sharedDir()} away, then run \`bot-bottle db migrate\`.`)];
+  results.push(...checkMode('shared directory', sharedDir(), dirStat, 0o700));
+
+  const fileStat = fs.lstatSync(sharedDbFile(), { throwIfNoEntry: false });
+  if (!fileStat) results.push(fail('database file', `${sharedDbFile()} does not exist`, CREATE_LAYOUT));
+  else if (!fileStat.isFile()) results.push(fail('database file', `${sharedDbFile()} is not a regular file`, `Move ${sharedDbFile()} away, then run \`bot-bottle db migrate\`.`));
+  else results.push(...checkMode('database file', sharedDbFile(), fileStat, 0o600));
+
+  const allowed = new Set([DB_FILENAME, ...SIDE_FILE_SUFFIXES.map((suffix) => `${DB_FILENAME}${suffix}`)]);
+  const strangers = fs.readdirSync(sharedDir()).filter((name) => !allowed.has(name));
+  results.push(
+    strangers.length === 0
+      ? pass('shared directory contents', 'only the database and its side files')
+      : fail('shared directory contents', `${strangers.join(', ')} in ${sharedDir()}, which every sidecar has mounted`, `Move ${strangers.length === 1 ? 'it' : 'them'} out of ${sharedDir()}.`),
+  );
+  results.push(checkFilesystem(sharedDbFile()));
+  return results;
+}
+
+function checkFilesystem(file: string): CheckResult {
+  let mountinfo: string;
+  try {
+    mountinfo = fs.readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return pass('filesystem', 'not checked (no /proc/self/mountinfo on this system)');
+  }
+  const verdict = checkDbMount(file, mountinfo);
+  return verdict.ok ? pass('filesystem', `${verdict.fsType} (mounted at ${verdict.mountPoint})`) : fail('filesystem', verdict.message, 'Move ~/.bot-bottle to a local disk.');
+}
+
+/** The database itself: SQLite's integrity check, WAL mode, and the schema version this build expects. */
+export function checkDatabaseFile(file: string): CheckResult[] {
+  if (!fs.existsSync(file)) return [fail('database', `no database at ${file}`, CREATE_LAYOUT)];
+  let db;
+  try {
+    db = openForInspection(file);
+    db.prepare('SELECT count(*) FROM sqlite_master').get();
+  } catch (error) {
+    db?.close();
+    return [fail('database', `${file} cannot be read as an SQLite database: ${(error as Error).message}`, 'Restore it from a backup (`bot-bottle db backup` makes them), or move it away to start afresh.')];
+  }
+  try {
+    const results: CheckResult[] = [];
+    const problems = (db.pragma('integrity_check') as Array<{ integrity_check: string }>).map((row) => row.integrity_check);
+    results.push(
+      problems.length === 1 && problems[0] === 'ok'
+        ? pass('integrity', 'integrity_check: ok')
+        : fail('integrity', `integrity_check: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (and ${problems.length - 5} more)` : ''}`, `Restore from a backup, or salvage with \`sqlite3 ${file} .recover | sqlite3 recovered.db\` and put recovered.db in its place while nothing runs.`),
+    );
+    const mode = String(db.pragma('journal_mode', { simple: true }));
+    results.push(mode === 'wal' ? pass('journal mode', 'wal') : fail('journal mode', `${mode}, not wal: sidecars and the host would block each other`, 'Run `bot-bottle db migrate` (every host connection switches the database to WAL).'));
+    const version = db.pragma('user_version', { simple: true }) as number;
+    const pending = loadMigrations()
+      .map((m) => m.name)
+      .filter((name) => !appliedMigrations(db).includes(name));
+    if (version === SCHEMA_VERSION && pending.length === 0) results.push(pass('schema version', `${version}, as this build expects`));
+    else if (version > SCHEMA_VERSION) results.push(fail('schema version', `${version}, newer than this build (${SCHEMA_VERSION})`, 'Upgrade bot-bottle on this host.'));
+    else results.push(fail('schema version', `${version}, this build expects ${SCHEMA_VERSION}${pending.length ? ` (pending: ${pending.join(', ')})` : ''}`, 'Run `bot-bottle db migrate`.'));
+    return results;
+  } finally {
+    db.close();
+  }
+}
