@@ -6,7 +6,7 @@ import { isSuperviseError } from '../src/errors.js';
 import { KIND_EGRESS_ALLOW, KIND_EGRESS_BLOCK } from '../src/kinds.js';
 import { MAX_JUSTIFICATION_BYTES, MAX_PAYLOAD_BYTES } from '../src/limits.js';
 import { PayloadError, parseRoutesYaml } from '../src/payload-validation.js';
-import type { BottleQueue } from '../src/queue-store.js';
+import type { BottleQueue, Proposal } from '../src/queue-store.js';
 import { validateTextSize } from '../src/validation.js';
 import type { SidecarConfig } from './config.js';
 import { readCurrentRoutes } from './current-routes.js';
@@ -76,11 +76,14 @@ function routeProposalTool(kind: string, context: ToolContext) {
     extra: { signal: AbortSignal },
   ): Promise<CallToolResult> => {
     const { queue, config } = context;
-    const wait = { timeoutMs: config.responseTimeoutMs, signal: AbortSignal.any([context.shutdown, extra.signal]) };
+    const wait = {
+      timeoutMs: config.responseTimeoutMs,
+      signal: AbortSignal.any([context.shutdown, extra.signal]),
+      onQueued: (proposal: Proposal) => context.log(`${kind} proposal ${proposal.id} for bottle ${queue.slug} (${proposal.state}); waiting for operator...`),
+    };
     const started = Date.now();
     try {
       if (args.proposal_id !== undefined) {
-        context.log(`resuming ${kind} proposal ${args.proposal_id} for bottle ${queue.slug}; waiting for operator...`);
         return routeProposalResult(await resumeWait(queue, args.proposal_id, wait, kind), Date.now() - started, kind);
       }
       if (args.routes_yaml === undefined || args.justification === undefined) {

@@ -23,6 +23,8 @@ export interface WaitSettings {
   timeoutMs: number;
   /** Aborting ends the wait with `pending`; the proposal stays queued (shutdown, a cancelled call). */
   signal?: AbortSignal;
+  /** Called once the proposal is committed (or an identical one found), before the wait starts. */
+  onQueued?: (proposal: Proposal) => void;
 }
 
 /**
@@ -71,6 +73,7 @@ export async function resumeWait(queue: BottleQueue, proposalId: string, wait: W
 }
 
 async function awaitDecision(queue: BottleQueue, proposal: Proposal, wait: WaitSettings, joined: boolean): Promise<ProposalResult> {
+  wait.onQueued?.(proposal);
   const outcome: WaitOutcome = await queue.waitForResponse(proposal.id, { timeoutMs: wait.timeoutMs, ...(wait.signal ? { signal: wait.signal } : {}) });
   switch (outcome.outcome) {
     case 'answered': {

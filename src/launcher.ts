@@ -1,0 +1,127 @@
+import { openHostDatabase, type SuperviseDatabase } from './database.js';
+import { SuperviseError } from './errors.js';
+import { KIND_EGRESS_ROUTES_APPLY } from './kinds.js';
+import { SHARED_DIR_IN_CONTAINER, hostDbPath, sharedDir } from './paths.js';
+import type { ProposalResponse } from './queue-store.js';
+import { validateSlug } from './validation.js';
+
+export type ContainerEngine = 'docker' | 'podman';
+
+export interface SuperviseMount {
+  type: 'bind';
+  source: string;
+  target: string;
+}
+
+export interface PrepareSuperviseOptions {
+  /**
+   * The bottle's internal network (created with `network create --internal`, so it has no
+   * egress). The agent reaches the sidecar on it as `supervise:9100`. Default `bot-bottle-<slug>`.
+   */
+  network?: string;
+  /** Container name; default `bot-bottle-<slug>-supervise`. */
+  name?: string;
+  /** The egress proxy's route-table endpoint for `list-egress-routes`. */
+  egressUrl?: string;
+  /** The live routes file inside the sidecar that `egress-routes-apply` replaces. */
+  routesFile?: string;
+  /** argv run after the routes file is replaced (no shell). */
+  reloadCommand?: string[];
+  responseTimeoutSeconds?: number;
+  /** uid:gid the sidecar runs as; default this process's, which owns the shared directory. */
+  user?: { uid: number; gid: number };
+}
+
+/** Everything a launcher needs to start a bottle's sidecar against the host database. */
+export interface SupervisePlan {
+  hostDbPath: string;
+  sharedDir: string;
+  mount: SuperviseMount;
+  env: Record<string, string>;
+  /** Arguments after the engine's binary: `[engine, ...plan.runArgs(engine, image)]`. */
+  runArgs(engine: ContainerEngine, image: string): string[];
+}
+
+/**
+ * Makes sure the host database exists and is migrated (only the host migrates, DESIGN §3.2) and
+ * returns the mount, env and run arguments for the bottle's sidecar: the shared directory, never
+ * the file, bind-mounted with `--mount` (a missing source fails instead of becoming an empty
+ * directory), the host user's uid:gid, and the bottle's internal network only.
+ */
+export async function prepareSupervise(slug: string, options: PrepareSuperviseOptions = {}): Promise<SupervisePlan> {
+  validateSlug(slug);
+  const database = await openHostDatabase({ watch: false });
+  await database.close();
+
+  const source = sharedDir();
+  const mount: SuperviseMount = { type: 'bind', source, target: SHARED_DIR_IN_CONTAINER };
+  const env: Record<string, string> = { SUPERVISE_BOTTLE_SLUG: slug };
+  if (options.egressUrl !== undefined) env.SUPERVISE_EGRESS_URL = options.egressUrl;
+  if (options.routesFile !== undefined) env.SUPERVISE_ROUTES_FILE = options.routesFile;
+  if (options.reloadCommand !== undefined) env.SUPERVISE_RELOAD_COMMAND = JSON.stringify(options.reloadCommand);
+  if (options.responseTimeoutSeconds !== undefined) env.SUPERVISE_RESPONSE_TIMEOUT_SECONDS = String(options.responseTimeoutSeconds);
+  const user = options.user ?? currentUser();
+  const network = options.network ?? `bot-bottle-${slug}`;
+  const name = options.name ?? `bot-bottle-${slug}-supervise`;
+
+  return {
+    hostDbPath: hostDbPath(),
+    sharedDir: source,
+    mount,
+    env,
+    runArgs(engine, image) {
+      const args = ['run', '--name', name, '--mount', `type=bind,src=${mount.source},dst=${mount.target}`, '--user', `${user.uid}:${user.gid}`];
+      // Rootless podman maps the host user to root in the container unless told to keep the id.
+      if (engine === 'podman' && user.uid !== 0 && process.getuid?.() !== 0) args.push('--userns=keep-id');
+      args.push('--network', network, '--network-alias', 'supervise');
+      for (const [key, value] of Object.entries(env)) args.push('-e', `${key}=${value}`);
+      args.push(image);
+      return args;
+    },
+  };
+}
+
+function currentUser(): { uid: number; gid: number } {
+  if (!process.getuid || !process.getgid) {
+    throw new Error('prepareSupervise needs a POSIX host (it runs the sidecar as the host user); pass options.user explicitly.');
+  }
+  return { uid: process.getuid(), gid: process.getgid() };
+}
+
+export interface ApplyRoutesOptions {
+  timeoutMs: number;
+  /** A database this process already has open; otherwise the host database is opened and closed. */
+  database?: SuperviseDatabase;
+  /** Resume waiting on an earlier call's pending proposal instead of sending the file again. */
+  proposalId?: string;
+  signal?: AbortSignal;
+}
+
+export type ApplyRoutesResult =
+  | { outcome: 'answered'; proposalId: string; status: ProposalResponse['status']; notes: string }
+  | { outcome: 'pending' | 'expired' | 'cancelled'; proposalId: string };
+
+/**
+ * The downward flow (DESIGN §4.2): asks the bottle's sidecar to apply a routes file and waits for
+ * its answer: `approved` with the applied file's sha256 in the notes, or `rejected` with the error.
+ * On timeout the result is `pending` with the id to resume with.
+ */
+export async function applyRoutes(slug: string, routesYaml: string, options: ApplyRoutesOptions): Promise<ApplyRoutesResult> {
+  const database = options.database ?? (await openHostDatabase());
+  try {
+    const queue = database.queue.forSlug(slug);
+    const proposal =
+      options.proposalId !== undefined
+        ? queue.readProposal(options.proposalId)
+        : await queue.writeProposal({ kind: KIND_EGRESS_ROUTES_APPLY, origin: 'host', payload: routesYaml, justification: 'launcher: apply routes to the live egress proxy' });
+    if (!proposal || proposal.kind !== KIND_EGRESS_ROUTES_APPLY) {
+      throw new SuperviseError('not-found', `no ${KIND_EGRESS_ROUTES_APPLY} proposal ${JSON.stringify(options.proposalId)} for bottle "${slug}"; pass the proposalId a pending applyRoutes result gave.`);
+    }
+    const outcome = await queue.waitForResponse(proposal.id, { timeoutMs: options.timeoutMs, ...(options.signal ? { signal: options.signal } : {}) });
+    if (outcome.outcome !== 'answered') return { outcome: outcome.outcome, proposalId: proposal.id };
+    await queue.archiveProposal(proposal.id);
+    return { outcome: 'answered', proposalId: proposal.id, status: outcome.response.status, notes: outcome.response.notes };
+  } finally {
+    if (!options.database) await database.close();
+  }
+}
