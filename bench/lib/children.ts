@@ -2,7 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { BENCH_DIR } from './results.js';
 
-export type Message = { type: string } & Record<string, unknown>;
+export interface Message {
+  type: string;
+  [key: string]: unknown;
+}
 
 /** A bench worker process (bench/workers/<name>.ts run with tsx) talking over the IPC channel. */
 export class Worker {
@@ -35,7 +38,7 @@ export class Worker {
   }
 
   /** The next message of `type` (buffered if it already arrived). */
-  next<T extends Message = Message>(type: string): Promise<T> {
+  next<T extends { type: string } = Message>(type: string): Promise<T> {
     const index = this.#queue.findIndex((m) => m.type === type);
     if (index >= 0) return Promise.resolve(this.#queue.splice(index, 1)[0] as T);
     if (this.#exit) return Promise.reject(this.#exit);

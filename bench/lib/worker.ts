@@ -15,7 +15,7 @@ process.on('message', (message: Message) => {
   else queue.push(message);
 });
 
-export function next<T extends Message = Message>(type: string): Promise<T> {
+export function next<T extends { type: string } = Message>(type: string): Promise<T> {
   const index = queue.findIndex((m) => m.type === type);
   if (index >= 0) return Promise.resolve(queue.splice(index, 1)[0] as T);
   return new Promise<T>((resolve) => waiters.push({ type, resolve: resolve as (m: Message) => void }));

@@ -64,7 +64,9 @@ if (mode === 'store' || mode === 'store-unvalidated') {
     insert.run(randomUUID(), slug, payloads[i % payloads.length], JUSTIFICATION, currentFile, currentFileHash, `w${workerId}-${i}-${randomUUID()}`, now, now + 86_400_000, now);
   });
   op = (i) => transaction.immediate(i);
-  close = () => db.close();
+  close = () => {
+    db.close();
+  };
 } else {
   throw new Error(`unknown mode ${mode}: use store, store-unvalidated or raw`);
 }
