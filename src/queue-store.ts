@@ -272,6 +272,9 @@ export class QueueStore {
   /** Proposals still waiting for an answer, oldest first, across all bottles unless `slug` is given. */
   listPendingProposals(options: ListPendingOptions = {}): Proposal[] {
     const target = options.target ?? 'operator';
+    if (options.limit !== undefined && (!Number.isSafeInteger(options.limit) || options.limit < 1)) {
+      throw new SuperviseError('invalid-input', `limit must be a positive whole number, got ${String(options.limit)}.`);
+    }
     const limit = options.limit ?? -1;
     const rows =
       options.slug === undefined
@@ -293,6 +296,7 @@ export class QueueStore {
     const written = await writeTransaction(this.#db, () => {
       this.#sweepExpired(response.created_at);
       const state = this.#db.prepare('SELECT state FROM proposals WHERE id = ?').pluck().get(id) as ProposalState;
+      // A refused answer writes nothing, not even the sweep that found the proposal expired.
       if (state !== 'pending') throw this.#notPending(proposal, state);
       this.#db.prepare(`UPDATE proposals SET state = 'answered', updated_at = ? WHERE id = ? AND state = 'pending'`).run(response.created_at, id);
       this.#db
@@ -414,11 +418,11 @@ export class QueueStore {
    * Resolves when the proposal is answered, expires or is cancelled, or with `pending` at the
    * deadline. Waiting again on the same id resumes; nothing is enqueued or lost by a timeout.
    */
-  waitForResponse(slug: string, id: string, options: WaitOptions): Promise<WaitOutcome> {
+  async waitForResponse(slug: string, id: string, options: WaitOptions): Promise<WaitOutcome> {
     const notifier = this.#notifier;
     if (!notifier) throw new Error('waitForResponse needs a QueueStore constructed with a notifier');
     const initial = this.#requireProposal(slug, id);
-    return new Promise<WaitOutcome>((resolve, reject) => {
+    return await new Promise<WaitOutcome>((resolve, reject) => {
       let done = false;
       let timer: NodeJS.Timeout | undefined;
       const finish = (outcome: WaitOutcome | Error): void => {
