@@ -4,11 +4,12 @@ import { registerAudit } from './audit.js';
 import { EXIT, reportFailure } from './common.js';
 import { registerDb } from './db.js';
 import { registerDemo } from './demo.js';
+import { registerImportLegacy } from './import-legacy.js';
 import { registerPropose } from './propose.js';
 import { registerSupervise } from './supervise.js';
 
 /** Each verb module adds its command to the program; see src/cli/<verb>.ts. */
-const registrations: Array<(program: Command) => void> = [registerSupervise, registerAudit, registerDemo, registerDb, registerPropose];
+const registrations: Array<(program: Command) => void> = [registerSupervise, registerAudit, registerDemo, registerDb, registerPropose, registerImportLegacy];
 
 export function buildProgram(): Command {
   const program = new Command('bot-bottle')

@@ -1,0 +1,120 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Presets, SingleBar } from 'cli-progress';
+import type { Command } from 'commander';
+import type { Db } from '../connection.js';
+import { openForInspection } from '../db-status.js';
+import { assertLegacyRoot, DEFAULT_BATCH_SIZE, importLegacy, type LegacyImportOptions, type LegacyImportSummary, type UnitCounts } from '../legacy-import.js';
+import { LegacyShapeError } from '../legacy-shapes.js';
+import { stateDir } from '../paths.js';
+import { colorsFor, databasePathFor, EXIT, parsePositiveInt, printJson, UserError, withHostDatabase } from './common.js';
+
+interface ImportFlags {
+  from?: string;
+  dryRun?: boolean;
+  batchSize?: string;
+  json?: boolean;
+}
+
+/** One bar per phase (queue files, then audit bytes), for a person watching a terminal. */
+function progressReporter(): { onProgress: LegacyImportOptions['onProgress']; stop: () => void } {
+  if (!process.stderr.isTTY) return { onProgress: undefined, stop: () => undefined };
+  let bar: SingleBar | undefined;
+  let phase: string | undefined;
+  const stop = (): void => {
+    bar?.stop();
+    bar = undefined;
+  };
+  return {
+    onProgress: (progress) => {
+      if (progress.total === 0) return;
+      if (phase !== progress.phase) {
+        stop();
+        phase = progress.phase;
+        const unit = progress.phase === 'queue' ? 'queue files' : 'bytes of audit logs';
+        bar = new SingleBar({ stream: process.stderr, format: `${progress.phase.padEnd(5)} [{bar}] {percentage}% | {value}/{total} ${unit}`, hideCursor: true, clearOnComplete: true }, Presets.shades_classic);
+        bar.start(progress.total, 0);
+      }
+      bar?.update(progress.done);
+    },
+    stop,
+  };
+}
+
+function printSummary(summary: LegacyImportSummary): void {
+  const colors = colorsFor(process.stdout);
+  const rows: Array<[string, UnitCounts]> = [
+    ['proposals', summary.proposals],
+    ['responses', summary.responses],
+    ['audit lines', summary.auditLines],
+  ];
+  const out: string[] = [];
+  out.push(summary.dryRun ? `Dry run of an import from ${summary.from}: nothing was written.\n` : `Imported from ${summary.from} (the originals are left in place).\n`);
+  out.push(colors.bold(`${''.padEnd(12)}${'read'.padStart(9)}${(summary.dryRun ? 'would import' : 'imported').padStart(14)}${'already there'.padStart(15)}${'malformed'.padStart(11)}\n`));
+  for (const [name, c] of rows) {
+    out.push(`${name.padEnd(12)}${String(c.read).padStart(9)}${String(c.imported).padStart(14)}${String(c.alreadyPresent).padStart(15)}${(c.malformed ? colors.red : String)(String(c.malformed).padStart(11))}\n`);
+  }
+  if (summary.problems.length > 0) {
+    out.push(colors.red(`\n${summary.problems.length} problem${summary.problems.length === 1 ? '' : 's'} (those files and lines were not imported; everything else was):\n`));
+    for (const problem of summary.problems) out.push(`  ${problem.path}${problem.line !== undefined ? ` line ${problem.line}` : ''}: ${problem.reason}\n`);
+    out.push('Fix or remove them and run the import again: what was imported is recognized and skipped.\n');
+  }
+  if (summary.ignored.count > 0) {
+    out.push(`\nLeft alone ${summary.ignored.count} path${summary.ignored.count === 1 ? '' : 's'} that are not part of the legacy layout (${summary.ignored.examples.slice(0, 5).join(', ')}${summary.ignored.count > 5 ? ', …' : ''}).\n`);
+  }
+  out.push(
+    summary.countsVerified
+      ? `\n${colors.green('Counts check out:')} for each kind, read = ${summary.dryRun ? 'would import' : 'imported'} + already there + malformed${summary.dryRun ? '' : ', and the database recorded every import'}.\n`
+      : `\n${colors.red('The counts do not add up:')} ${summary.countMismatch}. This is a bug; keep the originals and report it.\n`,
+  );
+  process.stdout.write(out.join(''));
+}
+
+/** A dry run writes nothing, not even a new database: it reads the existing one, if any. */
+function openForDryRun(command: Command): Db | undefined {
+  const file = databasePathFor(command);
+  return fs.existsSync(file) && fs.statSync(file).size > 0 ? openForInspection(file) : undefined;
+}
+
+export function registerImportLegacy(program: Command): void {
+  program
+    .command('import-legacy')
+    .description('Import the pre-SQLite state (queue/<slug>/ JSON files and audit/*.jsonl logs) into the database; idempotent, originals kept. See docs/LEGACY-IMPORT.md.')
+    .option('--from <dir>', `the old state directory (default ${path.join('~', '.bot-bottle')})`)
+    .option('--dry-run', 'read and count everything, write nothing')
+    .option('--batch-size <n>', `files or audit lines per transaction (default ${DEFAULT_BATCH_SIZE})`)
+    .option('--json', 'print the summary as JSON')
+    .action(async (flags: ImportFlags, command: Command) => {
+      const from = path.resolve(flags.from ?? stateDir());
+      const batchSize = flags.batchSize === undefined ? DEFAULT_BATCH_SIZE : parsePositiveInt(flags.batchSize, '--batch-size');
+      try {
+        // Before the database is opened (and perhaps created): a wrong --from writes nothing.
+        assertLegacyRoot(from);
+      } catch (error) {
+        if (error instanceof LegacyShapeError) throw new UserError(error.message, EXIT.input);
+        throw error;
+      }
+      const progress = progressReporter();
+      const run = async (db: Db | undefined): Promise<LegacyImportSummary> => {
+        try {
+          return await importLegacy({ from, ...(db ? { db } : {}), dryRun: flags.dryRun ?? false, batchSize, onProgress: progress.onProgress });
+        } finally {
+          progress.stop();
+        }
+      };
+      let summary: LegacyImportSummary;
+      if (flags.dryRun) {
+        const db = openForDryRun(command);
+        try {
+          summary = await run(db);
+        } finally {
+          db?.close();
+        }
+      } else {
+        summary = await withHostDatabase(command, ({ db }) => run(db));
+      }
+      if (summary.problems.length > 0 || !summary.countsVerified) process.exitCode = EXIT.failed;
+      if (flags.json) printJson(summary);
+      else printSummary(summary);
+    });
+}
