@@ -7,7 +7,7 @@ import type { KeyPress, SessionState, StatusLine, SuperviseSession } from './ses
 /** Rows the header, the key help and the status line take; the rest is the list or the detail. */
 const CHROME_ROWS = 5;
 
-export function toKeyPress(input: string, key: Key): KeyPress {
+function singleKey(input: string, key: Key): KeyPress {
   if (key.ctrl && input === 'c') return { input, name: 'interrupt' };
   if (key.upArrow) return { input, name: 'up' };
   if (key.downArrow) return { input, name: 'down' };
@@ -20,6 +20,19 @@ export function toKeyPress(input: string, key: Key): KeyPress {
   // Terminals send DEL (0x7f) for Backspace, which ink reports as `delete`.
   if (key.backspace || key.delete) return { input, name: 'backspace' };
   return { input };
+}
+
+/**
+ * Ink hands over plain text that arrived in one read as one input, Enter included ("ok\r" from
+ * a paste or a fast typist), so it is split back into the key presses it was made of.
+ */
+export function toKeyPresses(input: string, key: Key): KeyPress[] {
+  if (input.length <= 1 || key.ctrl || key.meta || input.includes('\u001b')) return [singleKey(input, key)];
+  return [...input].map((char): KeyPress => {
+    if (char === '\r' || char === '\n') return { input: char, name: 'return' };
+    if (char === '\u007f' || char === '\b') return { input: char, name: 'backspace' };
+    return { input: char };
+  });
 }
 
 function useTerminalSize(): { columns: number; rows: number } {
@@ -124,7 +137,9 @@ export function SuperviseApp({ session, colors }: { session: SuperviseSession; c
     () => session.state,
   );
   const { columns, rows } = useTerminalSize();
-  useInput((input, key) => session.handleKey(toKeyPress(input, key)));
+  useInput((input, key) => {
+    for (const press of toKeyPresses(input, key)) session.handleKey(press);
+  });
   const height = Math.max(4, rows - CHROME_ROWS);
   const count = state.proposals.length === 1 ? '1 pending proposal' : `${state.proposals.length} pending proposals`;
   return (

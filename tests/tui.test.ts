@@ -1,0 +1,194 @@
+/**
+ * The supervise TUI driven in a real terminal: tmux runs it in a pseudo-terminal, sends keys and
+ * reads the screen. Proposals come from other processes that wait for the answer as a sidecar does.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openHostDatabase } from '../src/database.js';
+import { Child, FIXTURES_DIR, GITLEAKS_REPORT, REPO_ROOT, tempDir } from './fixtures/storage-support.js';
+
+const CURRENT = 'routes:\n  - host: api.github.com\n';
+const PROPOSED = 'routes:\n  - host: api.github.com\n  - host: pypi.org\n';
+const EDITED = 'routes:\n  - host: api.github.com\n  - host: pypi.org\n    path_allowlist:\n      - /simple/\n';
+const INVALID = 'routes:\n  - host: https://pypi.org/simple\n';
+/** Generous: only reached when the screen never shows what it should, and then the test fails anyway. */
+const SCREEN_DEADLINE_MS = 30_000;
+
+interface Answer {
+  outcome: string;
+  status?: string;
+  notes?: string;
+  finalPayload?: string | null;
+  responder?: string;
+}
+
+describe('supervise TUI in a terminal (tmux)', () => {
+  let dir: string;
+  let dbFile: string;
+  let socket: string;
+  let editorDir: string;
+  const children: Child[] = [];
+
+  const tmux = (...args: string[]): string => execFileSync('tmux', ['-S', socket, ...args], { encoding: 'utf8' });
+  const screen = (): string => tmux('capture-pane', '-p', '-t', 'tui');
+  const keys = (...names: string[]): void => void tmux('send-keys', '-t', 'tui', ...names);
+  const type = (text: string): void => void tmux('send-keys', '-t', 'tui', '-l', text);
+
+  async function waitForScreen(what: string, predicate: (text: string) => boolean): Promise<string> {
+    const deadline = Date.now() + SCREEN_DEADLINE_MS;
+    for (;;) {
+      const text = screen();
+      if (predicate(text)) return text;
+      if (Date.now() > deadline) throw new Error(`the screen never showed ${what}. It shows:\n${text}`);
+      await sleep(50);
+    }
+  }
+  const waitForText = (text: string): Promise<string> => waitForScreen(JSON.stringify(text), (shown) => shown.includes(text));
+
+  function payloadFile(name: string, text: string): string {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, text);
+    return file;
+  }
+
+  /** A proposer in another process; resolves with its id once the proposal is committed. */
+  async function propose(slug: string, kind: string, payload: string, justification: string, current?: string): Promise<{ child: Child; id: string }> {
+    const args = [dbFile, slug, kind, payloadFile(`${slug}-payload`, payload), justification, ...(current === undefined ? [] : [payloadFile(`${slug}-current`, current)])];
+    const child = new Child('tui-proposer.ts', args);
+    children.push(child);
+    await child.ready();
+    const { id } = await child.nextJson<{ id: string }>();
+    return { child, id };
+  }
+
+  beforeAll(async () => {
+    if (spawnSync('tmux', ['-V']).status !== 0) throw new Error('these tests need tmux (apt-get install -y tmux); .ci/run installs it.');
+    dir = tempDir('tui');
+    dbFile = path.join(dir, 'bot-bottle.db');
+    socket = path.join(dir, 'tmux.sock');
+    editorDir = path.join(dir, 'editor');
+    fs.mkdirSync(editorDir);
+    fs.writeFileSync(path.join(editorDir, 'edit-1'), INVALID);
+    fs.writeFileSync(path.join(editorDir, 'edit-2'), EDITED);
+    await (await openHostDatabase({ path: dbFile, watch: false })).close();
+
+    const command = [
+      `cd ${JSON.stringify(REPO_ROOT)}`,
+      `env USER=tester EDITOR=${JSON.stringify(path.join(FIXTURES_DIR, 'tui-editor.sh'))} TUI_EDITOR_DIR=${JSON.stringify(editorDir)} ` +
+        `${JSON.stringify(process.execPath)} --import tsx src/cli/main.ts --db ${JSON.stringify(dbFile)} supervise`,
+      'echo "tui-exit=$?"',
+      'sleep 600',
+    ].join('; ');
+    tmux('new-session', '-d', '-s', 'tui', '-x', '150', '-y', '45', command);
+    await waitForText('No pending proposals');
+  });
+
+  afterAll(async () => {
+    spawnSync('tmux', ['-S', socket, 'kill-server']);
+    for (const child of children) child.process.kill('SIGKILL');
+    await Promise.all(children.map((child) => child.exited));
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('shows a proposal from another process without a keypress, with its diff, and approves it with a reason', async () => {
+    const { child, id } = await propose('acme', 'egress-allow', PROPOSED, 'pip needs the package index', CURRENT);
+    await waitForText('pip needs the package index');
+    expect(screen()).toContain(id.slice(0, 8));
+
+    keys('Enter');
+    const detail = await waitForText('+  - host: pypi.org');
+    expect(detail).toContain(`Proposal ${id}`);
+    expect(detail).toContain('a approve · m modify in $EDITOR · r reject');
+
+    keys('a');
+    await waitForText('Reason for approving (optional, Enter to skip)');
+    type('read-only index');
+    keys('Enter');
+    await expect(child.nextJson<Answer>()).resolves.toEqual({ outcome: 'answered', status: 'approved', notes: 'read-only index', finalPayload: null, responder: 'operator:tester' });
+    await waitForText('approved');
+    await waitForText('No pending proposals');
+  });
+
+  it('modifies through $EDITOR: an invalid edit is refused with the reason, a second edit is accepted', async () => {
+    const { child } = await propose('beta', 'egress-allow', PROPOSED, 'beta wants pypi', CURRENT);
+    await waitForText('beta wants pypi');
+    keys('Enter');
+    await waitForText('m modify in $EDITOR');
+    keys('m');
+    const refused = await waitForText('the edited file is not valid: e edit again · c cancel');
+    expect(refused).toContain('not a valid egress-allow payload');
+    expect(fs.readFileSync(path.join(editorDir, 'seen-1'), 'utf8')).toBe(PROPOSED);
+
+    keys('e');
+    await waitForText('Reason for the modification (optional, Enter to skip)');
+    // The second edit started from the first, so nothing typed in the editor is lost.
+    expect(fs.readFileSync(path.join(editorDir, 'seen-2'), 'utf8')).toBe(INVALID);
+    type('only /simple/');
+    keys('Enter');
+    await expect(child.nextJson<Answer>()).resolves.toEqual({ outcome: 'answered', status: 'modified', notes: 'only /simple/', finalPayload: EDITED, responder: 'operator:tester' });
+    await waitForText('modified');
+  });
+
+  it('rejects only with a reason, and does not offer modify for a gitleaks report', async () => {
+    const { child } = await propose('gamma', 'gitleaks-allow', GITLEAKS_REPORT, 'test fixture key');
+    await waitForText('test fixture key');
+    keys('Enter');
+    const detail = await waitForText('a approve (reason required) · r reject');
+    expect(detail).not.toContain('m modify');
+    keys('m');
+    await waitForText('gitleaks-allow proposals cannot be modified');
+
+    keys('r');
+    await waitForText('Reason for rejecting (required)');
+    keys('Enter');
+    await waitForText('a rejection needs a reason');
+    // Text and Enter in one write, as a paste delivers them: still a reason, then a submit.
+    type('a real key, rotate it\r');
+    await expect(child.nextJson<Answer>()).resolves.toEqual({ outcome: 'answered', status: 'rejected', notes: 'a real key, rotate it', finalPayload: null, responder: 'operator:tester' });
+  });
+
+  it('requires a reason to approve a gitleaks report', async () => {
+    const { child } = await propose('delta', 'gitleaks-allow', GITLEAKS_REPORT, 'delta fixture');
+    await waitForText('delta fixture');
+    keys('Enter');
+    await waitForText('a approve (reason required)');
+    keys('a');
+    await waitForText('Reason for approving (required)');
+    keys('Enter');
+    await waitForText('approving a gitleaks-allow proposal needs a reason');
+    type('documented test fixture');
+    keys('Enter');
+    await expect(child.nextJson<Answer>()).resolves.toMatchObject({ status: 'approved', notes: 'documented test fixture' });
+  });
+
+  it('shows a proposal answered elsewhere as such, live, instead of failing', async () => {
+    const { child, id } = await propose('epsilon', 'egress-allow', PROPOSED, 'epsilon asks', CURRENT);
+    await waitForText('epsilon asks');
+    keys('Enter');
+    await waitForText(`Proposal ${id}`);
+
+    const cli = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--db', dbFile, 'supervise', 'approve', id, '--reason', 'done from a script'], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, USER: 'other' },
+      encoding: 'utf8',
+    });
+    expect(cli.status, cli.stderr).toBe(0);
+    await expect(child.nextJson<Answer>()).resolves.toMatchObject({ status: 'approved', responder: 'operator:other' });
+    await waitForText('Answered elsewhere: approved by operator:other (reason: "done from a script")');
+
+    keys('a');
+    await waitForText('Nothing to answer');
+    keys('q');
+    await waitForText('No pending proposals');
+  });
+
+  it('quits on q and says how many it answered', async () => {
+    keys('q');
+    const done = await waitForText('tui-exit=');
+    expect(done).toContain('Answered 4 proposals.');
+    expect(done).toContain('tui-exit=0');
+  });
+});
