@@ -14,7 +14,7 @@ import {
   countRows,
   hostDatabase,
   killChildren,
-  nextPending,
+  pendingFrom,
   postRaw,
   startSidecar,
   type HostFixture,
@@ -70,7 +70,7 @@ describe('sidecar MCP: decisions', () => {
   it('approved: the proposal carries the payload, the current file and its hash; the answer comes back and the proposal is archived', async () => {
     fs.writeFileSync(routesFile, 'routes: []\n');
     const call = client.callTool({ name: 'egress-allow', arguments: { routes_yaml: ROUTES, justification: 'clone acme repos' } });
-    const proposal = await nextPending(fixture.host.queue, SLUG);
+    const proposal = await pendingFrom(fixture.host.queue, SLUG, call);
     expect(proposal).toMatchObject({ kind: 'egress-allow', origin: 'agent', payload: ROUTES, justification: 'clone acme repos', currentFile: 'routes: []\n' });
     expect(proposal.currentFileHash).toBe(sha256('routes: []\n'));
     expect(proposal.idempotencyKey).toMatch(/^agent:[0-9a-f]{64}$/);
@@ -85,7 +85,7 @@ describe('sidecar MCP: decisions', () => {
 
   it('modified: the final file is returned', async () => {
     const call = client.callTool({ name: 'egress-block', arguments: { routes_yaml: ROUTES, justification: 'blocked on clone' } });
-    const proposal = await nextPending(fixture.host.queue, SLUG);
+    const proposal = await pendingFrom(fixture.host.queue, SLUG, call);
     expect(proposal.kind).toBe('egress-block');
     await fixture.host.queue.writeResponse(SLUG, proposal.id, { status: 'modified', notes: 'narrowed to widgets', finalPayload: MODIFIED, responder: 'operator' });
 
@@ -96,7 +96,7 @@ describe('sidecar MCP: decisions', () => {
 
   it('rejected: status and reason reach the agent as a normal result', async () => {
     const call = client.callTool({ name: 'egress-allow', arguments: { routes_yaml: ROUTES, justification: 'please' } });
-    const proposal = await nextPending(fixture.host.queue, SLUG);
+    const proposal = await pendingFrom(fixture.host.queue, SLUG, call);
     await fixture.host.queue.writeResponse(SLUG, proposal.id, { status: 'rejected', notes: 'not for this task', responder: 'operator' });
     const result = await call;
     expect(result.isError).toBeFalsy();
@@ -106,7 +106,7 @@ describe('sidecar MCP: decisions', () => {
   it('an identical call while one is pending joins it instead of queueing a duplicate', async () => {
     const args = { routes_yaml: ROUTES, justification: 'same ask' };
     const first = client.callTool({ name: 'egress-allow', arguments: args });
-    const proposal = await nextPending(fixture.host.queue, SLUG);
+    const proposal = await pendingFrom(fixture.host.queue, SLUG, first);
     const second = client.callTool({ name: 'egress-allow', arguments: args });
     // Answer only once both calls wait on the same row: the sidecar logs each wait as it starts.
     const waiting = `egress-allow proposal ${proposal.id} for bottle ${SLUG} (pending); waiting for operator`;
@@ -298,7 +298,7 @@ describe('list-egress-routes', () => {
 
     // What it lists is accepted as a proposal as it stands.
     const round = client.callTool({ name: 'egress-allow', arguments: { routes_yaml: yaml, justification: 'round trip' } });
-    const proposal = await nextPending(fixture.host.queue, SLUG);
+    const proposal = await pendingFrom(fixture.host.queue, SLUG, round);
     await fixture.host.queue.writeResponse(SLUG, proposal.id, { status: 'rejected', notes: 'just a test', responder: 'operator' });
     expect(structured(await round).status).toBe('rejected');
   });
