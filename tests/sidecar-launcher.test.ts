@@ -1,0 +1,92 @@
+// The launcher side of the sidecar: prepareSupervise makes the host database ready and says how
+// to run the sidecar against it (DESIGN §2, §5.3).
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openConnection } from '../src/connection.js';
+import { prepareSupervise } from '../src/launcher.js';
+import { readUserVersion } from '../src/migrations.js';
+import { SCHEMA_VERSION } from '../src/schema-version.js';
+import { tempDir } from './fixtures/sidecar-harness.js';
+
+let home: string;
+let savedHome: string | undefined;
+
+beforeEach(() => {
+  savedHome = process.env.HOME;
+  home = tempDir('sidecar-launcher-');
+  process.env.HOME = home;
+});
+
+afterEach(() => {
+  process.env.HOME = savedHome;
+});
+
+describe('prepareSupervise', () => {
+  it('creates the layout and a migrated database, and returns the directory mount and env', async () => {
+    const plan = await prepareSupervise('acme');
+    const shared = path.join(home, '.bot-bottle', 'supervise');
+    expect(plan.sharedDir).toBe(shared);
+    expect(plan.hostDbPath).toBe(path.join(home, '.bot-bottle', 'bot-bottle.db'));
+    expect(fs.lstatSync(plan.hostDbPath).isSymbolicLink()).toBe(true);
+    expect(fs.statSync(shared).mode & 0o777).toBe(0o700);
+    const db = openConnection(plan.hostDbPath, { fileMustExist: true });
+    expect(readUserVersion(db)).toBe(SCHEMA_VERSION);
+    db.close();
+
+    expect(plan.mount).toEqual({ type: 'bind', source: shared, target: '/run/supervise' });
+    expect(plan.env).toEqual({ SUPERVISE_BOTTLE_SLUG: 'acme' });
+  });
+
+  it('builds run arguments: the directory mount, the host uid:gid, the slug, the internal network', async () => {
+    const plan = await prepareSupervise('acme', {
+      egressUrl: 'http://egress:8080/routes',
+      routesFile: '/etc/egress/routes.yaml',
+      reloadCommand: ['kill', '-HUP', '1'],
+      responseTimeoutSeconds: 45,
+    });
+    const args = plan.runArgs('docker', 'bot-bottle-sidecar:1');
+    expect(args[0]).toBe('run');
+    expect(args.at(-1)).toBe('bot-bottle-sidecar:1');
+    const after = (flag: string) => args[args.indexOf(flag) + 1];
+    expect(after('--mount')).toBe(`type=bind,src=${plan.sharedDir},dst=/run/supervise`);
+    expect(after('--user')).toBe(`${process.getuid?.()}:${process.getgid?.()}`);
+    expect(after('--network')).toBe('bot-bottle-acme');
+    expect(after('--network-alias')).toBe('supervise');
+    const env = args.flatMap((arg, i) => (args[i - 1] === '-e' ? [arg] : []));
+    expect(env).toEqual([
+      'SUPERVISE_BOTTLE_SLUG=acme',
+      'SUPERVISE_EGRESS_URL=http://egress:8080/routes',
+      'SUPERVISE_ROUTES_FILE=/etc/egress/routes.yaml',
+      'SUPERVISE_RELOAD_COMMAND=["kill","-HUP","1"]',
+      'SUPERVISE_RESPONSE_TIMEOUT_SECONDS=45',
+    ]);
+    expect(args).not.toContain('-v');
+
+    const rootless = await prepareSupervise('acme', { user: { uid: 1000, gid: 1000 }, network: 'bottle-net' });
+    const podman = rootless.runArgs('podman', 'img');
+    expect(podman).toContain('--network');
+    expect(podman[podman.indexOf('--network') + 1]).toBe('bottle-net');
+    expect(podman[podman.indexOf('--user') + 1]).toBe('1000:1000');
+    // Rootless podman needs keep-id to run as the host user; rootful (this test as root) must not get it.
+    expect(podman.includes('--userns=keep-id')).toBe(process.getuid?.() !== 0);
+  });
+
+  it('is idempotent: a second call leaves the database and its rows alone', async () => {
+    const first = await prepareSupervise('acme');
+    const inode = fs.statSync(first.hostDbPath).ino;
+    await prepareSupervise('other');
+    expect(fs.statSync(first.hostDbPath).ino).toBe(inode);
+  });
+
+  it('refuses an invalid slug before creating anything', async () => {
+    await expect(prepareSupervise('../etc')).rejects.toThrow(/path separator/);
+    expect(fs.existsSync(path.join(home, '.bot-bottle'))).toBe(false);
+  });
+
+  it('refuses, with the fix, when a regular file sits where the link belongs', async () => {
+    fs.mkdirSync(path.join(home, '.bot-bottle'));
+    fs.writeFileSync(path.join(home, '.bot-bottle', 'bot-bottle.db'), 'old');
+    await expect(prepareSupervise('acme')).rejects.toThrow(/bot-bottle db adopt/);
+  });
+});
