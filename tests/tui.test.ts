@@ -2,20 +2,18 @@
  * The supervise TUI driven in a real terminal: tmux runs it in a pseudo-terminal, sends keys and
  * reads the screen. Proposals come from other processes that wait for the answer as a sidecar does.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openHostDatabase } from '../src/database.js';
 import { Child, FIXTURES_DIR, GITLEAKS_REPORT, REPO_ROOT, tempDir } from './fixtures/storage-support.js';
+import { TmuxTerminal } from './fixtures/tui-terminal.js';
 
 const CURRENT = 'routes:\n  - host: api.github.com\n';
 const PROPOSED = 'routes:\n  - host: api.github.com\n  - host: pypi.org\n';
 const EDITED = 'routes:\n  - host: api.github.com\n  - host: pypi.org\n    path_allowlist:\n      - /simple/\n';
 const INVALID = 'routes:\n  - host: https://pypi.org/simple\n';
-/** Generous: only reached when the screen never shows what it should, and then the test fails anyway. */
-const SCREEN_DEADLINE_MS = 30_000;
 
 interface Answer {
   outcome: string;
@@ -28,25 +26,14 @@ interface Answer {
 describe('supervise TUI in a terminal (tmux)', () => {
   let dir: string;
   let dbFile: string;
-  let socket: string;
   let editorDir: string;
   const children: Child[] = [];
 
-  const tmux = (...args: string[]): string => execFileSync('tmux', ['-S', socket, ...args], { encoding: 'utf8' });
-  const screen = (): string => tmux('capture-pane', '-p', '-t', 'tui');
-  const keys = (...names: string[]): void => void tmux('send-keys', '-t', 'tui', ...names);
-  const type = (text: string): void => void tmux('send-keys', '-t', 'tui', '-l', text);
-
-  async function waitForScreen(what: string, predicate: (text: string) => boolean): Promise<string> {
-    const deadline = Date.now() + SCREEN_DEADLINE_MS;
-    for (;;) {
-      const text = screen();
-      if (predicate(text)) return text;
-      if (Date.now() > deadline) throw new Error(`the screen never showed ${what}. It shows:\n${text}`);
-      await sleep(50);
-    }
-  }
-  const waitForText = (text: string): Promise<string> => waitForScreen(JSON.stringify(text), (shown) => shown.includes(text));
+  let terminal: TmuxTerminal;
+  const screen = (): string => terminal.screen();
+  const keys = (...names: string[]): void => terminal.keys(...names);
+  const type = (text: string): void => terminal.type(text);
+  const waitForText = (text: string): Promise<string> => terminal.waitForText(text);
 
   function payloadFile(name: string, text: string): string {
     const file = path.join(dir, name);
@@ -65,29 +52,24 @@ describe('supervise TUI in a terminal (tmux)', () => {
   }
 
   beforeAll(async () => {
-    if (spawnSync('tmux', ['-V']).status !== 0) throw new Error('these tests need tmux (apt-get install -y tmux); .ci/run installs it.');
     dir = tempDir('tui');
+    terminal = new TmuxTerminal(dir);
     dbFile = path.join(dir, 'bot-bottle.db');
-    socket = path.join(dir, 'tmux.sock');
     editorDir = path.join(dir, 'editor');
     fs.mkdirSync(editorDir);
     fs.writeFileSync(path.join(editorDir, 'edit-1'), INVALID);
     fs.writeFileSync(path.join(editorDir, 'edit-2'), EDITED);
     await (await openHostDatabase({ path: dbFile, watch: false })).close();
 
-    const command = [
-      `cd ${JSON.stringify(REPO_ROOT)}`,
-      `env USER=tester EDITOR=${JSON.stringify(path.join(FIXTURES_DIR, 'tui-editor.sh'))} TUI_EDITOR_DIR=${JSON.stringify(editorDir)} ` +
+    terminal.start(
+      `cd ${JSON.stringify(REPO_ROOT)} && env USER=tester EDITOR=${JSON.stringify(path.join(FIXTURES_DIR, 'tui-editor.sh'))} TUI_EDITOR_DIR=${JSON.stringify(editorDir)} ` +
         `${JSON.stringify(process.execPath)} --import tsx src/cli/main.ts --db ${JSON.stringify(dbFile)} supervise`,
-      'echo "tui-exit=$?"',
-      'sleep 600',
-    ].join('; ');
-    tmux('new-session', '-d', '-s', 'tui', '-x', '150', '-y', '45', command);
+    );
     await waitForText('No pending proposals');
   });
 
   afterAll(async () => {
-    spawnSync('tmux', ['-S', socket, 'kill-server']);
+    terminal?.kill();
     for (const child of children) child.process.kill('SIGKILL');
     await Promise.all(children.map((child) => child.exited));
     fs.rmSync(dir, { recursive: true, force: true });
@@ -187,8 +169,8 @@ describe('supervise TUI in a terminal (tmux)', () => {
 
   it('quits on q and says how many it answered', async () => {
     keys('q');
-    const done = await waitForText('tui-exit=');
+    const done = await waitForText('exit=');
     expect(done).toContain('Answered 4 proposals.');
-    expect(done).toContain('tui-exit=0');
+    expect(done).toContain('exit=0');
   });
 });
