@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { writeTransaction, type Db } from './connection.js';
 import { SuperviseError } from './errors.js';
 import { MAX_NOTES_BYTES, MAX_PAYLOAD_BYTES } from './limits.js';
+import { cachedStatement } from './statements.js';
 import { validateActor, validateSlug, validateTextSize } from './validation.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
@@ -159,7 +160,7 @@ export class AuditStore {
   }
 
   #append(slug: string, entry: AuditEntryInput): AuditEntry {
-    const last = this.#db.prepare('SELECT seq, hash FROM audit_entries ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
+    const last = cachedStatement(this.#db, 'SELECT seq, hash FROM audit_entries ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
     const body = {
       seq: (last?.seq ?? 0) + 1,
       ts: entry.ts ?? Date.now(),
@@ -175,12 +176,11 @@ export class AuditStore {
     };
     const prevHash = last?.hash ?? GENESIS_HASH;
     const hash = chainHash(prevHash, canonicalAuditEntry(body));
-    this.#db
-      .prepare(
-        `INSERT INTO audit_entries (seq, ts, slug, component, action, proposal_id, kind, status, notes, actor, diff, prev_hash, hash)
-         VALUES (@seq, @ts, @slug, @component, @action, @proposalId, @kind, @status, @notes, @actor, @diff, @prevHash, @hash)`,
-      )
-      .run({ ...body, prevHash, hash });
+    cachedStatement(
+      this.#db,
+      `INSERT INTO audit_entries (seq, ts, slug, component, action, proposal_id, kind, status, notes, actor, diff, prev_hash, hash)
+       VALUES (@seq, @ts, @slug, @component, @action, @proposalId, @kind, @status, @notes, @actor, @diff, @prevHash, @hash)`,
+    ).run({ ...body, prevHash, hash });
     return { ...body, prevHash, hash };
   }
 
@@ -200,7 +200,7 @@ export class AuditStore {
   }
 
   head(): AuditHead {
-    const row = this.#db.prepare('SELECT seq, hash FROM audit_entries ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
+    const row = cachedStatement(this.#db, 'SELECT seq, hash FROM audit_entries ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
     return { hash: row?.hash ?? GENESIS_HASH, count: row?.seq ?? 0 };
   }
 

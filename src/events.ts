@@ -1,4 +1,5 @@
 import type { Db } from './connection.js';
+import { cachedStatement } from './statements.js';
 import type { Target } from './kinds.js';
 
 export type ChangeType = 'created' | 'answered' | 'archived' | 'expired' | 'cancelled';
@@ -19,11 +20,11 @@ const PRUNE_EVERY = 512;
 /** Appends inside the caller's write transaction, so the event commits with the change it describes. */
 export function appendEvent(db: Db, event: Omit<ChangeEvent, 'id'>): number {
   const id = Number(
-    db.prepare('INSERT INTO events (ts, type, proposal_id, slug, target) VALUES (?, ?, ?, ?, ?)').run(event.ts, event.type, event.proposalId, event.slug, event.target)
+    cachedStatement(db, 'INSERT INTO events (ts, type, proposal_id, slug, target) VALUES (?, ?, ?, ?, ?)').run(event.ts, event.type, event.proposalId, event.slug, event.target)
       .lastInsertRowid,
   );
   if (id % PRUNE_EVERY === 0) {
-    db.prepare('DELETE FROM events WHERE ts < ? AND id < ?').run(event.ts - EVENT_RETENTION_MS, id);
+    cachedStatement(db, 'DELETE FROM events WHERE ts < ? AND id < ?').run(event.ts - EVENT_RETENTION_MS, id);
   }
   return id;
 }
@@ -38,10 +39,10 @@ interface EventRow {
 }
 
 export function readEventsAfter(db: Db, cursor: number, limit: number): ChangeEvent[] {
-  const rows = db.prepare('SELECT id, ts, type, proposal_id, slug, target FROM events WHERE id > ? ORDER BY id LIMIT ?').all(cursor, limit) as EventRow[];
+  const rows = cachedStatement(db, 'SELECT id, ts, type, proposal_id, slug, target FROM events WHERE id > ? ORDER BY id LIMIT ?').all(cursor, limit) as EventRow[];
   return rows.map((row) => ({ id: row.id, ts: row.ts, type: row.type, proposalId: row.proposal_id, slug: row.slug, target: row.target }));
 }
 
 export function latestEventId(db: Db): number {
-  return (db.prepare('SELECT coalesce(max(id), 0) FROM events').pluck().get() as number) ?? 0;
+  return (cachedStatement(db, 'SELECT coalesce(max(id), 0) FROM events', { pluck: true }).get() as number) ?? 0;
 }

@@ -7,6 +7,7 @@ import { appendEvent, type ChangeType } from './events.js';
 import { KindRegistry, type KindDefinition, type Target } from './kinds.js';
 import { DEFAULT_PROPOSAL_TTL_MS, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_JUSTIFICATION_BYTES, MAX_NOTES_BYTES, MAX_PAYLOAD_BYTES } from './limits.js';
 import type { ChangeNotifier, Notification } from './notifier.js';
+import { cachedStatement } from './statements.js';
 import { validateActor, validateSlug, validateTextSize } from './validation.js';
 
 export type ProposalState = 'pending' | 'answered' | 'archived' | 'expired' | 'cancelled';
@@ -187,15 +188,14 @@ export class QueueStore {
     const proposal = await writeTransaction(this.#db, () => {
       this.#sweepExpired(row.created_at);
       if (row.idempotency_key !== null) {
-        const existing = this.#db.prepare('SELECT * FROM proposals WHERE slug = ? AND idempotency_key = ?').get(slug, row.idempotency_key) as ProposalRow | undefined;
+        const existing = cachedStatement(this.#db, 'SELECT * FROM proposals WHERE slug = ? AND idempotency_key = ?').get(slug, row.idempotency_key) as ProposalRow | undefined;
         if (existing) return proposalFromRow(sameRequest(existing, row));
       }
-      this.#db
-        .prepare(
-          `INSERT INTO proposals (id, slug, kind, origin, target, payload, justification, current_file, current_file_hash, idempotency_key, state, created_at, expires_at, updated_at)
-           VALUES (@id, @slug, @kind, @origin, @target, @payload, @justification, @current_file, @current_file_hash, @idempotency_key, 'pending', @created_at, @expires_at, @updated_at)`,
-        )
-        .run(row);
+      cachedStatement(
+        this.#db,
+        `INSERT INTO proposals (id, slug, kind, origin, target, payload, justification, current_file, current_file_hash, idempotency_key, state, created_at, expires_at, updated_at)
+         VALUES (@id, @slug, @kind, @origin, @target, @payload, @justification, @current_file, @current_file_hash, @idempotency_key, 'pending', @created_at, @expires_at, @updated_at)`,
+      ).run(row);
       this.#event('created', row.id, slug, row.target, row.created_at);
       return this.#proposalById(row.id);
     });
@@ -243,7 +243,7 @@ export class QueueStore {
   readProposal(slug: string, id: string): Proposal | undefined {
     validateSlug(slug);
     if (!UUID.test(id)) return undefined;
-    const row = this.#db.prepare('SELECT * FROM proposals WHERE id = ? AND slug = ?').get(id, slug) as ProposalRow | undefined;
+    const row = cachedStatement(this.#db, 'SELECT * FROM proposals WHERE id = ? AND slug = ?').get(id, slug) as ProposalRow | undefined;
     return row ? proposalFromRow(row) : undefined;
   }
 
@@ -255,14 +255,14 @@ export class QueueStore {
   findProposal(idOrPrefix: string): Proposal | undefined {
     const wanted = idOrPrefix.trim().toLowerCase();
     if (UUID.test(wanted)) {
-      const row = this.#db.prepare('SELECT * FROM proposals WHERE id = ?').get(wanted) as ProposalRow | undefined;
+      const row = cachedStatement(this.#db, 'SELECT * FROM proposals WHERE id = ?').get(wanted) as ProposalRow | undefined;
       return row ? proposalFromRow(row) : undefined;
     }
     if (!ID_PREFIX.test(wanted)) {
       throw new SuperviseError('invalid-input', `${JSON.stringify(idOrPrefix)} is not a proposal id: give the full id or at least its first 8 characters (hex digits and '-').`);
     }
     // A range on the unique id index; '~' sorts after every character an id can hold.
-    const rows = this.#db.prepare('SELECT * FROM proposals WHERE id >= ? AND id < ? ORDER BY seq LIMIT 2').all(wanted, `${wanted}~`) as ProposalRow[];
+    const rows = cachedStatement(this.#db, 'SELECT * FROM proposals WHERE id >= ? AND id < ? ORDER BY seq LIMIT 2').all(wanted, `${wanted}~`) as ProposalRow[];
     if (rows.length > 1) {
       throw new SuperviseError('invalid-input', `id prefix ${JSON.stringify(wanted)} matches more than one proposal; give more characters of the id.`);
     }
@@ -278,10 +278,13 @@ export class QueueStore {
     const limit = options.limit ?? -1;
     const rows =
       options.slug === undefined
-        ? this.#db.prepare(`SELECT * FROM proposals WHERE state = 'pending' AND target = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY seq LIMIT ?`).all(target, Date.now(), limit)
-        : this.#db
-            .prepare(`SELECT * FROM proposals WHERE state = 'pending' AND target = ? AND slug = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY seq LIMIT ?`)
-            .all(target, validateSlug(options.slug), Date.now(), limit);
+        ? cachedStatement(this.#db, `SELECT * FROM proposals WHERE state = 'pending' AND target = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY seq LIMIT ?`).all(target, Date.now(), limit)
+        : cachedStatement(this.#db, `SELECT * FROM proposals WHERE state = 'pending' AND target = ? AND slug = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY seq LIMIT ?`).all(
+            target,
+            validateSlug(options.slug),
+            Date.now(),
+            limit,
+          );
     return (rows as ProposalRow[]).map(proposalFromRow);
   }
 
@@ -295,13 +298,13 @@ export class QueueStore {
     const response = this.#checkResponse(proposal, kind, input);
     const written = await writeTransaction(this.#db, () => {
       this.#sweepExpired(response.created_at);
-      const state = this.#db.prepare('SELECT state FROM proposals WHERE id = ?').pluck().get(id) as ProposalState;
+      const state = cachedStatement(this.#db, 'SELECT state FROM proposals WHERE id = ?', { pluck: true }).get(id) as ProposalState;
       // A refused answer writes nothing, not even the sweep that found the proposal expired.
       if (state !== 'pending') throw this.#notPending(proposal, state);
-      this.#db.prepare(`UPDATE proposals SET state = 'answered', updated_at = ? WHERE id = ? AND state = 'pending'`).run(response.created_at, id);
-      this.#db
-        .prepare('INSERT INTO responses (proposal_id, status, notes, final_payload, responder, created_at) VALUES (@proposal_id, @status, @notes, @final_payload, @responder, @created_at)')
-        .run(response);
+      cachedStatement(this.#db, `UPDATE proposals SET state = 'answered', updated_at = ? WHERE id = ? AND state = 'pending'`).run(response.created_at, id);
+      cachedStatement(this.#db, 'INSERT INTO responses (proposal_id, status, notes, final_payload, responder, created_at) VALUES (@proposal_id, @status, @notes, @final_payload, @responder, @created_at)').run(
+        response,
+      );
       this.#audit.appendWithinTransaction(proposal.slug, {
         ts: response.created_at,
         component: kind.component,
@@ -353,7 +356,7 @@ export class QueueStore {
 
   readResponse(slug: string, id: string): ProposalResponse | undefined {
     if (!this.readProposal(slug, id)) return undefined;
-    const row = this.#db.prepare('SELECT * FROM responses WHERE proposal_id = ?').get(id) as ResponseRow | undefined;
+    const row = cachedStatement(this.#db, 'SELECT * FROM responses WHERE proposal_id = ?').get(id) as ResponseRow | undefined;
     return row ? responseFromRow(row) : undefined;
   }
 
@@ -365,12 +368,12 @@ export class QueueStore {
     const proposal = this.#requireProposal(slug, id);
     const archived = await writeTransaction(this.#db, () => {
       const now = Date.now();
-      const state = this.#db.prepare('SELECT state FROM proposals WHERE id = ?').pluck().get(id) as ProposalState;
+      const state = cachedStatement(this.#db, 'SELECT state FROM proposals WHERE id = ?', { pluck: true }).get(id) as ProposalState;
       if (state === 'pending') {
         throw new ConflictError(`proposal ${id} has not been answered yet, so it cannot be archived. Wait for its response first (or cancel it).`, state);
       }
       if (state !== 'answered') return false;
-      this.#db.prepare(`UPDATE proposals SET state = 'archived', updated_at = ? WHERE id = ? AND state = 'answered'`).run(now, id);
+      cachedStatement(this.#db, `UPDATE proposals SET state = 'archived', updated_at = ? WHERE id = ? AND state = 'answered'`).run(now, id);
       this.#event('archived', id, proposal.slug, proposal.target, now);
       return true;
     });
@@ -386,10 +389,10 @@ export class QueueStore {
     const cancelled = await writeTransaction(this.#db, () => {
       const now = Date.now();
       this.#sweepExpired(now);
-      const state = this.#db.prepare('SELECT state FROM proposals WHERE id = ?').pluck().get(id) as ProposalState;
+      const state = cachedStatement(this.#db, 'SELECT state FROM proposals WHERE id = ?', { pluck: true }).get(id) as ProposalState;
       if (state === 'cancelled') return false;
       if (state !== 'pending') throw this.#notPending(proposal, state);
-      this.#db.prepare(`UPDATE proposals SET state = 'cancelled', updated_at = ? WHERE id = ?`).run(now, id);
+      cachedStatement(this.#db, `UPDATE proposals SET state = 'cancelled', updated_at = ? WHERE id = ?`).run(now, id);
       this.#audit.appendWithinTransaction(proposal.slug, {
         ts: now,
         component: this.kinds.get(proposal.kind).component,
@@ -512,9 +515,9 @@ export class QueueStore {
   }
 
   #sweepExpired(now: number): number {
-    const due = this.#db.prepare(`SELECT * FROM proposals WHERE state = 'pending' AND expires_at <= ?`).all(now) as ProposalRow[];
+    const due = cachedStatement(this.#db, `SELECT * FROM proposals WHERE state = 'pending' AND expires_at <= ?`).all(now) as ProposalRow[];
     for (const row of due) {
-      this.#db.prepare(`UPDATE proposals SET state = 'expired', updated_at = ? WHERE id = ?`).run(now, row.id);
+      cachedStatement(this.#db, `UPDATE proposals SET state = 'expired', updated_at = ? WHERE id = ?`).run(now, row.id);
       this.#audit.appendWithinTransaction(row.slug, {
         ts: now,
         component: this.kinds.names().includes(row.kind) ? this.kinds.get(row.kind).component : 'supervise',
@@ -535,7 +538,7 @@ export class QueueStore {
   }
 
   #proposalById(id: string): Proposal {
-    return proposalFromRow(this.#db.prepare('SELECT * FROM proposals WHERE id = ?').get(id) as ProposalRow);
+    return proposalFromRow(cachedStatement(this.#db, 'SELECT * FROM proposals WHERE id = ?').get(id) as ProposalRow);
   }
 
   #requireProposal(slug: string, id: string): Proposal {
