@@ -1,0 +1,323 @@
+// The sidecar in a real podman container: the host's shared directory bind-mounted at
+// /run/supervise, the host's uid:gid, the MCP port published to loopback. No registry is reachable,
+// so the root filesystem is a skeleton with the host's /usr, /lib, /lib64 and /bin mounted
+// read-only and the built project at /app, the layout Dockerfile.sidecar gives the image.
+// What this machine's podman needs (runtime, cgroup manager, ulimits) is detected by trying.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { AuditStore } from '../src/audit-store.js';
+import { openConnection } from '../src/connection.js';
+import { openHostDatabase, type SuperviseDatabase } from '../src/database.js';
+import { applyRoutes, prepareSupervise, type SupervisePlan } from '../src/launcher.js';
+import { sha256 } from '../src/queue-store.js';
+import { ROOT, assertBuilt, connectClient, pendingFrom, tempDir } from './fixtures/sidecar-harness.js';
+
+const SLUG = 'acme';
+const HOST_DIRS = ['/usr', '/lib', '/lib64', '/bin'].filter((dir) => fs.existsSync(dir));
+
+/** An empty root with mount points for the host's directories, the project and the shared dir. */
+function makeRootfs(): string {
+  const rootfs = tempDir('sidecar-rootfs-');
+  for (const dir of ['bin', 'lib', 'lib64', 'usr', 'proc', 'sys', 'dev', 'etc', 'tmp', 'run/supervise', 'app']) {
+    fs.mkdirSync(path.join(rootfs, dir), { recursive: true });
+  }
+  fs.chmodSync(path.join(rootfs, 'tmp'), 0o1777);
+  return rootfs;
+}
+
+const hostMounts = (): string[] => HOST_DIRS.flatMap((dir) => ['-v', `${dir}:${dir}:ro`]);
+
+/** The host's hard limit, from /proc/self/limits ("Max open files", "Max processes"). */
+function hardLimit(name: 'Max open files' | 'Max processes'): number {
+  const line = fs.readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith(name));
+  const hard = line?.slice(name.length).trim().split(/\s+/)[1];
+  const value = Number(hard);
+  return hard === 'unlimited' || !Number.isFinite(value) ? 65_536 : Math.min(value, 1_048_576);
+}
+
+interface PodmanSetup {
+  /** Flags before `run` (`--runtime`, `--cgroup-manager`). */
+  global: string[];
+  /** Flags for `run` (`--ulimit …`). */
+  run: string[];
+  adjustments: string[];
+}
+
+/**
+ * Sets `--ulimit kind=N:N`: first the host's hard limit, then half of the previous value while the
+ * runtime still refuses it (podman's own processes may run under a lower limit than this shell).
+ */
+function lowerLimit(setup: PodmanSetup, kind: 'nofile' | 'nproc', name: 'Max open files' | 'Max processes'): boolean {
+  const index = setup.run.findIndex((flag) => flag.startsWith(`${kind}=`));
+  const current = index === -1 ? undefined : Number(setup.run[index]?.split(/[=:]/)[1]);
+  const next = current === undefined ? hardLimit(name) : Math.floor(current / 2);
+  if (next < 256) return false;
+  const flag = `${kind}=${next}:${next}`;
+  if (index === -1) setup.run.push('--ulimit', flag);
+  else setup.run[index] = flag;
+  setup.adjustments = setup.adjustments.filter((a) => !a.includes(`${kind}=`));
+  setup.adjustments.push(`--ulimit ${flag} (podman's default ${kind} limit is above what this host allows)`);
+  return true;
+}
+
+type Detection = { ok: true; setup: PodmanSetup } | { ok: false; reason: string };
+
+/**
+ * Runs a trivial container and, from each failure, adds the one flag its message asks for: crun
+ * refusing a hybrid cgroup layout → runc; no systemd → cgroupfs; podman's default open-files or
+ * process limit above the host's hard limit → an explicit --ulimit within it.
+ */
+function detectPodman(): Detection {
+  if (spawnSync('podman', ['--version']).status !== 0) {
+    return { ok: false, reason: 'podman is not installed (apt-get install -y podman runc)' };
+  }
+  const rootfs = makeRootfs();
+  const setup: PodmanSetup = { global: [], run: [], adjustments: [] };
+  try {
+    for (let attempt = 0; attempt < 16; attempt++) {
+      const args = [...setup.global, 'run', '--rm', '--network', 'none', ...setup.run, ...hostMounts(), '--rootfs', rootfs, '/usr/bin/node', '-e', 'process.exit(0)'];
+      const result = spawnSync('podman', args, { encoding: 'utf8', timeout: 120_000 });
+      if (result.status === 0) return { ok: true, setup };
+      const error = `${result.stderr}${result.error ? String(result.error) : ''}`;
+      const addGlobal = (flags: string[], why: string) => {
+        setup.global.push(...flags);
+        setup.adjustments.push(`${flags.join(' ')} (${why})`);
+      };
+      if (/hybrid mode|crun/i.test(error) && !setup.global.includes('--runtime')) addGlobal(['--runtime', 'runc'], 'crun refused the cgroup layout');
+      else if (/systemd|dbus|cgroup manager/i.test(error) && !setup.global.includes('--cgroup-manager')) addGlobal(['--cgroup-manager', 'cgroupfs'], 'no systemd');
+      else if (/rlimit type 7|RLIMIT_NOFILE/i.test(error) && lowerLimit(setup, 'nofile', 'Max open files')) continue;
+      else if (/rlimit type 6|RLIMIT_NPROC/i.test(error) && lowerLimit(setup, 'nproc', 'Max processes')) continue;
+      else {
+        return { ok: false, reason: `podman cannot run a container here: ${error.trim().split('\n').slice(-3).join(' ') || `exit ${result.status}`}` };
+      }
+    }
+    return { ok: false, reason: 'podman kept failing after every known adjustment' };
+  } finally {
+    fs.rmSync(rootfs, { recursive: true, force: true });
+  }
+}
+
+const detection = detectPodman();
+if (detection.ok) {
+  if (detection.setup.adjustments.length > 0) console.info(`container test: podman needs ${detection.setup.adjustments.join('; ')}`);
+} else if (!process.env.CI) {
+  console.warn(`container test SKIPPED: ${detection.reason}. CI runs it (and fails instead of skipping).`);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+interface Container {
+  name: string;
+  process: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+const containers: Container[] = [];
+
+function podman(args: string[]): Container {
+  const name = args[args.indexOf('--name') + 1] as string;
+  const child = spawn('podman', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  const container = { name, process: child, stdout: () => stdout, stderr: () => stderr, exited };
+  containers.push(container);
+  return container;
+}
+
+async function removeContainers(): Promise<void> {
+  for (const container of containers.splice(0)) {
+    spawnSync('podman', ['rm', '--force', '--time', '0', '--ignore', container.name], { timeout: 60_000 });
+    if (container.process.exitCode === null) container.process.kill('SIGKILL');
+    await container.exited;
+  }
+}
+
+function waitForReady(container: Container): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      if (/^ready http:\/\/\S+\/mcp$/m.test(container.stdout())) {
+        container.process.stdout?.off('data', check);
+        resolve();
+      }
+    };
+    container.process.stdout?.on('data', check);
+    void container.exited.then((code) => reject(new Error(`container exited (${code}) before it was ready: ${container.stderr()}`)));
+    check();
+  });
+}
+
+const structured = (r: unknown) => (r as CallToolResult).structuredContent as { status: string; proposal_id: string; notes: string };
+
+describe.skipIf(!detection.ok && !process.env.CI)('sidecar in a real podman container', () => {
+  let setup: PodmanSetup;
+  let savedHome: string | undefined;
+  let rootfs: string;
+  let plan: SupervisePlan;
+  let host: SuperviseDatabase;
+  let clients: Client[] = [];
+
+  beforeAll(() => {
+    if (!detection.ok) throw new Error(`podman must run in CI: ${detection.reason}`);
+    setup = detection.setup;
+    assertBuilt();
+  });
+
+  beforeEach(async () => {
+    savedHome = process.env.HOME;
+    process.env.HOME = tempDir('sidecar-container-home-');
+    rootfs = makeRootfs();
+    plan = await prepareSupervise(SLUG, {
+      network: 'podman',
+      name: `bot-bottle-test-${process.pid}-${Date.now()}`,
+      routesFile: '/tmp/egress/routes.yaml',
+      reloadCommand: ['/usr/bin/node', '-e', "require('fs').appendFileSync('/tmp/egress/reloads', 'x')"],
+    });
+    fs.mkdirSync(path.join(rootfs, 'tmp', 'egress'));
+    host = await openHostDatabase();
+  });
+
+  afterEach(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    clients = [];
+    await removeContainers();
+    await host.close();
+    process.env.HOME = savedHome;
+    fs.rmSync(rootfs, { recursive: true, force: true });
+  });
+
+  afterAll(() => removeContainers());
+
+  /** plan.runArgs as a launcher would use it, with the rootfs standing in for the image. */
+  function sidecarArgs(port: number, env: Record<string, string> = {}, mount?: string): string[] {
+    const args = plan.runArgs('podman', rootfs);
+    if (mount) args[args.indexOf('--mount') + 1] = mount;
+    const extra = ['--rm', ...setup.run, ...hostMounts(), '-v', `${ROOT}:/app:ro`, '-p', `127.0.0.1:${port}:9100`];
+    for (const [key, value] of Object.entries(env)) extra.push('-e', `${key}=${value}`);
+    args.splice(args.length - 1, 0, ...extra, '--rootfs');
+    return [...setup.global, ...args, '/usr/bin/node', '/app/dist/sidecar/main.js', 'serve'];
+  }
+
+  async function startContainer(env: Record<string, string> = {}): Promise<{ container: Container; url: string }> {
+    const port = await freePort();
+    const container = podman(sidecarArgs(port, env));
+    await waitForReady(container);
+    return { container, url: `http://127.0.0.1:${port}/mcp` };
+  }
+
+  it('serves MCP through the published port while the host answers through the shared directory', async () => {
+    const { url } = await startContainer();
+    const health = await fetch(url.replace(/\/mcp$/, '/healthz'));
+    expect(await health.json()).toMatchObject({ ok: true, slug: SLUG });
+    const client = await connectClient(url);
+    clients.push(client);
+
+    const routes = 'routes:\n  - host: registry.npmjs.org\n';
+    const call = client.callTool({ name: 'egress-allow', arguments: { routes_yaml: routes, justification: 'npm install' } });
+    const proposal = await pendingFrom(host.queue, SLUG, call);
+    expect(proposal).toMatchObject({ kind: 'egress-allow', origin: 'agent', payload: routes });
+    await host.queue.writeResponse(SLUG, proposal.id, { status: 'approved', notes: 'from the host', responder: 'operator' });
+    expect(structured(await call)).toMatchObject({ status: 'approved', notes: 'from the host', proposal_id: proposal.id });
+    expect(host.queue.readProposal(SLUG, proposal.id)?.state).toBe('archived');
+
+    // Downward: the launcher asks, the containerised sidecar writes its live file and reloads.
+    const applied = await applyRoutes(SLUG, routes, { timeoutMs: 60_000, database: host });
+    expect(applied).toMatchObject({ outcome: 'answered', status: 'approved' });
+    expect(applied.outcome === 'answered' && applied.notes).toContain(`sha256=${sha256(routes)}`);
+    expect(fs.readFileSync(path.join(rootfs, 'tmp/egress/routes.yaml'), 'utf8')).toBe(routes);
+    expect(fs.readFileSync(path.join(rootfs, 'tmp/egress/reloads'), 'utf8')).toBe('x');
+  });
+
+  it('refuses to start when the database file itself is bind-mounted', async () => {
+    const port = await freePort();
+    const fileMount = `type=bind,src=${path.join(plan.sharedDir, 'bot-bottle.db')},dst=/run/supervise/bot-bottle.db`;
+    const container = podman(sidecarArgs(port, {}, fileMount));
+    const code = await container.exited;
+    expect(code).not.toBe(0);
+    expect(container.stdout()).not.toContain('ready');
+    expect(container.stderr()).toContain('is itself a mount point (a single-file bind mount)');
+    expect(container.stderr()).toContain('Mount the directory instead');
+  });
+
+  it('SIGKILL during a burst of calls: the host database stays intact and every acknowledged proposal is there', async () => {
+    const { container, url } = await startContainer({ SUPERVISE_RESPONSE_TIMEOUT_SECONDS: '120' });
+    const client = await connectClient(url);
+    clients.push(client);
+
+    // The host approves everything as it arrives, as a busy operator would.
+    const answering = new Set<string>();
+    const unsubscribe = host.queue.subscribe({ slug: SLUG, types: ['created'] }, () => {
+      for (const proposal of host.queue.listPendingProposals({ slug: SLUG })) {
+        if (answering.has(proposal.id)) continue;
+        answering.add(proposal.id);
+        host.queue.writeResponse(SLUG, proposal.id, { status: 'approved', notes: 'ok', responder: 'operator' }).catch(() => undefined);
+      }
+    });
+
+    // Ten agents call back to back until the kill cuts them off, so calls are in flight when it lands.
+    const answered: string[] = [];
+    const failures: unknown[] = [];
+    const killAfter = 5 + Math.floor(Math.random() * 25);
+    let killed: Promise<unknown> | undefined;
+    const agent = async (worker: number): Promise<void> => {
+      for (let i = 0; i < 100; i++) {
+        let result;
+        try {
+          result = await client.callTool({ name: 'egress-allow', arguments: { routes_yaml: `routes:\n  - host: w${worker}-${i}.example.com\n`, justification: `burst ${worker}.${i}` } });
+        } catch (error) {
+          failures.push(error);
+          return;
+        }
+        answered.push(structured(result).proposal_id);
+        if (answered.length === killAfter) {
+          killed = new Promise((resolve) => spawn('podman', ['kill', '--signal', 'KILL', container.name]).once('close', resolve));
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: 10 }, (_, worker) => agent(worker)));
+    await killed;
+    await container.exited;
+    unsubscribe();
+    expect(killed).toBeDefined();
+    expect(failures.length).toBeGreaterThan(0);
+
+    // Acknowledged: every answer the agent received, and every enqueue the sidecar logged as committed.
+    const logged = [...container.stderr().matchAll(/egress-allow proposal ([0-9a-f-]{36}) for bottle/g)].map((m) => m[1] as string);
+    const check = openConnection(host.path, { fileMustExist: true });
+    try {
+      expect(check.pragma('integrity_check', { simple: true })).toBe('ok');
+      const state = check.prepare('SELECT state FROM proposals WHERE id = ?').pluck();
+      for (const id of answered) expect(state.get(id)).toBe('archived');
+      for (const id of logged) expect(['pending', 'answered', 'archived']).toContain(state.get(id));
+      expect(new AuditStore(check).verify()).toMatchObject({ ok: true });
+    } finally {
+      check.close();
+    }
+    // The host keeps working: nothing was left locked.
+    await host.queue.writeProposal(SLUG, { kind: 'egress-allow', origin: 'host', payload: 'routes: []\n' });
+  });
+});
+
+if (!detection.ok && process.env.CI) {
+  it('podman runs in CI', () => {
+    throw new Error(`podman must run in CI: ${detection.reason}`);
+  });
+}
