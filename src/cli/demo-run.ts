@@ -5,17 +5,16 @@ import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { Command } from 'commander';
 import type { AuditEntry } from '../audit-store.js';
 import type { SuperviseDatabase } from '../database.js';
 import type { Proposal } from '../queue-store.js';
 import { SCHEMA_VERSION } from '../schema-version.js';
-import { EXIT, UserError, colorsFor, withHostDatabase } from './common.js';
+import { EXIT, UserError } from './common.js';
 import { startSidecar, type RunningSidecar } from './demo-sidecar.js';
 import { answerProposal, operatorName } from './supervise/actions.js';
 import { colorDiff, renderDetail } from './supervise/detail.js';
 import { renderPendingTable, type Palette } from './supervise/list-model.js';
-import { assertInteractiveTerminal, runSuperviseTui } from './supervise/run-tui.js';
+import { runSuperviseTui } from './supervise/run-tui.js';
 
 /** Long enough for the scripted approval; short so an interactive person sees the agent resume. */
 const RESPONSE_TIMEOUT_SECONDS = { scripted: 15, interactive: 20 } as const;
@@ -26,11 +25,11 @@ const PROPOSED_ROUTES = `${CURRENT_ROUTES}  - host: pypi.org\n    path_allowlist
 const JUSTIFICATION = 'The test suite installs its Python dependencies with pip; pip needs the package index (pypi.org/simple) and the file host behind it.';
 const APPROVAL_REASON = 'demo: read-only package index, scoped to /simple/';
 
-interface DemoOptions {
+export interface DemoOptions {
   interactive?: boolean;
 }
 
-class Narrator {
+export class Narrator {
   #step = 0;
   constructor(readonly colors: Palette) {}
 
@@ -86,7 +85,7 @@ function auditLines(entry: AuditEntry, colors: Palette): string[] {
   ];
 }
 
-async function runDemo(database: SuperviseDatabase, options: DemoOptions, narrator: Narrator): Promise<number> {
+export async function runDemo(database: SuperviseDatabase, options: DemoOptions, narrator: Narrator): Promise<number> {
   const { colors } = narrator;
   const slug = `demo-${randomBytes(3).toString('hex')}`;
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bot-bottle-demo-'));
@@ -160,17 +159,4 @@ async function runDemo(database: SuperviseDatabase, options: DemoOptions, narrat
     await sidecar?.stop();
     fs.rmSync(workDir, { recursive: true, force: true });
   }
-}
-
-export function registerDemo(program: Command): void {
-  program
-    .command('demo')
-    .description('Walk one proposal through the supervise plane on your real database: a sidecar, an agent calling egress-allow over MCP, the operator’s view and answer, the audit entry, and audit verify.')
-    .option('--interactive', 'answer the proposal yourself in the supervise TUI instead of letting the demo approve it')
-    .addHelpText('after', '\nExit codes: 0 the round trip worked and the audit log verifies, 1 the audit log does not verify, 5 environment (sidecar, database, no TTY for --interactive).')
-    .action(async (options: DemoOptions, command: Command) => {
-      if (options.interactive) assertInteractiveTerminal('bot-bottle demo --interactive');
-      const narrator = new Narrator(colorsFor(process.stdout));
-      process.exitCode = await withHostDatabase(command, (database) => runDemo(database, options, narrator), { watch: true });
-    });
 }

@@ -5,7 +5,7 @@ import type { Proposal } from '../queue-store.js';
 import { EXIT, UserError, colorsFor, printJson, withHostDatabase } from './common.js';
 import { answerProposal, operatorName, requireOperatorProposal, type Decision } from './supervise/actions.js';
 import { listPending, pendingJson, renderPendingTable, SHORT_ID_LENGTH } from './supervise/list-model.js';
-import { assertInteractiveTerminal, runSuperviseTui } from './supervise/run-tui.js';
+import { assertInteractiveTerminal } from './supervise/terminal.js';
 
 interface AnswerOptions {
   reason?: string;
@@ -72,6 +72,8 @@ Exit codes: 0 ok, 2 bad flags, 3 bad input (unknown id, invalid file, missing re
       await withHostDatabase(
         command,
         async (database) => {
+          // ink and React load only for the TUI, so --once and the answer verbs start fast.
+          const { runSuperviseTui } = await import('./supervise/run-tui.js');
           const summary = await runSuperviseTui(database, { responder: operatorName() });
           process.stdout.write(`Answered ${summary.answered} proposal${summary.answered === 1 ? '' : 's'}.\n`);
         },

@@ -1,8 +1,9 @@
 import { render, type Instance } from 'ink';
 import { startCheckpointing, type SuperviseDatabase } from '../../database.js';
-import { EXIT, UserError, colorsFor } from '../common.js';
+import { colorsFor } from '../common.js';
 import { editInEditor } from './editor.js';
 import { SuperviseSession } from './session.js';
+import { assertInteractiveTerminal } from './terminal.js';
 import { SuperviseApp } from './tui.js';
 
 const ENTER_ALTERNATE_SCREEN = '\u001b[?1049h\u001b[2J\u001b[H';
@@ -19,15 +20,6 @@ export interface TuiOptions {
 
 export interface TuiSummary {
   answered: number;
-}
-
-export function assertInteractiveTerminal(what: string): void {
-  if (!process.stdin.isTTY || !process.stdout.isTTY) {
-    throw new UserError(
-      `${what} needs an interactive terminal, but ${process.stdin.isTTY ? 'stdout' : 'stdin'} is not a TTY. From scripts use \`bot-bottle supervise --once\` (or \`--json\`) to list pending proposals and \`bot-bottle supervise approve|modify|reject ID\` to answer them.`,
-      EXIT.environment,
-    );
-  }
 }
 
 /**
