@@ -87,7 +87,13 @@ export function checkDatabaseFile(file: string): CheckResult[] {
   }
   try {
     const results: CheckResult[] = [];
-    const problems = (db.pragma('integrity_check') as Array<{ integrity_check: string }>).map((row) => row.integrity_check);
+    let problems: string[];
+    try {
+      problems = (db.pragma('integrity_check') as Array<{ integrity_check: string }>).map((row) => row.integrity_check);
+    } catch (error) {
+      // Damage bad enough that SQLite gives up on the check itself.
+      problems = [(error as Error).message];
+    }
     results.push(
       problems.length === 1 && problems[0] === 'ok'
         ? pass('integrity', 'integrity_check: ok')
