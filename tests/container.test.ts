@@ -30,7 +30,12 @@ function makeRootfs(): string {
   return rootfs;
 }
 
-const hostMounts = (): string[] => HOST_DIRS.flatMap((dir) => ['-v', `${dir}:${dir}:ro`]);
+/** The container runs this very Node binary; its directory is mounted too when /usr does not hold it. */
+const NODE = process.execPath;
+const hostMounts = (): string[] => {
+  const dirs = HOST_DIRS.some((dir) => NODE.startsWith(`${dir}/`)) ? HOST_DIRS : [...HOST_DIRS, path.dirname(NODE)];
+  return dirs.flatMap((dir) => ['-v', `${dir}:${dir}:ro`]);
+};
 
 /** The host's hard limit, from /proc/self/limits ("Max open files", "Max processes"). */
 function hardLimit(name: 'Max open files' | 'Max processes'): number {
@@ -80,7 +85,7 @@ function detectPodman(): Detection {
   const setup: PodmanSetup = { global: [], run: [], adjustments: [] };
   try {
     for (let attempt = 0; attempt < 16; attempt++) {
-      const args = [...setup.global, 'run', '--rm', '--network', 'none', ...setup.run, ...hostMounts(), '--rootfs', rootfs, '/usr/bin/node', '-e', 'process.exit(0)'];
+      const args = [...setup.global, 'run', '--rm', '--network', 'none', ...setup.run, ...hostMounts(), '--rootfs', rootfs, NODE, '-e', 'process.exit(0)'];
       const result = spawnSync('podman', args, { encoding: 'utf8', timeout: 120_000 });
       if (result.status === 0) return { ok: true, setup };
       const error = `${result.stderr}${result.error ? String(result.error) : ''}`;
@@ -189,7 +194,7 @@ describe.skipIf(!detection.ok && !process.env.CI)('sidecar in a real podman cont
       network: 'podman',
       name: `bot-bottle-test-${process.pid}-${Date.now()}`,
       routesFile: '/tmp/egress/routes.yaml',
-      reloadCommand: ['/usr/bin/node', '-e', "require('fs').appendFileSync('/tmp/egress/reloads', 'x')"],
+      reloadCommand: [NODE, '-e', "require('fs').appendFileSync('/tmp/egress/reloads', 'x')"],
     });
     fs.mkdirSync(path.join(rootfs, 'tmp', 'egress'));
     host = await openHostDatabase();
@@ -213,7 +218,7 @@ describe.skipIf(!detection.ok && !process.env.CI)('sidecar in a real podman cont
     const extra = ['--rm', ...setup.run, ...hostMounts(), '-v', `${ROOT}:/app:ro`, '-p', `127.0.0.1:${port}:9100`];
     for (const [key, value] of Object.entries(env)) extra.push('-e', `${key}=${value}`);
     args.splice(args.length - 1, 0, ...extra, '--rootfs');
-    return [...setup.global, ...args, '/usr/bin/node', '/app/dist/sidecar/main.js', 'serve'];
+    return [...setup.global, ...args, NODE, '/app/dist/sidecar/main.js', 'serve'];
   }
 
   async function startContainer(env: Record<string, string> = {}): Promise<{ container: Container; url: string }> {
