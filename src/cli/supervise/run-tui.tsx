@@ -65,12 +65,18 @@ export async function runSuperviseTui(database: SuperviseDatabase, options: TuiO
   const stopCheckpointing = startCheckpointing(database.db);
   const clock = setInterval(() => session.tick(), CLOCK_MS);
   const sweep = setInterval(() => session.refresh(), EXPIRY_SWEEP_MS);
+  // A closed terminal or a polite kill ends the session the same way q does, leaving the screen usable.
+  const onSignal = (): void => session.quit();
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
   try {
     mount();
     // A proposal that arrived between the first read and the subscription is picked up here.
     session.refresh();
     await quit;
   } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
     clearInterval(clock);
     clearInterval(sweep);
     stopCheckpointing();
