@@ -190,7 +190,22 @@ async function runPropose(flags: ProposeFlags, command: Command): Promise<number
 export function registerPropose(program: Command): void {
   const command = program
     .command('propose')
-    .description('Enqueue a proposal for a bottle (up to the operator, or down to its sidecar) and optionally wait for the answer. Exit: 0 approved/modified, 1 rejected, 2 pending, 3 expired, 4 bad input, 5 environment, 6 cancelled.')
+    .description('Enqueue a proposal for a bottle (up to the operator, or down to its sidecar) and optionally wait for the answer.')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Exit codes (the same as the sidecar\'s propose):',
+        '   0  approved or modified (stdout: the notes)',
+        '   1  rejected (stdout: the notes)',
+        '   2  still pending (stdout: the id; wait again with --resume ID --wait SECONDS)',
+        '   3  expired unanswered',
+        '   4  bad flags or input',
+        '   5  the environment needs fixing (layout, schema version, a lock held too long)',
+        '   6  cancelled before anyone answered',
+        '  70  a bug',
+      ].join('\n'),
+    )
     .requiredOption('--bottle <slug>', 'the bottle the proposal is for')
     .option('--kind <kind>', 'the proposal kind (egress-allow, egress-routes-apply, …)')
     .option('--payload-file <file>', 'read the payload (the full proposed file or report) from this file')
