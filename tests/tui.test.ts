@@ -6,6 +6,10 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createColors } from 'picocolors';
+import { colorDiff } from '../src/cli/supervise/detail.js';
+import { excerpt, formatAge } from '../src/cli/supervise/list-model.js';
+import { toKeyPresses, visibleWindow } from '../src/cli/supervise/tui.js';
 import { openHostDatabase } from '../src/database.js';
 import { Child, FIXTURES_DIR, GITLEAKS_REPORT, REPO_ROOT, tempDir } from './fixtures/storage-support.js';
 import { TmuxTerminal } from './fixtures/tui-terminal.js';
@@ -172,5 +176,39 @@ describe('supervise TUI in a terminal (tmux)', () => {
     const done = await waitForText('exit=');
     expect(done).toContain('Answered 4 proposals.');
     expect(done).toContain('exit=0');
+  });
+});
+
+describe('TUI building blocks', () => {
+  const plain = { upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, home: false, end: false, return: false, escape: false, ctrl: false, shift: false, tab: false, backspace: false, delete: false, meta: false, super: false, hyper: false, capsLock: false, numLock: false };
+
+  it('splits text that arrived with Enter in one read into key presses', () => {
+    expect(toKeyPresses('ok\r', plain)).toEqual([{ input: 'o' }, { input: 'k' }, { input: '\r', name: 'return' }]);
+    expect(toKeyPresses('a', plain)).toEqual([{ input: 'a' }]);
+    expect(toKeyPresses('', { ...plain, return: true })).toEqual([{ input: '', name: 'return' }]);
+    expect(toKeyPresses('c', { ...plain, ctrl: true })).toEqual([{ input: 'c', name: 'interrupt' }]);
+    expect(toKeyPresses('', { ...plain, delete: true })).toEqual([{ input: '', name: 'backspace' }]);
+  });
+
+  it('keeps the selected row inside the visible window', () => {
+    const rows = Array.from({ length: 100 }, (_, i) => i);
+    expect(visibleWindow(rows, 0, 10)).toEqual({ start: 0, items: rows.slice(0, 10) });
+    expect(visibleWindow(rows, 50, 10).items).toContain(50);
+    expect(visibleWindow(rows, 99, 10)).toEqual({ start: 90, items: rows.slice(90) });
+    expect(visibleWindow([1, 2], 1, 10)).toEqual({ start: 0, items: [1, 2] });
+  });
+
+  it('formats ages and squeezes justifications to the column', () => {
+    expect([formatAge(59_999), formatAge(60_000), formatAge(3_600_000), formatAge(90_000_000), formatAge(-5)]).toEqual(['59s', '1m', '1h', '1d', '0s']);
+    expect(excerpt('first line\n  second', 40)).toBe('first line second');
+    expect(excerpt('abcdefghij', 5)).toBe('abcd…');
+  });
+
+  it('colours a diff only when colour is on', () => {
+    const diff = '--- a\n+++ b\n@@ -1 +1 @@\n-old\n+new\n same\n';
+    expect(colorDiff(diff, createColors(false))).toEqual(['--- a', '+++ b', '@@ -1 +1 @@', '-old', '+new', ' same']);
+    const coloured = colorDiff(diff, createColors(true));
+    expect(coloured[3]).toBe('\u001b[31m-old\u001b[39m');
+    expect(coloured[4]).toBe('\u001b[32m+new\u001b[39m');
   });
 });
