@@ -27,3 +27,19 @@ export { BottleQueue, QueueStore, RESPONSE_STATUSES, sha256 } from './queue-stor
 export type { NewProposal, NewResponse, Proposal, ProposalResponse, ProposalState, ResponseStatus, WaitOptions, WaitOutcome } from './queue-store.js';
 export { SCHEMA_VERSION } from './schema-version.js';
 export { validateSlug } from './validation.js';
+export { applyRoutes, prepareSupervise } from './launcher.js';
+export type { ApplyRoutesOptions, ApplyRoutesResult, ContainerEngine, PrepareSuperviseOptions, SuperviseMount, SupervisePlan } from './launcher.js';
+export {
+  AUTH_SCHEMES,
+  DLP_ACTIONS,
+  PayloadError,
+  buildTokenAllowPayload,
+  gitleaksReportFromGitleaksJson,
+  parseGitleaksReport,
+  parseRoutesYaml,
+  parseTokenAllowReport,
+  renderRoutesYaml,
+} from './payload-validation.js';
+export type { GitleaksFinding, GitleaksReport, PayloadProblem, Route, RoutesDocument, TokenAllowInput, TokenAllowReport } from './payload-validation.js';
+export { MountGuardError, assertDbMountSupported, checkDbMount, parseMountinfo } from './mount-guard.js';
+export type { MountVerdict, MountinfoEntry } from './mount-guard.js';
