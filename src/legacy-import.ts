@@ -664,7 +664,7 @@ function summarize(from: string, dryRun: boolean, collector: Collector, written:
     proposals: counts.proposals,
     responses: counts.responses,
     auditLines: counts.auditLines,
-    problems: collector.problems,
+    problems: [...collector.problems].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : (a.line ?? 0) - (b.line ?? 0))),
     ignored: collector.ignored,
     countsVerified: mismatches.length === 0,
     ...(mismatches.length > 0 ? { countMismatch: mismatches.join('; ') } : {}),
