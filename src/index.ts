@@ -21,7 +21,7 @@ export * from './limits.js';
 export { loadMigrations, migrateDown, migrateUp, migrationStatus, readUserVersion } from './migrations.js';
 export type { MigrationFile, MigrationResult, MigrationStatus } from './migrations.js';
 export { ChangeNotifier } from './notifier.js';
-export type { ChangeListener, Notification, NotifierOptions } from './notifier.js';
+export type { ChangeListener, Notification, NotifierOptions, SubscribeOptions } from './notifier.js';
 export { DB_PATH_IN_CONTAINER, SHARED_DIR_IN_CONTAINER, ensureHostLayout, hostDbPath, sharedDbFile, sharedDir, stateDir } from './paths.js';
 export { BottleQueue, QueueStore, RESPONSE_STATUSES, sha256 } from './queue-store.js';
 export type { NewProposal, NewResponse, Proposal, ProposalResponse, ProposalState, ResponseStatus, WaitOptions, WaitOutcome } from './queue-store.js';

@@ -211,8 +211,22 @@ export class ChangeNotifier {
       const first = events[0] as ChangeEvent;
       const notifications: Notification[] = first.id > this.#cursor + 1 && this.#cursor > 0 ? [{ type: 'resync' }, ...events] : events;
       this.#cursor = (events.at(-1) as ChangeEvent).id;
-      for (const subscription of [...this.#subscriptions]) subscription.listener(notifications);
+      for (const subscription of [...this.#subscriptions]) deliver(subscription, notifications);
       if (events.length < EVENT_BATCH) return;
     }
+  }
+}
+
+/**
+ * One listener's exception must not cost the others their batch or stop the poll, and must not
+ * vanish either: it is rethrown on its own turn of the event loop, where the process sees it.
+ */
+function deliver(subscription: Subscription, notifications: Notification[]): void {
+  try {
+    subscription.listener(notifications);
+  } catch (error) {
+    queueMicrotask(() => {
+      throw error;
+    });
   }
 }
