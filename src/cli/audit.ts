@@ -7,7 +7,8 @@ import { canonicalAuditEntry, chainHash, GENESIS_HASH, type AuditEntry, type Aud
 import { validateSlug } from '../validation.js';
 import { auditRecord, EXPORT_FORMATS, exportToFile, isClosedPipe, streamAuditExport, type ExportFormat } from './audit-export.js';
 import { colorsFor, EXIT, parsePositiveInt, parseTime, printJson, UserError, withHostDatabase } from './common.js';
-import { colorDiff, type Palette } from './diff-colors.js';
+import { colorDiff } from './supervise/detail.js';
+import type { Palette } from './supervise/list-model.js';
 
 interface FilterFlags {
   bottle?: string;
