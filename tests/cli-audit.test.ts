@@ -1,11 +1,12 @@
-import { spawn } from 'node:child_process';
+import type { ChildProcessByStdio } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import Database from 'better-sqlite3';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AuditStore, canonicalAuditEntry, chainHash, GENESIS_HASH, type AuditEntry } from '../src/audit-store.js';
-import { assertBuilt, CLI, killCliChildren, runCli, runCliOnTerminal, runFixture, type CliRun } from './fixtures/cli-support.js';
-import { REPO_ROOT, tempDir } from './fixtures/storage-support.js';
+import { assertBuilt, killCliChildren, runCli, runCliOnTerminal, runFixture, spawnCli, type CliRun } from './fixtures/cli-support.js';
+import { tempDir } from './fixtures/storage-support.js';
 
 interface Seeded {
   ids: string[];
@@ -178,11 +179,12 @@ describe('audit export', () => {
   it('ends quietly when the reader of stdout goes away (| head)', async () => {
     const fill = await runFixture('cli-audit-fill.ts', [dbFile, '20000'], { home });
     expect(fill.code, fill.stderr).toBe(0);
-    const child = spawn(process.execPath, [CLI, '--db', dbFile, 'audit', 'export'], { cwd: REPO_ROOT, env: { PATH: process.env.PATH, HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnCli(['--db', dbFile, 'audit', 'export'], { home });
+    const { stdout, stderr: errors } = child as ChildProcessByStdio<null, Readable, Readable>;
     let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const firstChunk = await new Promise<string>((resolve) => child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString('utf8'))));
-    child.stdout.destroy();
+    errors.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const firstChunk = await new Promise<string>((resolve) => stdout.once('data', (chunk: Buffer) => resolve(chunk.toString('utf8'))));
+    stdout.destroy();
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(firstChunk).toMatch(/^\{"seq":1,/);
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });

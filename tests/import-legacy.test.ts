@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -6,7 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { LegacyImportSummary } from '../src/legacy-import.js';
 import { uuidV5 } from '../src/legacy-shapes.js';
-import { assertBuilt, CLI, killCliChildren, runCli, snapshotTree, type CliRun } from './fixtures/cli-support.js';
+import { assertBuilt, killCliChildren, runCli, snapshotTree, spawnCli, type CliRun } from './fixtures/cli-support.js';
 import { writeLegacyTree } from './fixtures/cli-legacy-tree.js';
 import { FIXTURES_DIR, REPO_ROOT, tempDir } from './fixtures/storage-support.js';
 
@@ -178,7 +177,7 @@ describe('import-legacy: interrupted and run again', () => {
   it('killed between batches, a second run completes it to exactly what one run gives', async () => {
     from = path.join(home, 'generated');
     const written = writeLegacyTree(from, 1200);
-    const child = spawn(process.execPath, [CLI, '--db', dbFile, 'import-legacy', '--from', from, '--batch-size', '5'], { cwd: REPO_ROOT, env: { PATH: process.env.PATH, HOME: home }, stdio: 'ignore' });
+    const child = spawnCli(['--db', dbFile, 'import-legacy', '--from', from, '--batch-size', '5'], { home }, ['ignore', 'ignore', 'ignore']);
     const exited = new Promise((resolve) => child.on('close', resolve));
     let seenBeforeKill = 0;
     for (;;) {
