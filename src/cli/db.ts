@@ -5,7 +5,7 @@ import { backupDatabase } from '../db-backup.js';
 import { checkDatabaseFile, checkHostLayout, type CheckResult } from '../db-check.js';
 import { appliedMigrations, openForInspection, readDatabaseStatus, type DatabaseStatus } from '../db-status.js';
 import { loadMigrations, migrateDown, migrateUp, type MigrationFile } from '../migrations.js';
-import { describeHostLinkProblem, ensureHostLayout, hostDbPath, inspectHostLink, sharedDbFile, sharedDir } from '../paths.js';
+import { describeHostLinkProblem, ensureHostLayout, inspectHostLink, sharedDbFile, sharedDir } from '../paths.js';
 import { colorsFor, confirmOrRefuse, databasePathFor, databasePathOption, EXIT, printJson, UserError } from './common.js';
 
 /** The file a verb that must not create anything works on; refuses, with the fix, when there is none. */
@@ -202,7 +202,7 @@ function checkCommand(db: Command): void {
 
 function adoptCommand(db: Command): void {
   db.command('adopt')
-    .description(`Move a database an earlier install left at ${hostDbPath()} into ${sharedDir()}, migrate it and link it (refused while anything has it open).`)
+    .description('Move a database an earlier install left at ~/.bot-bottle/bot-bottle.db into ~/.bot-bottle/supervise/, migrate it and link it (refused while anything has it open).')
     .option('--json', 'print the result as JSON')
     .action(async (flags: { json?: boolean }, command: Command) => {
       if (databasePathOption(command) !== undefined) {
