@@ -314,6 +314,26 @@ describe('db adopt', () => {
     expect(fs.lstatSync(link()).isFile()).toBe(true);
   });
 
+  it('puts the file back, in its own journal mode, when it cannot be migrated', async () => {
+    fs.mkdirSync(state(), { recursive: true });
+    const clash = new Database(link());
+    clash.exec(`CREATE TABLE proposals (legacy TEXT); INSERT INTO proposals VALUES ('from the python plane');`);
+    clash.close();
+    const run = await cli('db', 'adopt');
+    expect(run.code).toBe(5);
+    expect(run.stderr).toMatch(/the adopted database could not be migrated, so it was moved back to .*bot-bottle\.db unchanged: migration 0001_queue_audit_events failed: table proposals already exists/);
+    expect(fs.lstatSync(link()).isFile()).toBe(true);
+    expect(fs.existsSync(sharedFile())).toBe(false);
+    const back = new Database(link(), { readonly: true });
+    try {
+      expect(back.pragma('journal_mode', { simple: true })).toBe('delete');
+      expect(back.prepare('SELECT legacy FROM proposals').pluck().all()).toEqual(['from the python plane']);
+      expect(back.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).pluck().all()).toEqual(['proposals']);
+    } finally {
+      back.close();
+    }
+  });
+
   it('has nothing to adopt on a fresh machine, refuses --db and a file that is not a database', async () => {
     const nothing = await cli('db', 'adopt');
     expect(nothing).toMatchObject({ code: 0, stdout: expect.stringMatching(/There is no database at .*; there is nothing to adopt/) });
