@@ -8,21 +8,7 @@ import { readCurrentRoutes } from './current-routes.js';
 import { idempotencyBase, resumeWait, submitAndWait, type ProposalResult } from './proposal-flow.js';
 import { describeResult } from './result-text.js';
 import { StartupRefusal, openSidecarStorage } from './startup.js';
-
-/** `propose`'s exit codes (docs/SIDECAR.md): the outcome first, then what went wrong. */
-export const PROPOSE_EXIT = {
-  approved: 0,
-  rejected: 1,
-  pending: 2,
-  expired: 3,
-  /** Bad flags or input the caller can fix: unknown kind, invalid payload, unknown proposal id. */
-  input: 4,
-  /** The environment needs fixing: slug, database, mount, schema version. */
-  environment: 5,
-  /** The proposal was withdrawn before anyone answered it. */
-  cancelled: 6,
-  internal: 70,
-} as const;
+import { PROPOSE_EXIT } from '../src/propose-exit.js';
 
 export interface ProposeOptions {
   kind?: string;

@@ -43,3 +43,14 @@ export {
 export type { GitleaksFinding, GitleaksReport, PayloadProblem, Route, RoutesDocument, TokenAllowInput, TokenAllowReport } from './payload-validation.js';
 export { MountGuardError, assertDbMountSupported, checkDbMount, parseMountinfo } from './mount-guard.js';
 export type { MountVerdict, MountinfoEntry } from './mount-guard.js';
+export { PROPOSE_EXIT } from './propose-exit.js';
+export { assertLegacyRoot, importLegacy } from './legacy-import.js';
+export type { LegacyImportOptions, LegacyImportSummary, UnitCounts } from './legacy-import.js';
+export { backupDatabase } from './db-backup.js';
+export type { BackupOptions, BackupResult } from './db-backup.js';
+export { adoptLegacyDatabase } from './db-adopt.js';
+export type { AdoptResult } from './db-adopt.js';
+export { readDatabaseStatus } from './db-status.js';
+export type { DatabaseStatus } from './db-status.js';
+export { checkDatabaseFile, checkHostLayout } from './db-check.js';
+export type { CheckResult } from './db-check.js';

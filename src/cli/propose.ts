@@ -6,25 +6,7 @@ import { MAX_PAYLOAD_BYTES } from '../limits.js';
 import type { NewProposal, QueueStore, WaitOutcome } from '../queue-store.js';
 import { validateSlug } from '../validation.js';
 import { EXIT, printJson, reportFailure, UserError, withHostDatabase } from './common.js';
-
-/**
- * `propose`'s exit codes, the same as the sidecar's `propose` (docs/CLI.md): the outcome first,
- * then what went wrong. The shared EXIT codes are folded onto 4 and up so that a script can tell
- * "rejected" (1) or "pending" (2) from a failure.
- */
-export const PROPOSE_EXIT = {
-  approved: 0,
-  rejected: 1,
-  pending: 2,
-  expired: 3,
-  /** Bad flags or input the caller can fix: unknown kind, invalid payload, unknown proposal id. */
-  input: 4,
-  /** The environment needs fixing: layout, schema version, a lock held too long. */
-  environment: 5,
-  /** The proposal was withdrawn before anyone answered it. */
-  cancelled: 6,
-  internal: 70,
-} as const;
+import { PROPOSE_EXIT } from '../propose-exit.js';
 
 const FROM_SHARED_EXIT: Record<number, number> = {
   [EXIT.usage]: PROPOSE_EXIT.input,
