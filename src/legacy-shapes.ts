@@ -5,6 +5,7 @@
  * with the reason a person reads next to the file's path.
  */
 import { createHash } from 'node:crypto';
+import type { AuditEntry } from './audit-store.js';
 import type { ResponseStatus } from './queue-store.js';
 import { validateActor, validateSlug } from './validation.js';
 
@@ -41,18 +42,8 @@ export interface LegacyResponse {
   createdAt: number;
 }
 
-export interface LegacyAuditLine {
-  ts: number;
-  slug: string;
-  component: string;
-  action: string;
-  proposalId: string | null;
-  kind: string | null;
-  status: string | null;
-  notes: string;
-  actor: string;
-  diff: string;
-}
+/** An audit entry as read from a legacy log, before the chain gives it a place and a hash. */
+export type LegacyAuditLine = Omit<AuditEntry, 'seq' | 'prevHash' | 'hash'>;
 
 /** Renamed tools (reference §0): history is imported under today's names so filters find it. */
 export const KIND_ALIASES: Readonly<Record<string, string>> = {
