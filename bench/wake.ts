@@ -41,6 +41,7 @@ await runBench('wake', async ({ quick, dir }) => {
   const answerer = new Worker('answerer', [file]);
   const waiters = new Map(variants.map((v) => [v.key, new Worker('wake-waiter', [file, v.mode, String(v.pollMs), `wake-${v.key}`])]));
   const samples = new Map<string, Sample[]>(variants.map((v) => [v.key, []]));
+  const cpuMs = new Map<string, number>();
   try {
     await Promise.all([answerer, ...waiters.values()].map((w) => w.next('ready')));
     for (let round = 0; round < rounds; round++) {
@@ -59,6 +60,10 @@ await runBench('wake', async ({ quick, dir }) => {
       }
       if (round % 100 === 99) console.log(`  ${round + 1}/${rounds} rounds`);
     }
+    for (const [key, waiter] of waiters) {
+      waiter.send({ type: 'cpu' });
+      cpuMs.set(key, (await waiter.next<{ type: 'cpu'; ms: number }>('cpu')).ms);
+    }
   } finally {
     await stopAll([answerer, ...waiters.values()]);
   }
@@ -71,7 +76,8 @@ await runBench('wake', async ({ quick, dir }) => {
     const fromStart = distribution(list.map((s) => s.woke - s.started));
     const afterCommit = distribution(list.map((s) => s.woke - s.committed));
     stats.set(variant.key, { commit, fromStart, afterCommit });
-    rows.push([variant.label, list.length, ms(commit.p50), ms(commit.p99), ms(fromStart.p50), ms(fromStart.p99), ms(afterCommit.p50), ms(afterCommit.p99), ms(afterCommit.max, 1)]);
+    const cpuPerTrip = (cpuMs.get(variant.key) ?? Number.NaN) / list.length;
+    rows.push([variant.label, list.length, ms(commit.p50), ms(commit.p99), ms(fromStart.p50), ms(fromStart.p99), ms(afterCommit.p50), ms(afterCommit.p99), ms(afterCommit.max, 1), ms(cpuPerTrip, 2)]);
   }
   const ours = stats.get('notifier');
   const polling = stats.get('poll-50');
@@ -92,7 +98,7 @@ await runBench('wake', async ({ quick, dir }) => {
     tables: [
       {
         title: 'Wake latency across processes, ms (shared clock: performance.timeOrigin + performance.now())',
-        columns: ['waiter', 'round trips', 'commit p50', 'commit p99', 'wake p50', 'wake p99', 'after commit p50', 'after commit p99', 'after commit max'],
+        columns: ['waiter', 'round trips', 'commit p50', 'commit p99', 'wake p50', 'wake p99', 'after commit p50', 'after commit p99', 'after commit max', 'waiter CPU ms/trip'],
         rows,
       },
     ],
@@ -102,9 +108,10 @@ await runBench('wake', async ({ quick, dir }) => {
       'wake = from the same start to the waiter resolving in the other process; after commit = wake minus commit, i.e. answer committed → waiter resolved. A slightly negative value means the waiter ran before the answering process got the CPU back to read the clock.',
       `(b) runs one round trip every ${slowEvery} rounds (${Math.ceil(rounds / slowEvery)} in all) so the run stays in minutes; answers for it are delayed uniformly over 0–500 ms, for the others over 5–55 ms, so answers land at a random phase of each poll loop.`,
       'Each round trip: the waiter enqueues (egress-allow), starts waiting, the bench tells the answerer, which waits the random delay and answers; the waiter archives after it wakes. All variants are interleaved in one run on one database.',
+      'waiter CPU ms/trip = the waiting process’s whole CPU time (process.cpuUsage) over the run divided by its round trips: enqueue, wait, archive and whatever the waiting costs between them (for (b), hundreds of ms of idle waiting per trip).',
       `Median-of-median comparison: p50 of (a) ${polling ? ms(polling.fromStart.p50) : 'n/a'} ms; p90 of ours ${ours ? ms(ours.fromStart.p90) : 'n/a'} ms.`,
     ],
-    data: Object.fromEntries([...samples].map(([key, list]) => [key, list.map((s) => ({ round: s.round, commitMs: s.committed - s.started, wakeMs: s.woke - s.started }))])),
+    data: { waiterCpuMs: Object.fromEntries(cpuMs), ...Object.fromEntries([...samples].map(([key, list]) => [key, list.map((s) => ({ round: s.round, commitMs: s.committed - s.started, wakeMs: s.woke - s.started }))])) },
   };
 });
 

@@ -2,6 +2,7 @@
  * The waiting side of a round trip (a sidecar). Per round: enqueue, start waiting, tell the bench,
  * and report the shared-clock time the wait resolved. `notifier` waits with waitForResponse
  * (file watcher on or off); `poll` re-reads the response every `pollMs`, as the original system did.
+ * On request it reports the CPU time it has used since it was ready.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openSidecarDatabase } from '../../src/database.js';
@@ -31,6 +32,15 @@ void next('stop').then(async () => {
   await database.close();
   process.exit(0);
 });
+
+const cpuAtStart = process.cpuUsage();
+void (async () => {
+  for (;;) {
+    await next('cpu');
+    const used = process.cpuUsage(cpuAtStart);
+    send({ type: 'cpu', ms: (used.user + used.system) / 1000 });
+  }
+})();
 
 send({ type: 'ready' });
 while (!stopping) {
