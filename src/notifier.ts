@@ -123,14 +123,17 @@ export class ChangeNotifier {
     const resolved = fs.realpathSync(this.#dbFile);
     const directory = path.dirname(resolved);
     const prefix = path.basename(resolved);
+    // Only the directory itself: its watch reports every write to the files in it. Watching the
+    // files as well doubled the events and, alternating between two watches, defeated the
+    // kernel's merging of repeated ones: about 50 events per commit instead of one or two.
     this.#watcher = watch(directory, {
       depth: 0,
       ignoreInitial: true,
-      ignored: (candidate: string) => candidate !== directory && !path.basename(candidate).startsWith(prefix),
+      ignored: (candidate: string) => candidate !== directory,
     });
     // Raw events, not 'change': chokidar drops a file's change events for 50 ms after each one it
     // emits, so a commit that follows another within 50 ms would wait for the poll. Raw events are
-    // unthrottled; the directory watcher reports every file, hence the prefix filter here too.
+    // unthrottled; the directory watcher reports every file, hence the prefix filter.
     this.#watcher.on('raw', (_event, changed: string | null) => {
       if (!changed || path.basename(changed).startsWith(prefix)) this.#onFileEvent();
     });
