@@ -14,7 +14,7 @@ import { startSidecar, type RunningSidecar } from './demo-sidecar.js';
 import { answerProposal, operatorName } from './supervise/actions.js';
 import { colorDiff, renderDetail } from './supervise/detail.js';
 import { renderPendingTable, type Palette } from './supervise/list-model.js';
-import { runSuperviseTui } from './supervise/run-tui.js';
+import { loadSuperviseTui } from './supervise/load-tui.js';
 
 /** Long enough for the scripted approval; short so an interactive person sees the agent resume. */
 const RESPONSE_TIMEOUT_SECONDS = { scripted: 15, interactive: 20 } as const;
@@ -120,6 +120,7 @@ export async function runDemo(database: SuperviseDatabase, options: DemoOptions,
 
     if (options.interactive) {
       narrator.step('Your turn: answer it in the supervise TUI (Enter opens it; a approves, m modifies, r rejects). The TUI closes once it is answered.');
+      const { runSuperviseTui } = await loadSuperviseTui();
       await runSuperviseTui(database, { responder: operatorName(), untilSettled: proposal.id });
     } else {
       const answer = await answerProposal(database.queue, proposal, { status: 'approved', reason: APPROVAL_REASON }, operatorName());

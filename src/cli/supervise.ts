@@ -6,6 +6,7 @@ import { EXIT, UserError, colorsFor, printJson, withHostDatabase } from './commo
 import { answerProposal, operatorName, requireOperatorProposal, type Decision } from './supervise/actions.js';
 import { listPending, pendingJson, renderPendingTable, SHORT_ID_LENGTH } from './supervise/list-model.js';
 import { assertInteractiveTerminal } from './supervise/terminal.js';
+import { loadSuperviseTui } from './supervise/load-tui.js';
 
 interface AnswerOptions {
   reason?: string;
@@ -73,7 +74,7 @@ Exit codes: 0 ok, 2 bad flags, 3 bad input (unknown id, invalid file, missing re
         command,
         async (database) => {
           // ink and React load only for the TUI, so --once and the answer verbs start fast.
-          const { runSuperviseTui } = await import('./supervise/run-tui.js');
+          const { runSuperviseTui } = await loadSuperviseTui();
           const summary = await runSuperviseTui(database, { responder: operatorName() });
           process.stdout.write(`Answered ${summary.answered} proposal${summary.answered === 1 ? '' : 's'}.\n`);
         },
