@@ -82,16 +82,18 @@ await runBench('wake', async ({ quick, dir }) => {
   const ours = stats.get('notifier');
   const polling = stats.get('poll-50');
   const targets: TargetCheck[] = [];
+  // The issue defines wake latency as "answer committed → waiter resolved" and the commit as the
+  // floor; both readings are checked: after the commit, and from the start of the answer.
   if (ours && polling) {
     const gap = ours.fromStart.p50 - ours.commit.p50;
-    targets.push({ name: 'p50 wake (answer start → resolved) within 0.5 ms of p50 commit (answer start → commit returned)', target: '≤ 0.5 ms', actual: `${ms(gap)} ms (${ms(ours.fromStart.p50)} vs ${ms(ours.commit.p50)})`, met: gap <= 0.5 });
-    targets.push({ name: 'p99 wake (answer start → resolved)', target: '≤ 10 ms', actual: `${ms(ours.fromStart.p99)} ms`, met: ours.fromStart.p99 <= 10 });
-    const better = polling.fromStart.p50 / ours.fromStart.p50;
-    targets.push({ name: 'p50 wake vs (a) 50 ms polling', target: '≥ 10×', actual: ratio(better), met: better >= 10 });
-  }
-  const noWatch = stats.get('notifier-nowatch');
-  if (noWatch) {
-    targets.push({ name: 'watcher off: p99 wake (answer start → resolved) (reported; the issue sets no target)', target: '≤ 10 ms', actual: `${ms(noWatch.fromStart.p99)} ms`, met: noWatch.fromStart.p99 <= 10 });
+    targets.push({ name: 'p50 wake after commit (answer committed → resolved)', target: '≤ 0.5 ms', actual: `${ms(ours.afterCommit.p50)} ms`, met: ours.afterCommit.p50 <= 0.5 });
+    targets.push({ name: 'p50 wake from answer start minus p50 commit (answer start → resolved vs → committed)', target: '≤ 0.5 ms', actual: `${ms(gap)} ms (${ms(ours.fromStart.p50)} − ${ms(ours.commit.p50)})`, met: gap <= 0.5 });
+    targets.push({ name: 'p99 wake after commit', target: '≤ 10 ms', actual: `${ms(ours.afterCommit.p99)} ms`, met: ours.afterCommit.p99 <= 10 });
+    targets.push({ name: 'p99 wake from answer start', target: '≤ 10 ms', actual: `${ms(ours.fromStart.p99)} ms`, met: ours.fromStart.p99 <= 10 });
+    const afterRatio = polling.afterCommit.p50 / ours.afterCommit.p50;
+    const startRatio = polling.fromStart.p50 / ours.fromStart.p50;
+    targets.push({ name: 'p50 wake after commit vs (a) 50 ms polling', target: '≥ 10×', actual: ratio(afterRatio), met: afterRatio >= 10 });
+    targets.push({ name: 'p50 wake from answer start vs (a) 50 ms polling (both include the same ~2 ms commit)', target: '≥ 10×', actual: ratio(startRatio), met: startRatio >= 10 });
   }
   return {
     params: { rounds, slowPollRounds: Math.ceil(rounds / slowEvery), variants },
@@ -109,7 +111,6 @@ await runBench('wake', async ({ quick, dir }) => {
       `(b) runs one round trip every ${slowEvery} rounds (${Math.ceil(rounds / slowEvery)} in all) so the run stays in minutes; answers for it are delayed uniformly over 0–500 ms, for the others over 5–55 ms, so answers land at a random phase of each poll loop.`,
       'Each round trip: the waiter enqueues (egress-allow), starts waiting, the bench tells the answerer, which waits the random delay and answers; the waiter archives after it wakes. All variants are interleaved in one run on one database.',
       'waiter CPU ms/trip = the waiting process’s whole CPU time (process.cpuUsage) over the run divided by its round trips: enqueue, wait, archive and whatever the waiting costs between them (for (b), hundreds of ms of idle waiting per trip).',
-      `Median-of-median comparison: p50 of (a) ${polling ? ms(polling.fromStart.p50) : 'n/a'} ms; p90 of ours ${ours ? ms(ours.fromStart.p90) : 'n/a'} ms.`,
     ],
     data: { waiterCpuMs: Object.fromEntries(cpuMs), ...Object.fromEntries([...samples].map(([key, list]) => [key, list.map((s) => ({ round: s.round, commitMs: s.committed - s.started, wakeMs: s.woke - s.started }))])) },
   };
