@@ -21,11 +21,6 @@ export function next<T extends { type: string } = Message>(type: string): Promis
   return new Promise<T>((resolve) => waiters.push({ type, resolve: resolve as (m: Message) => void }));
 }
 
-/** Lets the worker exit once its job is done: the IPC channel would otherwise keep it alive. */
-export function done(): void {
-  process.disconnect?.();
-}
-
 /** Reports an error to the parent before dying, so the bench prints the worker's reason. */
 export function failOnError(): void {
   const fail = (error: unknown): void => {
