@@ -5,21 +5,17 @@
  *
  *   tsx bench/audit-export.ts [--quick]      needs the built CLI (npm run build)
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { AuditStore } from '../src/audit-store.js';
 import { openConnection } from '../src/connection.js';
 import { renderDiff } from '../src/diff.js';
 import { runBench } from './lib/cli.js';
+import { CLI, runMeasuredCli } from './lib/measured-cli.js';
 import { createDatabase, currentRoutesYaml, routesYaml, slugFor } from './lib/fixtures.js';
 import { rate, ratio, type Table } from './lib/format.js';
-import { BENCH_DIR } from './lib/results.js';
 
-const CLI = path.join(BENCH_DIR, '..', 'dist', 'src', 'cli', 'main.js');
 const FILL_BATCH = 50_000;
-/** Reports the child's peak resident memory (KiB, from getrusage) on stderr as it exits. */
-const MAXRSS_HOOK = 'data:text/javascript,process.on("exit",()=>process.stderr.write(`maxrss ${process.resourceUsage().maxRSS}\\n`))';
 /** Flat: the big log may cost at most this much more peak memory than the small one. */
 const FLAT_RATIO = 1.25;
 const TARGET_RATE = 50_000;
@@ -70,20 +66,9 @@ function fill(file: string, entries: number): void {
   }
 }
 
-function exportRun(label: string, file: string, entries: number, args: string[], output: string | undefined, nodeFlags: string[] = []): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(process.execPath, [...nodeFlags, '--import', MAXRSS_HOOK, CLI, '--db', file, 'audit', 'export', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const seconds = (performance.now() - started) / 1000;
-      const maxRss = /maxrss (\d+)/.exec(stderr);
-      if (code !== 0 || !maxRss) return reject(new Error(`${label} exited ${code}: ${stderr}`));
-      resolve({ label, entries, seconds, maxRssMiB: Number(maxRss[1]) / 1024, outputMiB: output ? fs.statSync(output).size / 2 ** 20 : Number.NaN });
-    });
-  });
+async function exportRun(label: string, file: string, entries: number, args: string[], output: string | undefined, nodeFlags: string[] = []): Promise<Run> {
+  const run = await runMeasuredCli(label, ['--db', file, 'audit', 'export', ...args], { nodeFlags, stdout: 'ignore' });
+  return { label, entries, seconds: run.seconds, maxRssMiB: run.maxRssMiB, outputMiB: output ? fs.statSync(output).size / 2 ** 20 : Number.NaN };
 }
 
 function countLines(file: string): number {

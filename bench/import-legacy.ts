@@ -6,17 +6,14 @@
  *
  *   tsx bench/import-legacy.ts [--quick]      needs the built CLI (npm run build)
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { LegacyImportSummary } from '../src/legacy-import.js';
 import { writeLegacyTree } from '../tests/fixtures/cli-legacy-tree.js';
 import { runBench } from './lib/cli.js';
+import { CLI, runMeasuredCli } from './lib/measured-cli.js';
 import { rate, type Table } from './lib/format.js';
-import { BENCH_DIR } from './lib/results.js';
 
-const CLI = path.join(BENCH_DIR, '..', 'dist', 'src', 'cli', 'main.js');
-const MAXRSS_HOOK = 'data:text/javascript,process.on("exit",()=>process.stderr.write(`maxrss ${process.resourceUsage().maxRSS}\\n`))';
 const TARGET_FILES_PER_S = 5_000;
 
 interface Run {
@@ -26,22 +23,9 @@ interface Run {
   summary: LegacyImportSummary;
 }
 
-function importRun(label: string, args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(process.execPath, ['--import', MAXRSS_HOOK, CLI, ...args, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const seconds = (performance.now() - started) / 1000;
-      const maxRss = /maxrss (\d+)/.exec(stderr);
-      if (code !== 0 || !maxRss) return reject(new Error(`${label} exited ${code}: ${stderr}`));
-      resolve({ label, seconds, maxRssMiB: Number(maxRss[1]) / 1024, summary: JSON.parse(stdout) as LegacyImportSummary });
-    });
-  });
+async function importRun(label: string, args: string[]): Promise<Run> {
+  const run = await runMeasuredCli(label, [...args, '--json']);
+  return { label, seconds: run.seconds, maxRssMiB: run.maxRssMiB, summary: JSON.parse(run.stdout) as LegacyImportSummary };
 }
 
 await runBench('import-legacy', async ({ quick, dir }) => {
