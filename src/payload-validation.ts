@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { isAlias, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, stringify, visit, type Document } from 'yaml';
 import { z } from 'zod';
 
@@ -207,10 +206,6 @@ export function renderRoutesYaml(doc: RoutesDocument): string {
     ...(r.dlp && { dlp: { ...(r.dlp.outbound_on_match && { outbound_on_match: r.dlp.outbound_on_match }) } }),
   }));
   return stringify({ routes }, { aliasDuplicateObjects: false, lineWidth: 0 });
-}
-
-export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
 // ---------------------------------------------------------------------------------------------

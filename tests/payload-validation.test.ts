@@ -8,10 +8,10 @@ import {
   parseTokenAllowReport,
   PayloadError,
   renderRoutesYaml,
-  sha256Hex,
   TOKEN_ALLOW_MAX_CHARS,
   type TokenAllowInput,
 } from '../src/payload-validation.js';
+import { sha256 } from '../src/queue-store.js';
 
 function rejection(run: () => unknown): PayloadError {
   try {
@@ -250,10 +250,10 @@ describe('renderRoutesYaml', () => {
   });
 });
 
-describe('sha256Hex', () => {
+describe('sha256', () => {
   it('hashes the UTF-8 text', () => {
-    expect(sha256Hex('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
-    expect(sha256Hex('\u00e9')).toBe('4a99557e4033c3539de2eb65472017cad5f9557f7a0625a09f1c3f6e2ba69c4c');
+    expect(sha256('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    expect(sha256('\u00e9')).toBe('4a99557e4033c3539de2eb65472017cad5f9557f7a0625a09f1c3f6e2ba69c4c');
   });
 });
 
