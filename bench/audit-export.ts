@@ -7,9 +7,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { AuditStore } from '../src/audit-store.js';
-import { openConnection } from '../src/connection.js';
-import { renderDiff } from '../src/diff.js';
+import { AuditStore } from '../src/audit/audit-store.js';
+import { openConnection } from '../src/storage/connection.js';
+import { renderDiff } from '../src/kinds/diff.js';
 import { runBench } from './lib/cli.js';
 import { CLI, runMeasuredCli } from './lib/measured-cli.js';
 import { createDatabase, currentRoutesYaml, routesYaml, slugFor } from './lib/fixtures.js';

@@ -5,7 +5,7 @@ import { runBench } from './lib/cli.js';
 import { createDatabase, createRawProposalsTable, proposalsDdl } from './lib/fixtures.js';
 import { ms, rate, ratio, type Table } from './lib/format.js';
 import { median, percentile } from './lib/stats.js';
-import { openConnection } from '../src/connection.js';
+import { openConnection } from '../src/storage/connection.js';
 import type { TargetCheck } from './lib/results.js';
 
 const MODES = ['raw', 'store-unvalidated', 'store'] as const;

@@ -3,11 +3,11 @@
  * reads by slug and time range over 1,000,000 entries: median per call and the query plans.
  */
 import { randomUUID } from 'node:crypto';
-import { canonicalAuditEntry, chainHash, GENESIS_HASH } from '../src/audit-store.js';
-import { checkpoint, openConnection, type Db } from '../src/connection.js';
+import { canonicalAuditEntry, chainHash, GENESIS_HASH } from '../src/audit/audit-store.js';
+import { checkpoint, openConnection, type Db } from '../src/storage/connection.js';
 import { openHostDatabase } from '../src/database.js';
-import { renderDiff } from '../src/diff.js';
-import { sha256 } from '../src/queue-store.js';
+import { renderDiff } from '../src/kinds/diff.js';
+import { sha256 } from '../src/queue/queue-store.js';
 import { runBench } from './lib/cli.js';
 import { JUSTIFICATION, SLUG_COUNT, createDatabase, currentRoutesYaml, routesYaml, slugFor } from './lib/fixtures.js';
 import { ms, rate, type Table } from './lib/format.js';

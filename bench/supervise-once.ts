@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { openConnection } from '../src/connection.js';
+import { openConnection } from '../src/storage/connection.js';
 import { runBench } from './lib/cli.js';
 import { JUSTIFICATION, createDatabase, currentRoutesYaml, routesYaml, slugFor } from './lib/fixtures.js';
 import { ms, type Table } from './lib/format.js';

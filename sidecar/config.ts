@@ -1,5 +1,5 @@
-import { validateSlug } from '../src/validation.js';
-import { isSuperviseError } from '../src/errors.js';
+import { validateSlug } from '../src/core/validation.js';
+import { isSuperviseError } from '../src/core/errors.js';
 
 /** What the sidecar reads from its environment; everything else is fixed by DESIGN §2 and §5.1. */
 export interface SidecarConfig {

@@ -1,7 +1,7 @@
-import { ConflictError } from '../src/errors.js';
-import { KIND_EGRESS_ROUTES_APPLY } from '../src/kinds.js';
-import { PayloadError } from '../src/payload-validation.js';
-import type { BottleQueue, Proposal } from '../src/queue-store.js';
+import { ConflictError } from '../src/core/errors.js';
+import { KIND_EGRESS_ROUTES_APPLY } from '../src/kinds/registry.js';
+import { PayloadError } from '../src/kinds/payloads.js';
+import type { BottleQueue, Proposal } from '../src/queue/queue-store.js';
 import { ReloadError, applyRoutesFile } from './routes-file.js';
 
 export interface DownwardAnswer {

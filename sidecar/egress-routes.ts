@@ -1,4 +1,4 @@
-import { AUTH_SCHEMES, DLP_ACTIONS, PayloadError, type AuthScheme, type DlpAction, parseRoutesYaml, renderRoutesYaml, type Route, type RoutesDocument } from '../src/payload-validation.js';
+import { AUTH_SCHEMES, DLP_ACTIONS, PayloadError, type AuthScheme, type DlpAction, parseRoutesYaml, renderRoutesYaml, type Route, type RoutesDocument } from '../src/kinds/payloads.js';
 
 export const EGRESS_LIST_TIMEOUT_MS = 5000;
 /** A route table is a few kilobytes; anything near this is not one. */

@@ -1,5 +1,5 @@
-import { SuperviseError } from '../src/errors.js';
-import { sha256, type BottleQueue, type NewProposal, type Proposal, type ResponseStatus, type WaitOutcome } from '../src/queue-store.js';
+import { SuperviseError } from '../src/core/errors.js';
+import { sha256, type BottleQueue, type NewProposal, type Proposal, type ResponseStatus, type WaitOutcome } from '../src/queue/queue-store.js';
 
 /** How one upward proposal ended for its caller (the agent, git-gate, the egress DLP addon). */
 export type ProposalResult =

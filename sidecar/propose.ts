@@ -1,14 +1,14 @@
 import fs from 'node:fs/promises';
-import { isSuperviseError } from '../src/errors.js';
-import { KIND_EGRESS_ALLOW, KIND_EGRESS_BLOCK, KindRegistry } from '../src/kinds.js';
-import { MAX_PAYLOAD_BYTES } from '../src/limits.js';
-import { validateActor, validateTextSize } from '../src/validation.js';
+import { isSuperviseError } from '../src/core/errors.js';
+import { KIND_EGRESS_ALLOW, KIND_EGRESS_BLOCK, KindRegistry } from '../src/kinds/registry.js';
+import { MAX_PAYLOAD_BYTES } from '../src/core/limits.js';
+import { validateActor, validateTextSize } from '../src/core/validation.js';
 import { ConfigError, MAX_RESPONSE_TIMEOUT_SECONDS, readConfig } from './config.js';
 import { readCurrentRoutes } from './current-routes.js';
 import { idempotencyBase, resumeWait, submitAndWait, type ProposalResult } from './proposal-flow.js';
 import { describeResult } from './result-text.js';
 import { StartupRefusal, openSidecarStorage } from './startup.js';
-import { PROPOSE_EXIT } from '../src/propose-exit.js';
+import { PROPOSE_EXIT } from '../src/queue/exit-codes.js';
 
 export interface ProposeOptions {
   kind?: string;

@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { parseRoutesYaml } from '../src/payload-validation.js';
-import { sha256 } from '../src/queue-store.js';
+import { parseRoutesYaml } from '../src/kinds/payloads.js';
+import { sha256 } from '../src/queue/queue-store.js';
 
 export const RELOAD_TIMEOUT_MS = 30_000;
 const NEW_FILE_MODE = 0o644;

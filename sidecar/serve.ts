@@ -1,4 +1,4 @@
-import { SCHEMA_VERSION } from '../src/schema-version.js';
+import { SCHEMA_VERSION } from '../src/storage/schema-version.js';
 import { ConfigError, readConfig } from './config.js';
 import { DownwardDispatcher, builtinDownwardHandlers } from './downward.js';
 import { SidecarHttpServer, MCP_PATH } from './http-server.js';

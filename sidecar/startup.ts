@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import { openSidecarDatabase, type SuperviseDatabase } from '../src/database.js';
-import { isSuperviseError } from '../src/errors.js';
-import { MountGuardError, assertDbMountSupported } from '../src/mount-guard.js';
-import { DB_PATH_IN_CONTAINER, SHARED_DIR_IN_CONTAINER } from '../src/paths.js';
+import { isSuperviseError } from '../src/core/errors.js';
+import { MountGuardError, assertDbMountSupported } from '../src/storage/mount-guard.js';
+import { DB_PATH_IN_CONTAINER, SHARED_DIR_IN_CONTAINER } from '../src/storage/layout.js';
 
 /** Why the sidecar will not start; the message is one line saying what is wrong and how to fix it. */
 export class StartupRefusal extends Error {

@@ -1,10 +1,10 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { KIND_EGRESS_TOKEN_ALLOW } from '../src/kinds.js';
-import { buildTokenAllowPayload, parseTokenAllowReport, type TokenAllowInput } from '../src/payload-validation.js';
-import type { BottleQueue } from '../src/queue-store.js';
+import { KIND_EGRESS_TOKEN_ALLOW } from '../src/kinds/registry.js';
+import { buildTokenAllowPayload, parseTokenAllowReport, type TokenAllowInput } from '../src/kinds/payloads.js';
+import type { BottleQueue } from '../src/queue/queue-store.js';
 import { submitAndWait, type ProposalResult, type WaitSettings } from './proposal-flow.js';
 
-export type { TokenAllowInput } from '../src/payload-validation.js';
+export type { TokenAllowInput } from '../src/kinds/payloads.js';
 
 export interface TokenAllowOptions extends WaitSettings {
   /** Shown to the operator with the report; defaults to a sentence naming the detector. */

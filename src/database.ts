@@ -1,12 +1,12 @@
-import { AuditStore } from './audit-store.js';
-import { checkpoint, openConnection, type Db } from './connection.js';
-import { SuperviseError } from './errors.js';
-import type { KindRegistry } from './kinds.js';
-import { migrateUp, readUserVersion } from './migrations.js';
-import { ChangeNotifier } from './notifier.js';
-import { DB_PATH_IN_CONTAINER, ensureHostLayout } from './paths.js';
-import { QueueStore } from './queue-store.js';
-import { SCHEMA_VERSION } from './schema-version.js';
+import { AuditStore } from './audit/audit-store.js';
+import { checkpoint, openConnection, type Db } from './storage/connection.js';
+import { SuperviseError } from './core/errors.js';
+import type { KindRegistry } from './kinds/registry.js';
+import { migrateUp, readUserVersion } from './storage/migrations.js';
+import { ChangeNotifier } from './notify/notifier.js';
+import { DB_PATH_IN_CONTAINER, ensureHostLayout } from './storage/layout.js';
+import { QueueStore } from './queue/queue-store.js';
+import { SCHEMA_VERSION } from './storage/schema-version.js';
 
 /** One process's handle on the supervise database: a connection, its notifier and the stores on it. */
 export interface SuperviseDatabase {

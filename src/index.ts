@@ -1,13 +1,13 @@
-export { AuditStore, GENESIS_HASH, canonicalAuditEntry, chainHash } from './audit-store.js';
-export type { AuditEntry, AuditEntryInput, AuditFilter, AuditHead, AuditVerification } from './audit-store.js';
-export { BUSY_TIMEOUT_MS, checkpoint, openConnection, retryOnBusy, writeTransaction } from './connection.js';
-export type { Db, OpenOptions } from './connection.js';
+export { AuditStore, GENESIS_HASH, canonicalAuditEntry, chainHash } from './audit/audit-store.js';
+export type { AuditEntry, AuditEntryInput, AuditFilter, AuditHead, AuditVerification } from './audit/audit-store.js';
+export { BUSY_TIMEOUT_MS, checkpoint, openConnection, retryOnBusy, writeTransaction } from './storage/connection.js';
+export type { Db, OpenOptions } from './storage/connection.js';
 export { assertSchemaVersion, openHostDatabase, openSidecarDatabase, startCheckpointing } from './database.js';
 export type { OpenDatabaseOptions, SuperviseDatabase } from './database.js';
-export { renderDiff } from './diff.js';
-export { ConflictError, SuperviseError, isSuperviseError } from './errors.js';
-export type { SuperviseErrorCode } from './errors.js';
-export type { ChangeEvent, ChangeType } from './events.js';
+export { renderDiff } from './kinds/diff.js';
+export { ConflictError, SuperviseError, isSuperviseError } from './core/errors.js';
+export type { SuperviseErrorCode } from './core/errors.js';
+export type { ChangeEvent, ChangeType } from './notify/events.js';
 export {
   KIND_EGRESS_ALLOW,
   KIND_EGRESS_BLOCK,
@@ -15,20 +15,20 @@ export {
   KIND_EGRESS_TOKEN_ALLOW,
   KIND_GITLEAKS_ALLOW,
   KindRegistry,
-} from './kinds.js';
-export type { KindDefinition, Target } from './kinds.js';
-export * from './limits.js';
-export { loadMigrations, migrateDown, migrateUp, migrationStatus, readUserVersion } from './migrations.js';
-export type { MigrationFile, MigrationResult, MigrationStatus } from './migrations.js';
-export { ChangeNotifier } from './notifier.js';
-export type { ChangeListener, Notification, NotifierOptions, SubscribeOptions } from './notifier.js';
-export { DB_PATH_IN_CONTAINER, SHARED_DIR_IN_CONTAINER, ensureHostLayout, hostDbPath, sharedDbFile, sharedDir, stateDir } from './paths.js';
-export { BottleQueue, QueueStore, RESPONSE_STATUSES, sha256 } from './queue-store.js';
-export type { NewProposal, NewResponse, Proposal, ProposalResponse, ProposalState, ResponseStatus, WaitOptions, WaitOutcome } from './queue-store.js';
-export { SCHEMA_VERSION } from './schema-version.js';
-export { validateSlug } from './validation.js';
-export { applyRoutes, prepareSupervise } from './launcher.js';
-export type { ApplyRoutesOptions, ApplyRoutesResult, ContainerEngine, PrepareSuperviseOptions, SuperviseMount, SupervisePlan } from './launcher.js';
+} from './kinds/registry.js';
+export type { KindDefinition, Target } from './kinds/registry.js';
+export * from './core/limits.js';
+export { loadMigrations, migrateDown, migrateUp, migrationStatus, readUserVersion } from './storage/migrations.js';
+export type { MigrationFile, MigrationResult, MigrationStatus } from './storage/migrations.js';
+export { ChangeNotifier } from './notify/notifier.js';
+export type { ChangeListener, Notification, NotifierOptions, SubscribeOptions } from './notify/notifier.js';
+export { DB_PATH_IN_CONTAINER, SHARED_DIR_IN_CONTAINER, ensureHostLayout, hostDbPath, sharedDbFile, sharedDir, stateDir } from './storage/layout.js';
+export { BottleQueue, QueueStore, RESPONSE_STATUSES, sha256 } from './queue/queue-store.js';
+export type { NewProposal, NewResponse, Proposal, ProposalResponse, ProposalState, ResponseStatus, WaitOptions, WaitOutcome } from './queue/queue-store.js';
+export { SCHEMA_VERSION } from './storage/schema-version.js';
+export { validateSlug } from './core/validation.js';
+export { applyRoutes, prepareSupervise } from './launcher/launcher.js';
+export type { ApplyRoutesOptions, ApplyRoutesResult, ContainerEngine, PrepareSuperviseOptions, SuperviseMount, SupervisePlan } from './launcher/launcher.js';
 export {
   AUTH_SCHEMES,
   DLP_ACTIONS,
@@ -39,18 +39,18 @@ export {
   parseRoutesYaml,
   parseTokenAllowReport,
   renderRoutesYaml,
-} from './payload-validation.js';
-export type { GitleaksFinding, GitleaksReport, PayloadProblem, Route, RoutesDocument, TokenAllowInput, TokenAllowReport } from './payload-validation.js';
-export { MountGuardError, assertDbMountSupported, checkDbMount, parseMountinfo } from './mount-guard.js';
-export type { MountVerdict, MountinfoEntry } from './mount-guard.js';
-export { PROPOSE_EXIT } from './propose-exit.js';
-export { assertLegacyRoot, importLegacy } from './legacy-import.js';
-export type { LegacyImportOptions, LegacyImportSummary, UnitCounts } from './legacy-import.js';
-export { backupDatabase } from './db-backup.js';
-export type { BackupOptions, BackupResult } from './db-backup.js';
-export { adoptLegacyDatabase } from './db-adopt.js';
-export type { AdoptResult } from './db-adopt.js';
-export { readDatabaseStatus } from './db-status.js';
-export type { DatabaseStatus } from './db-status.js';
-export { checkDatabaseFile, checkHostLayout } from './db-check.js';
-export type { CheckResult } from './db-check.js';
+} from './kinds/payloads.js';
+export type { GitleaksFinding, GitleaksReport, PayloadProblem, Route, RoutesDocument, TokenAllowInput, TokenAllowReport } from './kinds/payloads.js';
+export { MountGuardError, assertDbMountSupported, checkDbMount, parseMountinfo } from './storage/mount-guard.js';
+export type { MountVerdict, MountinfoEntry } from './storage/mount-guard.js';
+export { PROPOSE_EXIT } from './queue/exit-codes.js';
+export { assertLegacyRoot, importLegacy } from './legacy/import.js';
+export type { LegacyImportOptions, LegacyImportSummary, UnitCounts } from './legacy/import.js';
+export { backupDatabase } from './admin/backup.js';
+export type { BackupOptions, BackupResult } from './admin/backup.js';
+export { adoptLegacyDatabase } from './admin/adopt.js';
+export type { AdoptResult } from './admin/adopt.js';
+export { readDatabaseStatus } from './admin/status.js';
+export type { DatabaseStatus } from './admin/status.js';
+export { checkDatabaseFile, checkHostLayout } from './admin/check.js';
+export type { CheckResult } from './admin/check.js';

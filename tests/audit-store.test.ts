@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { canonicalAuditEntry, chainHash, GENESIS_HASH, type AuditEntry, type AuditEntryInput, type AuditFilter, type AuditStore } from '../src/audit-store.js';
-import { openConnection, writeTransaction, type Db } from '../src/connection.js';
+import { canonicalAuditEntry, chainHash, GENESIS_HASH, type AuditEntry, type AuditEntryInput, type AuditFilter, type AuditStore } from '../src/audit/audit-store.js';
+import { openConnection, writeTransaction, type Db } from '../src/storage/connection.js';
 import { openHostDatabase, type SuperviseDatabase } from '../src/database.js';
-import type { SuperviseErrorCode } from '../src/errors.js';
-import { MAX_NOTES_BYTES } from '../src/limits.js';
+import type { SuperviseErrorCode } from '../src/core/errors.js';
+import { MAX_NOTES_BYTES } from '../src/core/limits.js';
 import { caught, dumpData, expectFailure, tempDir } from './fixtures/storage-support.js';
 
 let dir: string;

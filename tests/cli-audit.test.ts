@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import Database from 'better-sqlite3';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AuditStore, canonicalAuditEntry, chainHash, GENESIS_HASH, type AuditEntry } from '../src/audit-store.js';
+import { AuditStore, canonicalAuditEntry, chainHash, GENESIS_HASH, type AuditEntry } from '../src/audit/audit-store.js';
 import { assertBuilt, killCliChildren, runCli, runCliOnTerminal, runFixture, spawnCli, type CliRun } from './fixtures/cli-support.js';
 import { tempDir } from './fixtures/storage-support.js';
 

@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { CheckResult } from '../src/db-check.js';
-import type { DatabaseStatus } from '../src/db-status.js';
-import { loadMigrations } from '../src/migrations.js';
-import { SCHEMA_VERSION } from '../src/schema-version.js';
+import type { CheckResult } from '../src/admin/check.js';
+import type { DatabaseStatus } from '../src/admin/status.js';
+import { loadMigrations } from '../src/storage/migrations.js';
+import { SCHEMA_VERSION } from '../src/storage/schema-version.js';
 import { assertBuilt, killCliChildren, LineChild, runCli, runCliOnTerminal, runFixture, type CliRun } from './fixtures/cli-support.js';
 import { MIGRATIONS_DIR, tempDir } from './fixtures/storage-support.js';
 

@@ -10,11 +10,11 @@ import path from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AuditStore } from '../src/audit-store.js';
-import { openConnection } from '../src/connection.js';
+import { AuditStore } from '../src/audit/audit-store.js';
+import { openConnection } from '../src/storage/connection.js';
 import { openHostDatabase, type SuperviseDatabase } from '../src/database.js';
-import { applyRoutes, prepareSupervise, type SupervisePlan } from '../src/launcher.js';
-import { sha256 } from '../src/queue-store.js';
+import { applyRoutes, prepareSupervise, type SupervisePlan } from '../src/launcher/launcher.js';
+import { sha256 } from '../src/queue/queue-store.js';
 import { ROOT, assertBuilt, connectClient, pendingFrom, tempDir } from './fixtures/sidecar-harness.js';
 
 const SLUG = 'acme';

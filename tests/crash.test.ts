@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuditStore } from '../src/audit-store.js';
-import { openConnection } from '../src/connection.js';
+import { AuditStore } from '../src/audit/audit-store.js';
+import { openConnection } from '../src/storage/connection.js';
 import { openHostDatabase } from '../src/database.js';
 import { Children, type FixtureChild } from './fixtures/wake-children.js';
 

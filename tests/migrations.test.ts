@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openConnection } from '../src/connection.js';
+import { openConnection } from '../src/storage/connection.js';
 import { openHostDatabase, openSidecarDatabase } from '../src/database.js';
-import { loadMigrations, migrateDown, migrateUp, migrationStatus, readUserVersion, type MigrationFile } from '../src/migrations.js';
-import { SCHEMA_VERSION } from '../src/schema-version.js';
+import { loadMigrations, migrateDown, migrateUp, migrationStatus, readUserVersion, type MigrationFile } from '../src/storage/migrations.js';
+import { SCHEMA_VERSION } from '../src/storage/schema-version.js';
 import { Children, dumpSchema, expectFailure, MIGRATIONS_DIR, tempDir } from './fixtures/storage-support.js';
 
 const REAL = loadMigrations(MIGRATIONS_DIR);

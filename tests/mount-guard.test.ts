@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { assertDbMountSupported, checkDbMount, parseMountinfo } from '../src/mount-guard.js';
+import { assertDbMountSupported, checkDbMount, parseMountinfo } from '../src/storage/mount-guard.js';
 
 const DB = '/run/supervise/bot-bottle.db';
 const identity = (p: string): string => p;

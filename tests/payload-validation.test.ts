@@ -10,8 +10,8 @@ import {
   renderRoutesYaml,
   TOKEN_ALLOW_MAX_CHARS,
   type TokenAllowInput,
-} from '../src/payload-validation.js';
-import { sha256 } from '../src/queue-store.js';
+} from '../src/kinds/payloads.js';
+import { sha256 } from '../src/queue/queue-store.js';
 
 function rejection(run: () => unknown): PayloadError {
   try {

@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openHostDatabase } from '../src/database.js';
-import { applyRoutes, prepareSupervise } from '../src/launcher.js';
-import { sha256 } from '../src/queue-store.js';
+import { applyRoutes, prepareSupervise } from '../src/launcher/launcher.js';
+import { sha256 } from '../src/queue/queue-store.js';
 import { assertBuilt, killChildren, startSidecar, tempDir, type RunningSidecar } from './fixtures/sidecar-harness.js';
 
 const SLUG = 'acme';

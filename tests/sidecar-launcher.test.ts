@@ -3,10 +3,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openConnection } from '../src/connection.js';
-import { prepareSupervise } from '../src/launcher.js';
-import { readUserVersion } from '../src/migrations.js';
-import { SCHEMA_VERSION } from '../src/schema-version.js';
+import { openConnection } from '../src/storage/connection.js';
+import { prepareSupervise } from '../src/launcher/launcher.js';
+import { readUserVersion } from '../src/storage/migrations.js';
+import { SCHEMA_VERSION } from '../src/storage/schema-version.js';
 import { tempDir } from './fixtures/sidecar-harness.js';
 
 let home: string;

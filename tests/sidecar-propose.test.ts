@@ -5,9 +5,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { checkpoint } from '../src/connection.js';
+import { checkpoint } from '../src/storage/connection.js';
 import { openSidecarDatabase } from '../src/database.js';
-import { parseTokenAllowReport } from '../src/payload-validation.js';
+import { parseTokenAllowReport } from '../src/kinds/payloads.js';
 import { proposeTokenAllow } from '../sidecar/token-allow.js';
 import { SIDECAR_MAIN, assertBuilt, countRows, hostDatabase, killChildren, nextPending, pendingFrom, runSidecar, type HostFixture } from './fixtures/sidecar-harness.js';
 

@@ -6,8 +6,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { openConnection } from '../src/connection.js';
-import { SCHEMA_VERSION } from '../src/schema-version.js';
+import { openConnection } from '../src/storage/connection.js';
+import { SCHEMA_VERSION } from '../src/storage/schema-version.js';
 import { SIDECAR_MAIN, assertBuilt, hostDatabase, killChildren, runSidecar, startSidecar, tempDir, type Exit } from './fixtures/sidecar-harness.js';
 
 beforeAll(() => assertBuilt());

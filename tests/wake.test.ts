@@ -2,12 +2,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openConnection, type Db } from '../src/connection.js';
+import { openConnection, type Db } from '../src/storage/connection.js';
 import { openHostDatabase, type SuperviseDatabase } from '../src/database.js';
-import { ConflictError } from '../src/errors.js';
-import type { ChangeEvent, ChangeType } from '../src/events.js';
-import { ChangeNotifier, type Notification } from '../src/notifier.js';
-import { QueueStore, type NewResponse } from '../src/queue-store.js';
+import { ConflictError } from '../src/core/errors.js';
+import type { ChangeEvent, ChangeType } from '../src/notify/events.js';
+import { ChangeNotifier, type Notification } from '../src/notify/notifier.js';
+import { QueueStore, type NewResponse } from '../src/queue/queue-store.js';
 import { Children, type FixtureChild, type Message } from './fixtures/wake-children.js';
 
 const ROUTES = 'routes:\n  - host: api.example.com\n';

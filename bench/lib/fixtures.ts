@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { openConnection, type Db } from '../../src/connection.js';
-import { migrateUp } from '../../src/migrations.js';
+import { openConnection, type Db } from '../../src/storage/connection.js';
+import { migrateUp } from '../../src/storage/migrations.js';
 
 export const SLUG_COUNT = 50;
 

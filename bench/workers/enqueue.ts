@@ -7,10 +7,10 @@
  * any waiting (busy_timeout 5 s), no retry code of ours.
  */
 import { randomUUID } from 'node:crypto';
-import { openConnection } from '../../src/connection.js';
+import { openConnection } from '../../src/storage/connection.js';
 import { openSidecarDatabase } from '../../src/database.js';
-import { KindRegistry } from '../../src/kinds.js';
-import { sha256 } from '../../src/queue-store.js';
+import { KindRegistry } from '../../src/kinds/registry.js';
+import { sha256 } from '../../src/queue/queue-store.js';
 import { JUSTIFICATION, currentRoutesYaml, routesYaml } from '../lib/fixtures.js';
 import { sharedClockMs } from '../lib/stats.js';
 import { failOnError, next, send } from '../lib/worker.js';

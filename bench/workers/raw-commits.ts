@@ -1,6 +1,6 @@
 /** The raw commit rate: single-row INSERT transactions (BEGIN IMMEDIATE) with openConnection's pragmas. */
 import { randomUUID } from 'node:crypto';
-import { openConnection } from '../../src/connection.js';
+import { openConnection } from '../../src/storage/connection.js';
 import { JUSTIFICATION, routesYaml } from '../lib/fixtures.js';
 import { failOnError, next, send } from '../lib/worker.js';
 

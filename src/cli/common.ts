@@ -2,8 +2,8 @@ import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { createColors } from 'picocolors';
 import { openHostDatabase, type SuperviseDatabase } from '../database.js';
-import { isSuperviseError, type SuperviseErrorCode } from '../errors.js';
-import { hostDbPath } from '../paths.js';
+import { isSuperviseError, type SuperviseErrorCode } from '../core/errors.js';
+import { hostDbPath } from '../storage/layout.js';
 
 /** Exit codes every verb shares (README "Exit codes"). */
 export const EXIT = {

@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { adoptLegacyDatabase } from '../db-adopt.js';
-import { backupDatabase } from '../db-backup.js';
-import { checkDatabaseFile, checkHostLayout, type CheckResult } from '../db-check.js';
-import { appliedMigrations, openForInspection, readDatabaseStatus, type DatabaseStatus } from '../db-status.js';
-import { loadMigrations, migrateDown, migrateUp, type MigrationFile } from '../migrations.js';
-import { describeHostLinkProblem, ensureHostLayout, inspectHostLink, sharedDbFile, sharedDir } from '../paths.js';
+import { adoptLegacyDatabase } from '../admin/adopt.js';
+import { backupDatabase } from '../admin/backup.js';
+import { checkDatabaseFile, checkHostLayout, type CheckResult } from '../admin/check.js';
+import { appliedMigrations, openForInspection, readDatabaseStatus, type DatabaseStatus } from '../admin/status.js';
+import { loadMigrations, migrateDown, migrateUp, type MigrationFile } from '../storage/migrations.js';
+import { describeHostLinkProblem, ensureHostLayout, inspectHostLink, sharedDbFile, sharedDir } from '../storage/layout.js';
 import { colorsFor, confirmOrRefuse, databasePathFor, databasePathOption, EXIT, printJson, UserError } from './common.js';
 
 /** The file a verb that must not create anything works on; refuses, with the fix, when there is none. */

@@ -2,11 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
-import type { Db } from '../connection.js';
-import { openForInspection } from '../db-status.js';
-import { assertLegacyRoot, DEFAULT_BATCH_SIZE, importLegacy, type LegacyImportOptions, type LegacyImportSummary, type UnitCounts } from '../legacy-import.js';
-import { LegacyShapeError } from '../legacy-shapes.js';
-import { stateDir } from '../paths.js';
+import type { Db } from '../storage/connection.js';
+import { openForInspection } from '../admin/status.js';
+import { assertLegacyRoot, DEFAULT_BATCH_SIZE, importLegacy, type LegacyImportOptions, type LegacyImportSummary, type UnitCounts } from '../legacy/import.js';
+import { LegacyShapeError } from '../legacy/shapes.js';
+import { stateDir } from '../storage/layout.js';
 import { colorsFor, databasePathFor, EXIT, parsePositiveInt, printJson, UserError, withHostDatabase } from './common.js';
 
 interface ImportFlags {

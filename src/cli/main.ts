@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { registerAudit } from './audit.js';
+import { registerAudit } from './audit/command.js';
 import { EXIT, reportFailure } from './common.js';
 import { registerDb } from './db.js';
-import { registerDemo } from './demo.js';
+import { registerDemo } from './demo/command.js';
 import { registerImportLegacy } from './import-legacy.js';
 import { registerPropose } from './propose.js';
-import { registerSupervise } from './supervise.js';
+import { registerSupervise } from './supervise/command.js';
 
 /** Each verb module adds its command to the program; see src/cli/<verb>.ts. */
 const registrations: Array<(program: Command) => void> = [registerSupervise, registerAudit, registerDemo, registerDb, registerPropose, registerImportLegacy];

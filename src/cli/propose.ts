@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import { CommanderError, type Command } from 'commander';
-import { SuperviseError } from '../errors.js';
-import type { Target } from '../kinds.js';
-import { MAX_PAYLOAD_BYTES } from '../limits.js';
-import type { NewProposal, QueueStore, WaitOutcome } from '../queue-store.js';
-import { validateSlug } from '../validation.js';
+import { SuperviseError } from '../core/errors.js';
+import type { Target } from '../kinds/registry.js';
+import { MAX_PAYLOAD_BYTES } from '../core/limits.js';
+import type { NewProposal, QueueStore, WaitOutcome } from '../queue/queue-store.js';
+import { validateSlug } from '../core/validation.js';
 import { EXIT, printJson, reportFailure, UserError, withHostDatabase } from './common.js';
-import { PROPOSE_EXIT } from '../propose-exit.js';
+import { PROPOSE_EXIT } from '../queue/exit-codes.js';
 
 const FROM_SHARED_EXIT: Record<number, number> = {
   [EXIT.usage]: PROPOSE_EXIT.input,

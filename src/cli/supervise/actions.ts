@@ -1,7 +1,7 @@
-import { ConflictError, SuperviseError } from '../../errors.js';
-import type { KindDefinition } from '../../kinds.js';
-import type { Proposal, ProposalResponse, QueueStore, ResponseStatus } from '../../queue-store.js';
-import { validateActor } from '../../validation.js';
+import { ConflictError, SuperviseError } from '../../core/errors.js';
+import type { KindDefinition } from '../../kinds/registry.js';
+import type { Proposal, ProposalResponse, QueueStore, ResponseStatus } from '../../queue/queue-store.js';
+import { validateActor } from '../../core/validation.js';
 
 export type Decision =
   | { status: 'approved'; reason: string }

@@ -1,6 +1,6 @@
-import { renderDiff } from '../../diff.js';
-import type { KindDefinition, KindRegistry } from '../../kinds.js';
-import type { Proposal } from '../../queue-store.js';
+import { renderDiff } from '../../kinds/diff.js';
+import type { KindDefinition, KindRegistry } from '../../kinds/registry.js';
+import type { Proposal } from '../../queue/queue-store.js';
 import { formatAge, type Palette } from './list-model.js';
 
 /** Colours a unified diff line by line: additions green, removals red, hunks cyan. */

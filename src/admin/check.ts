@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { appliedMigrations, openForInspection, SIDE_FILE_SUFFIXES } from './db-status.js';
-import { loadMigrations } from './migrations.js';
-import { checkDbMount } from './mount-guard.js';
-import { DB_FILENAME, describeHostLinkProblem, hostDbPath, inspectHostLink, sharedDbFile, sharedDir, stateDir } from './paths.js';
-import { SCHEMA_VERSION } from './schema-version.js';
+import { appliedMigrations, openForInspection, SIDE_FILE_SUFFIXES } from './status.js';
+import { loadMigrations } from '../storage/migrations.js';
+import { checkDbMount } from '../storage/mount-guard.js';
+import { DB_FILENAME, describeHostLinkProblem, hostDbPath, inspectHostLink, sharedDbFile, sharedDir, stateDir } from '../storage/layout.js';
+import { SCHEMA_VERSION } from '../storage/schema-version.js';
 
 export interface CheckResult {
   name: string;

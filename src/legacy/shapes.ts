@@ -5,9 +5,9 @@
  * with the reason a person reads next to the file's path.
  */
 import { createHash } from 'node:crypto';
-import type { AuditEntry } from './audit-store.js';
-import type { ResponseStatus } from './queue-store.js';
-import { validateActor, validateSlug } from './validation.js';
+import type { AuditEntry } from '../audit/audit-store.js';
+import type { ResponseStatus } from '../queue/queue-store.js';
+import { validateActor, validateSlug } from '../core/validation.js';
 
 export class LegacyShapeError extends Error {
   constructor(message: string) {

@@ -5,16 +5,16 @@ import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { AuditEntry } from '../audit-store.js';
-import type { SuperviseDatabase } from '../database.js';
-import type { Proposal } from '../queue-store.js';
-import { SCHEMA_VERSION } from '../schema-version.js';
-import { EXIT, UserError } from './common.js';
-import { startSidecar, type RunningSidecar } from './demo-sidecar.js';
-import { answerProposal, operatorName } from './supervise/actions.js';
-import { colorDiff, renderDetail } from './supervise/detail.js';
-import { renderPendingTable, type Palette } from './supervise/list-model.js';
-import { loadSuperviseTui } from './supervise/load-tui.js';
+import type { AuditEntry } from '../../audit/audit-store.js';
+import type { SuperviseDatabase } from '../../database.js';
+import type { Proposal } from '../../queue/queue-store.js';
+import { SCHEMA_VERSION } from '../../storage/schema-version.js';
+import { EXIT, UserError } from '../common.js';
+import { startSidecar, type RunningSidecar } from './sidecar.js';
+import { answerProposal, operatorName } from '../supervise/actions.js';
+import { colorDiff, renderDetail } from '../supervise/detail.js';
+import { renderPendingTable, type Palette } from '../supervise/list-model.js';
+import { loadSuperviseTui } from '../supervise/load-tui.js';
 
 /** Long enough for the scripted approval; short so an interactive person sees the agent resume. */
 const RESPONSE_TIMEOUT_SECONDS = { scripted: 15, interactive: 20 } as const;

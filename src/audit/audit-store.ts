@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { writeTransaction, type Db } from './connection.js';
-import { SuperviseError } from './errors.js';
-import { MAX_NOTES_BYTES, MAX_PAYLOAD_BYTES } from './limits.js';
-import { cachedStatement } from './statements.js';
-import { validateActor, validateSlug, validateTextSize } from './validation.js';
+import { writeTransaction, type Db } from '../storage/connection.js';
+import { SuperviseError } from '../core/errors.js';
+import { MAX_NOTES_BYTES, MAX_PAYLOAD_BYTES } from '../core/limits.js';
+import { cachedStatement } from '../storage/statements.js';
+import { validateActor, validateSlug, validateTextSize } from '../core/validation.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 

@@ -1,7 +1,8 @@
-import { SuperviseError } from './errors.js';
-import { PayloadError, parseGitleaksReport, parseRoutesYaml, parseTokenAllowReport } from './payload-validation.js';
+import { SuperviseError } from '../core/errors.js';
+import { PayloadError, parseGitleaksReport, parseRoutesYaml, parseTokenAllowReport } from './payloads.js';
 
-export type Target = 'operator' | 'sidecar';
+import type { Target } from '../core/target.js';
+export type { Target };
 
 export const KIND_EGRESS_BLOCK = 'egress-block';
 export const KIND_EGRESS_ALLOW = 'egress-allow';

@@ -1,9 +1,9 @@
-import { openHostDatabase, type SuperviseDatabase } from './database.js';
-import { SuperviseError } from './errors.js';
-import { KIND_EGRESS_ROUTES_APPLY } from './kinds.js';
-import { SHARED_DIR_IN_CONTAINER, hostDbPath, sharedDir } from './paths.js';
-import type { ProposalResponse } from './queue-store.js';
-import { validateSlug } from './validation.js';
+import { openHostDatabase, type SuperviseDatabase } from '../database.js';
+import { SuperviseError } from '../core/errors.js';
+import { KIND_EGRESS_ROUTES_APPLY } from '../kinds/registry.js';
+import { SHARED_DIR_IN_CONTAINER, hostDbPath, sharedDir } from '../storage/layout.js';
+import type { ProposalResponse } from '../queue/queue-store.js';
+import { validateSlug } from '../core/validation.js';
 
 export type ContainerEngine = 'docker' | 'podman';
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
-import { SuperviseError } from './errors.js';
+import { SuperviseError } from '../core/errors.js';
 
 export type Db = Database.Database;
 

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EXIT, UserError } from './common.js';
+import { EXIT, UserError } from '../common.js';
 
 const READY_LINE = /^ready (http:\/\/\S+)$/m;
 const READY_TIMEOUT_MS = 30_000;

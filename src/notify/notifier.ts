@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
-import type { Db } from './connection.js';
+import type { Db } from '../storage/connection.js';
 import { latestEventId, readEventsAfter, type ChangeEvent } from './events.js';
 
 export type Notification = ChangeEvent | { type: 'resync' };

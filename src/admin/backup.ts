@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { GENESIS_HASH, type AuditHead } from './audit-store.js';
-import { BUSY_TIMEOUT_MS, openConnection, retryOnBusy } from './connection.js';
-import { SIDE_FILE_SUFFIXES, tableExists } from './db-status.js';
-import { SuperviseError } from './errors.js';
-import { sharedDir } from './paths.js';
+import { GENESIS_HASH, type AuditHead } from '../audit/audit-store.js';
+import { BUSY_TIMEOUT_MS, openConnection, retryOnBusy } from '../storage/connection.js';
+import { SIDE_FILE_SUFFIXES, tableExists } from './status.js';
+import { SuperviseError } from '../core/errors.js';
+import { sharedDir } from '../storage/layout.js';
 
 export interface BackupResult {
   source: string;

@@ -3,12 +3,12 @@ import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { Presets, SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
-import { canonicalAuditEntry, chainHash, GENESIS_HASH, type AuditEntry, type AuditFilter, type AuditHead, type AuditStore } from '../audit-store.js';
-import { validateSlug } from '../validation.js';
-import { auditRecord, EXPORT_FORMATS, exportToFile, isClosedPipe, streamAuditExport, type ExportFormat } from './audit-export.js';
-import { colorsFor, EXIT, parsePositiveInt, parseTime, printJson, UserError, withHostDatabase } from './common.js';
-import { colorDiff } from './supervise/detail.js';
-import type { Palette } from './supervise/list-model.js';
+import { canonicalAuditEntry, chainHash, GENESIS_HASH, type AuditEntry, type AuditFilter, type AuditHead, type AuditStore } from '../../audit/audit-store.js';
+import { validateSlug } from '../../core/validation.js';
+import { auditRecord, EXPORT_FORMATS, exportToFile, isClosedPipe, streamAuditExport, type ExportFormat } from './export.js';
+import { colorsFor, EXIT, parsePositiveInt, parseTime, printJson, UserError, withHostDatabase } from '../common.js';
+import { colorDiff } from '../supervise/detail.js';
+import type { Palette } from '../supervise/list-model.js';
 
 interface FilterFlags {
   bottle?: string;

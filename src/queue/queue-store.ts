@@ -1,14 +1,14 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { AuditStore } from './audit-store.js';
-import { writeTransaction, type Db } from './connection.js';
-import { renderDiff } from './diff.js';
-import { ConflictError, SuperviseError } from './errors.js';
-import { appendEvent, type ChangeType } from './events.js';
-import { KindRegistry, type KindDefinition, type Target } from './kinds.js';
-import { DEFAULT_PROPOSAL_TTL_MS, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_JUSTIFICATION_BYTES, MAX_NOTES_BYTES, MAX_PAYLOAD_BYTES } from './limits.js';
-import type { ChangeNotifier, Notification } from './notifier.js';
-import { cachedStatement } from './statements.js';
-import { validateActor, validateSlug, validateTextSize } from './validation.js';
+import { AuditStore } from '../audit/audit-store.js';
+import { writeTransaction, type Db } from '../storage/connection.js';
+import { renderDiff } from '../kinds/diff.js';
+import { ConflictError, SuperviseError } from '../core/errors.js';
+import { appendEvent, type ChangeType } from '../notify/events.js';
+import { KindRegistry, type KindDefinition, type Target } from '../kinds/registry.js';
+import { DEFAULT_PROPOSAL_TTL_MS, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_JUSTIFICATION_BYTES, MAX_NOTES_BYTES, MAX_PAYLOAD_BYTES } from '../core/limits.js';
+import type { ChangeNotifier, Notification } from '../notify/notifier.js';
+import { cachedStatement } from '../storage/statements.js';
+import { validateActor, validateSlug, validateTextSize } from '../core/validation.js';
 
 export type ProposalState = 'pending' | 'answered' | 'archived' | 'expired' | 'cancelled';
 export type ResponseStatus = 'approved' | 'modified' | 'rejected';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SuperviseError } from './errors.js';
+import { SuperviseError } from '../core/errors.js';
 
 export const DB_FILENAME = 'bot-bottle.db';
 /** The one path a sidecar opens; the launcher mounts the shared directory so this file is the host's. */

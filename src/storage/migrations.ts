@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Umzug, type UmzugStorage } from 'umzug';
 import { openConnection, retryOnBusy, type Db } from './connection.js';
-import { SuperviseError } from './errors.js';
+import { SuperviseError } from '../core/errors.js';
 import { SCHEMA_VERSION } from './schema-version.js';
 
 export interface MigrationFile {

@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import type { SuperviseDatabase } from '../database.js';
-import type { Proposal } from '../queue-store.js';
-import { EXIT, UserError, colorsFor, printJson, withHostDatabase } from './common.js';
-import { answerProposal, operatorName, requireOperatorProposal, type Decision } from './supervise/actions.js';
-import { listPending, pendingJson, renderPendingTable, SHORT_ID_LENGTH } from './supervise/list-model.js';
-import { assertInteractiveTerminal } from './supervise/terminal.js';
-import { loadSuperviseTui } from './supervise/load-tui.js';
+import type { SuperviseDatabase } from '../../database.js';
+import type { Proposal } from '../../queue/queue-store.js';
+import { EXIT, UserError, colorsFor, printJson, withHostDatabase } from '../common.js';
+import { answerProposal, operatorName, requireOperatorProposal, type Decision } from './actions.js';
+import { listPending, pendingJson, renderPendingTable, SHORT_ID_LENGTH } from './list-model.js';
+import { assertInteractiveTerminal } from './terminal.js';
+import { loadSuperviseTui } from './load-tui.js';
 
 interface AnswerOptions {
   reason?: string;

@@ -8,11 +8,11 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { AuditStore } from './audit-store.js';
-import { writeTransaction, type Db } from './connection.js';
-import { tableExists } from './db-status.js';
-import { appendEvent } from './events.js';
-import { KindRegistry } from './kinds.js';
+import { AuditStore } from '../audit/audit-store.js';
+import { writeTransaction, type Db } from '../storage/connection.js';
+import { tableExists } from '../admin/status.js';
+import { appendEvent } from '../notify/events.js';
+import { KindRegistry } from '../kinds/registry.js';
 import {
   canonicalJson,
   LegacyShapeError,
@@ -25,10 +25,10 @@ import {
   type LegacyAuditLine,
   type LegacyProposal,
   type LegacyResponse,
-} from './legacy-shapes.js';
-import { DEFAULT_PROPOSAL_TTL_MS, MAX_NOTES_BYTES, MAX_PAYLOAD_BYTES } from './limits.js';
-import type { ProposalState } from './queue-store.js';
-import { validateSlug } from './validation.js';
+} from './shapes.js';
+import { DEFAULT_PROPOSAL_TTL_MS, MAX_NOTES_BYTES, MAX_PAYLOAD_BYTES } from '../core/limits.js';
+import type { ProposalState } from '../queue/queue-store.js';
+import { validateSlug } from '../core/validation.js';
 
 export type UnitKind = 'proposals' | 'responses' | 'auditLines';
 export type Result = 'imported' | 'alreadyPresent' | 'malformed';

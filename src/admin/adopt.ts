@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { BUSY_TIMEOUT_MS } from './connection.js';
-import { SIDE_FILE_SUFFIXES, holdsData } from './db-status.js';
-import { SuperviseError } from './errors.js';
-import { migrateUp } from './migrations.js';
+import { BUSY_TIMEOUT_MS } from '../storage/connection.js';
+import { SIDE_FILE_SUFFIXES, holdsData } from './status.js';
+import { SuperviseError } from '../core/errors.js';
+import { migrateUp } from '../storage/migrations.js';
 import { processesHolding, type FileHolder } from './open-files.js';
-import { DB_FILENAME, describeHostLinkProblem, hostDbPath, inspectHostLink, sharedDbFile, sharedDir } from './paths.js';
+import { DB_FILENAME, describeHostLinkProblem, hostDbPath, inspectHostLink, sharedDbFile, sharedDir } from '../storage/layout.js';
 
 export type AdoptResult =
   | { adopted: false; reason: 'already-linked' | 'nothing-there'; message: string }

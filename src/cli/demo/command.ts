@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { colorsFor, withHostDatabase } from './common.js';
-import { assertInteractiveTerminal } from './supervise/terminal.js';
+import { colorsFor, withHostDatabase } from '../common.js';
+import { assertInteractiveTerminal } from '../supervise/terminal.js';
 
 export function registerDemo(program: Command): void {
   program
@@ -11,7 +11,7 @@ export function registerDemo(program: Command): void {
     .action(async (options: { interactive?: boolean }, command: Command) => {
       if (options.interactive) assertInteractiveTerminal('bot-bottle demo --interactive');
       // The MCP client, ink and React load only when the demo runs, not with every other verb.
-      const { Narrator, runDemo } = await import('./demo-run.js');
+      const { Narrator, runDemo } = await import('./run.js');
       const narrator = new Narrator(colorsFor(process.stdout));
       process.exitCode = await withHostDatabase(command, (database) => runDemo(database, options, narrator), { watch: true });
     });

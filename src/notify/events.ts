@@ -1,6 +1,6 @@
-import type { Db } from './connection.js';
-import { cachedStatement } from './statements.js';
-import type { Target } from './kinds.js';
+import type { Db } from '../storage/connection.js';
+import { cachedStatement } from '../storage/statements.js';
+import type { Target } from '../core/target.js';
 
 export type ChangeType = 'created' | 'answered' | 'archived' | 'expired' | 'cancelled';
 
