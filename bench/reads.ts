@@ -7,7 +7,7 @@ import { canonicalAuditEntry, chainHash, GENESIS_HASH } from '../src/audit/audit
 import { checkpoint, openConnection, type Db } from '../src/storage/connection.js';
 import { openHostDatabase } from '../src/database.js';
 import { renderDiff } from '../src/kinds/diff.js';
-import { sha256 } from '../src/queue/queue-store.js';
+import { sha256 } from '../src/core/hash.js';
 import { runBench } from './lib/cli.js';
 import { JUSTIFICATION, SLUG_COUNT, createDatabase, currentRoutesYaml, routesYaml, slugFor } from './lib/fixtures.js';
 import { ms, rate, type Table } from './lib/format.js';

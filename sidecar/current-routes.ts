@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import { MAX_PAYLOAD_BYTES } from '../src/core/limits.js';
-import { sha256 } from '../src/queue/queue-store.js';
+import { sha256 } from '../src/core/hash.js';
 
 export interface CurrentRoutes {
   /** The live file's text when it could be read and fits in a proposal; the operator's diff is against it. */

@@ -1,7 +1,8 @@
 import { ConflictError } from '../src/core/errors.js';
 import { KIND_EGRESS_ROUTES_APPLY } from '../src/kinds/registry.js';
 import { PayloadError } from '../src/kinds/payloads.js';
-import type { BottleQueue, Proposal } from '../src/queue/queue-store.js';
+import type { BottleQueue } from '../src/queue/bottle-queue.js';
+import type { Proposal } from '../src/queue/proposal.js';
 import { ReloadError, applyRoutesFile } from './routes-file.js';
 
 export interface DownwardAnswer {

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { parseRoutesYaml } from '../src/kinds/payloads.js';
-import { sha256 } from '../src/queue/queue-store.js';
+import { sha256 } from '../src/core/hash.js';
 
 export const RELOAD_TIMEOUT_MS = 30_000;
 const NEW_FILE_MODE = 0o644;

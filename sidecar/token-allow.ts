@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { KIND_EGRESS_TOKEN_ALLOW } from '../src/kinds/registry.js';
 import { buildTokenAllowPayload, parseTokenAllowReport, type TokenAllowInput } from '../src/kinds/payloads.js';
-import type { BottleQueue } from '../src/queue/queue-store.js';
+import type { BottleQueue } from '../src/queue/bottle-queue.js';
 import { submitAndWait, type ProposalResult, type WaitSettings } from './proposal-flow.js';
 
 export type { TokenAllowInput } from '../src/kinds/payloads.js';

@@ -16,15 +16,19 @@ export {
   KIND_GITLEAKS_ALLOW,
   KindRegistry,
 } from './kinds/registry.js';
-export type { KindDefinition, Target } from './kinds/registry.js';
+export type { KindDefinition } from './kinds/registry.js';
+export type { Target } from './core/target.js';
 export * from './core/limits.js';
 export { loadMigrations, migrateDown, migrateUp, migrationStatus, readUserVersion } from './storage/migrations.js';
 export type { MigrationFile, MigrationResult, MigrationStatus } from './storage/migrations.js';
 export { ChangeNotifier } from './notify/notifier.js';
 export type { ChangeListener, Notification, NotifierOptions, SubscribeOptions } from './notify/notifier.js';
 export { DB_PATH_IN_CONTAINER, SHARED_DIR_IN_CONTAINER, ensureHostLayout, hostDbPath, sharedDbFile, sharedDir, stateDir } from './storage/layout.js';
-export { BottleQueue, QueueStore, RESPONSE_STATUSES, sha256 } from './queue/queue-store.js';
-export type { NewProposal, NewResponse, Proposal, ProposalResponse, ProposalState, ResponseStatus, WaitOptions, WaitOutcome } from './queue/queue-store.js';
+export { QueueStore } from './queue/queue-store.js';
+export { BottleQueue } from './queue/bottle-queue.js';
+export { RESPONSE_STATUSES } from './queue/proposal.js';
+export { sha256 } from './core/hash.js';
+export type { NewProposal, NewResponse, Proposal, ProposalResponse, ProposalState, ResponseStatus, WaitOptions, WaitOutcome } from './queue/proposal.js';
 export { SCHEMA_VERSION } from './storage/schema-version.js';
 export { validateSlug } from './core/validation.js';
 export { applyRoutes, prepareSupervise } from './launcher/launcher.js';

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openHostDatabase, type SuperviseDatabase } from '../src/database.js';
-import type { Proposal } from '../src/queue/queue-store.js';
+import type { Proposal } from '../src/queue/proposal.js';
 import { assertBuilt, killCliChildren, runCli, runCliOnTerminal, type CliRun } from './fixtures/cli-support.js';
 import { ROUTES_YAML, routesFor, tempDir } from './fixtures/storage-support.js';
 

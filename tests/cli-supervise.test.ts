@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openHostDatabase, type SuperviseDatabase } from '../src/database.js';
-import type { Proposal } from '../src/queue/queue-store.js';
+import type { Proposal } from '../src/queue/proposal.js';
 import { GITLEAKS_REPORT, REPO_ROOT, rowCounts, tempDir } from './fixtures/storage-support.js';
 
 const CURRENT = 'routes:\n  - host: api.github.com\n';

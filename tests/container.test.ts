@@ -14,7 +14,7 @@ import { AuditStore } from '../src/audit/audit-store.js';
 import { openConnection } from '../src/storage/connection.js';
 import { openHostDatabase, type SuperviseDatabase } from '../src/database.js';
 import { applyRoutes, prepareSupervise, type SupervisePlan } from '../src/launcher/launcher.js';
-import { sha256 } from '../src/queue/queue-store.js';
+import { sha256 } from '../src/core/hash.js';
 import { ROOT, assertBuilt, connectClient, pendingFrom, tempDir } from './fixtures/sidecar-harness.js';
 
 const SLUG = 'acme';

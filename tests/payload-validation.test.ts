@@ -11,7 +11,7 @@ import {
   TOKEN_ALLOW_MAX_CHARS,
   type TokenAllowInput,
 } from '../src/kinds/payloads.js';
-import { sha256 } from '../src/queue/queue-store.js';
+import { sha256 } from '../src/core/hash.js';
 
 function rejection(run: () => unknown): PayloadError {
   try {

@@ -10,7 +10,9 @@ import type { ChangeType } from '../src/notify/events.js';
 import { KindRegistry } from '../src/kinds/registry.js';
 import { DEFAULT_PROPOSAL_TTL_MS, MAX_JUSTIFICATION_BYTES, MAX_NOTES_BYTES, MAX_PAYLOAD_BYTES, MAX_SLUG_LENGTH } from '../src/core/limits.js';
 import type { Notification } from '../src/notify/notifier.js';
-import { sha256, type NewProposal, type Proposal, type QueueStore } from '../src/queue/queue-store.js';
+import { sha256 } from '../src/core/hash.js';
+import { type NewProposal, type Proposal } from '../src/queue/proposal.js';
+import { type QueueStore } from '../src/queue/queue-store.js';
 import { dumpData, expectFailure, GITLEAKS_REPORT, rowCounts, ROUTES_YAML, routesFor, tempDir, TOKEN_REPORT } from './fixtures/storage-support.js';
 
 const SLUG = 'acme-api';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openHostDatabase } from '../src/database.js';
 import { applyRoutes, prepareSupervise } from '../src/launcher/launcher.js';
-import { sha256 } from '../src/queue/queue-store.js';
+import { sha256 } from '../src/core/hash.js';
 import { assertBuilt, killChildren, startSidecar, tempDir, type RunningSidecar } from './fixtures/sidecar-harness.js';
 
 const SLUG = 'acme';

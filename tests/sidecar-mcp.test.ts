@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { sha256 } from '../src/queue/queue-store.js';
+import { sha256 } from '../src/core/hash.js';
 import {
   assertBuilt,
   connectClient,

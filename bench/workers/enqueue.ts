@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { openConnection } from '../../src/storage/connection.js';
 import { openSidecarDatabase } from '../../src/database.js';
 import { KindRegistry } from '../../src/kinds/registry.js';
-import { sha256 } from '../../src/queue/queue-store.js';
+import { sha256 } from '../../src/core/hash.js';
 import { JUSTIFICATION, currentRoutesYaml, routesYaml } from '../lib/fixtures.js';
 import { sharedClockMs } from '../lib/stats.js';
 import { failOnError, next, send } from '../lib/worker.js';

@@ -6,7 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openSidecarDatabase } from '../../src/database.js';
-import type { ProposalResponse } from '../../src/queue/queue-store.js';
+import type { ProposalResponse } from '../../src/queue/proposal.js';
 import { JUSTIFICATION, currentRoutesYaml, routesYaml } from '../lib/fixtures.js';
 import { sharedClockMs } from '../lib/stats.js';
 import { failOnError, next, send } from '../lib/worker.js';

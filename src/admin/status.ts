@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { BUSY_TIMEOUT_MS, type Db } from '../storage/connection.js';
 import { loadMigrations } from '../storage/migrations.js';
-import type { ProposalState } from '../queue/queue-store.js';
+import type { ProposalState } from '../queue/proposal.js';
 import { SCHEMA_VERSION } from '../storage/schema-version.js';
 
 export const SIDE_FILE_SUFFIXES = ['-wal', '-shm', '-journal'] as const;

@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import { CommanderError, type Command } from 'commander';
 import { SuperviseError } from '../core/errors.js';
-import type { Target } from '../kinds/registry.js';
+import type { Target } from '../core/target.js';
 import { MAX_PAYLOAD_BYTES } from '../core/limits.js';
-import type { NewProposal, QueueStore, WaitOutcome } from '../queue/queue-store.js';
+import type { NewProposal, WaitOutcome } from '../queue/proposal.js';
+import type { QueueStore } from '../queue/queue-store.js';
 import { validateSlug } from '../core/validation.js';
 import { EXIT, printJson, reportFailure, UserError, withHostDatabase } from './common.js';
 import { PROPOSE_EXIT } from '../queue/exit-codes.js';

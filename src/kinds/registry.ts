@@ -2,7 +2,6 @@ import { SuperviseError } from '../core/errors.js';
 import { PayloadError, parseGitleaksReport, parseRoutesYaml, parseTokenAllowReport } from './payloads.js';
 
 import type { Target } from '../core/target.js';
-export type { Target };
 
 export const KIND_EGRESS_BLOCK = 'egress-block';
 export const KIND_EGRESS_ALLOW = 'egress-allow';

@@ -27,7 +27,7 @@ import {
   type LegacyResponse,
 } from './shapes.js';
 import { DEFAULT_PROPOSAL_TTL_MS, MAX_NOTES_BYTES, MAX_PAYLOAD_BYTES } from '../core/limits.js';
-import type { ProposalState } from '../queue/queue-store.js';
+import type { ProposalState } from '../queue/proposal.js';
 import { validateSlug } from '../core/validation.js';
 
 export type UnitKind = 'proposals' | 'responses' | 'auditLines';

@@ -1,89 +1,32 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { AuditStore } from '../audit/audit-store.js';
 import { writeTransaction, type Db } from '../storage/connection.js';
 import { renderDiff } from '../kinds/diff.js';
 import { ConflictError, SuperviseError } from '../core/errors.js';
 import { appendEvent, type ChangeType } from '../notify/events.js';
-import { KindRegistry, type KindDefinition, type Target } from '../kinds/registry.js';
+import { KindRegistry, type KindDefinition } from '../kinds/registry.js';
+import type { Target } from '../core/target.js';
+import { sha256 } from '../core/hash.js';
+import { BottleQueue } from './bottle-queue.js';
+import {
+  RESPONSE_STATUSES,
+  proposalFromRow,
+  responseFromRow,
+  type ListPendingOptions,
+  type NewProposal,
+  type NewResponse,
+  type Proposal,
+  type ProposalResponse,
+  type ProposalRow,
+  type ProposalState,
+  type ResponseRow,
+  type WaitOptions,
+  type WaitOutcome,
+} from './proposal.js';
 import { DEFAULT_PROPOSAL_TTL_MS, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_JUSTIFICATION_BYTES, MAX_NOTES_BYTES, MAX_PAYLOAD_BYTES } from '../core/limits.js';
 import type { ChangeNotifier, Notification } from '../notify/notifier.js';
 import { cachedStatement } from '../storage/statements.js';
 import { validateActor, validateSlug, validateTextSize } from '../core/validation.js';
-
-export type ProposalState = 'pending' | 'answered' | 'archived' | 'expired' | 'cancelled';
-export type ResponseStatus = 'approved' | 'modified' | 'rejected';
-export const RESPONSE_STATUSES: readonly ResponseStatus[] = ['approved', 'modified', 'rejected'];
-
-export interface Proposal {
-  id: string;
-  seq: number;
-  slug: string;
-  kind: string;
-  origin: string;
-  target: Target;
-  payload: string;
-  justification: string;
-  currentFile: string | null;
-  currentFileHash: string | null;
-  idempotencyKey: string | null;
-  state: ProposalState;
-  createdAt: number;
-  expiresAt: number | null;
-  updatedAt: number;
-}
-
-export interface ProposalResponse {
-  proposalId: string;
-  status: ResponseStatus;
-  notes: string;
-  finalPayload: string | null;
-  responder: string;
-  createdAt: number;
-}
-
-export interface NewProposal {
-  kind: string;
-  payload: string;
-  /** Who asks: `agent`, `git-gate`, `egress`, `host`… */
-  origin: string;
-  justification?: string;
-  /** Defaults to the kind's target. */
-  target?: Target;
-  /** The file this proposal replaces, when the proposer knows it; the operator sees the diff against it. */
-  currentFile?: string;
-  /** sha256 hex of the replaced file; derived from `currentFile` when that is given. */
-  currentFileHash?: string;
-  /** Unique per slug: enqueueing again with the same key returns the first proposal. */
-  idempotencyKey?: string;
-  /** Milliseconds until the proposal expires; `null` never expires. Default one day. */
-  ttlMs?: number | null;
-}
-
-export interface NewResponse {
-  status: ResponseStatus;
-  responder: string;
-  notes?: string;
-  /** Required with `modified`, refused otherwise. */
-  finalPayload?: string;
-}
-
-export type WaitOutcome =
-  | { outcome: 'answered'; proposal: Proposal; response: ProposalResponse }
-  | { outcome: 'pending'; proposalId: string; proposal: Proposal }
-  | { outcome: 'expired'; proposal: Proposal }
-  | { outcome: 'cancelled'; proposal: Proposal };
-
-export interface WaitOptions {
-  timeoutMs: number;
-  /** Aborting resolves the wait as `pending`: the proposal stays queued for a later wait. */
-  signal?: AbortSignal;
-}
-
-export interface ListPendingOptions {
-  target?: Target;
-  slug?: string;
-  limit?: number;
-}
 
 export interface QueueStoreOptions {
   kinds?: KindRegistry;
@@ -91,72 +34,10 @@ export interface QueueStoreOptions {
   notifier?: ChangeNotifier;
 }
 
-interface ProposalRow {
-  seq: number;
-  id: string;
-  slug: string;
-  kind: string;
-  origin: string;
-  target: Target;
-  payload: string;
-  justification: string;
-  current_file: string | null;
-  current_file_hash: string | null;
-  idempotency_key: string | null;
-  state: ProposalState;
-  created_at: number;
-  expires_at: number | null;
-  updated_at: number;
-}
-
-interface ResponseRow {
-  proposal_id: string;
-  status: ResponseStatus;
-  notes: string;
-  final_payload: string | null;
-  responder: string;
-  created_at: number;
-}
-
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const ID_PREFIX = /^[0-9a-f][0-9a-f-]{7,35}$/;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]+$/;
-
-export function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
-}
-
-function proposalFromRow(row: ProposalRow): Proposal {
-  return {
-    id: row.id,
-    seq: row.seq,
-    slug: row.slug,
-    kind: row.kind,
-    origin: row.origin,
-    target: row.target,
-    payload: row.payload,
-    justification: row.justification,
-    currentFile: row.current_file,
-    currentFileHash: row.current_file_hash,
-    idempotencyKey: row.idempotency_key,
-    state: row.state,
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
-    updatedAt: row.updated_at,
-  };
-}
-
-function responseFromRow(row: ResponseRow): ProposalResponse {
-  return {
-    proposalId: row.proposal_id,
-    status: row.status,
-    notes: row.notes,
-    finalPayload: row.final_payload,
-    responder: row.responder,
-    createdAt: row.created_at,
-  };
-}
 
 /**
  * The proposal queue of DESIGN §3.3. Takes a connection (and, to wait, the process's notifier);
@@ -586,53 +467,3 @@ function sameRequest(existing: ProposalRow, attempt: Omit<ProposalRow, 'seq' | '
   return existing;
 }
 
-/** QueueStore bound to one bottle: the only surface a sidecar is given. */
-export class BottleQueue {
-  readonly #store: QueueStore;
-  readonly slug: string;
-
-  constructor(store: QueueStore, slug: string) {
-    this.#store = store;
-    this.slug = slug;
-  }
-
-  writeProposal(input: NewProposal): Promise<Proposal> {
-    return this.#store.writeProposal(this.slug, input);
-  }
-
-  readProposal(id: string): Proposal | undefined {
-    return this.#store.readProposal(this.slug, id);
-  }
-
-  listPendingProposals(options: Omit<ListPendingOptions, 'slug'> = {}): Proposal[] {
-    return this.#store.listPendingProposals({ ...options, slug: this.slug });
-  }
-
-  writeResponse(id: string, input: NewResponse): Promise<ProposalResponse> {
-    return this.#store.writeResponse(this.slug, id, input);
-  }
-
-  readResponse(id: string): ProposalResponse | undefined {
-    return this.#store.readResponse(this.slug, id);
-  }
-
-  waitForResponse(id: string, options: WaitOptions): Promise<WaitOutcome> {
-    return this.#store.waitForResponse(this.slug, id, options);
-  }
-
-  archiveProposal(id: string): Promise<boolean> {
-    return this.#store.archiveProposal(this.slug, id);
-  }
-
-  cancelProposal(id: string, cancel: { actor: string; reason: string }): Promise<boolean> {
-    return this.#store.cancelProposal(this.slug, id, cancel);
-  }
-
-  subscribe(filter: { target?: Target; types?: ChangeType[] }, listener: (events: Notification[]) => void): () => void {
-    return this.#store.subscribe({ ...filter, slug: this.slug }, listener);
-  }
-
-  get kinds(): KindRegistry {
-    return this.#store.kinds;
-  }
-}

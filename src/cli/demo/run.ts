@@ -7,7 +7,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { AuditEntry } from '../../audit/audit-store.js';
 import type { SuperviseDatabase } from '../../database.js';
-import type { Proposal } from '../../queue/queue-store.js';
+import type { Proposal } from '../../queue/proposal.js';
 import { SCHEMA_VERSION } from '../../storage/schema-version.js';
 import { EXIT, UserError } from '../common.js';
 import { startSidecar, type RunningSidecar } from './sidecar.js';

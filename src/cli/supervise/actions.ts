@@ -1,6 +1,7 @@
 import { ConflictError, SuperviseError } from '../../core/errors.js';
 import type { KindDefinition } from '../../kinds/registry.js';
-import type { Proposal, ProposalResponse, QueueStore, ResponseStatus } from '../../queue/queue-store.js';
+import type { Proposal, ProposalResponse, ResponseStatus } from '../../queue/proposal.js';
+import type { QueueStore } from '../../queue/queue-store.js';
 import { validateActor } from '../../core/validation.js';
 
 export type Decision =

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import type { SuperviseDatabase } from '../../database.js';
-import type { Proposal } from '../../queue/queue-store.js';
+import type { Proposal } from '../../queue/proposal.js';
 import { EXIT, UserError, colorsFor, printJson, withHostDatabase } from '../common.js';
 import { answerProposal, operatorName, requireOperatorProposal, type Decision } from './actions.js';
 import { listPending, pendingJson, renderPendingTable, SHORT_ID_LENGTH } from './list-model.js';

@@ -1,6 +1,6 @@
 import { renderDiff } from '../../kinds/diff.js';
 import type { KindDefinition, KindRegistry } from '../../kinds/registry.js';
-import type { Proposal } from '../../queue/queue-store.js';
+import type { Proposal } from '../../queue/proposal.js';
 import { formatAge, type Palette } from './list-model.js';
 
 /** Colours a unified diff line by line: additions green, removals red, hunks cyan. */

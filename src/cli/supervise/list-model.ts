@@ -1,6 +1,7 @@
 import type { colorsFor } from '../common.js';
 import type { KindRegistry } from '../../kinds/registry.js';
-import type { Proposal, QueueStore } from '../../queue/queue-store.js';
+import type { Proposal } from '../../queue/proposal.js';
+import type { QueueStore } from '../../queue/queue-store.js';
 
 /** How many characters of an id the list shows; the answer verbs accept this prefix. */
 export const SHORT_ID_LENGTH = 8;

@@ -1,6 +1,7 @@
 import { isSuperviseError } from '../../core/errors.js';
 import type { KindDefinition, KindRegistry } from '../../kinds/registry.js';
-import type { Proposal, QueueStore } from '../../queue/queue-store.js';
+import type { Proposal } from '../../queue/proposal.js';
+import type { QueueStore } from '../../queue/queue-store.js';
 import { answerProposal, describeSettled, reasonProblem, type Decision } from './actions.js';
 import { SHORT_ID_LENGTH, listPending } from './list-model.js';
 

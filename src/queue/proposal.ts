@@ -1,0 +1,134 @@
+import type { Target } from '../core/target.js';
+
+export type ProposalState = 'pending' | 'answered' | 'archived' | 'expired' | 'cancelled';
+export type ResponseStatus = 'approved' | 'modified' | 'rejected';
+export const RESPONSE_STATUSES: readonly ResponseStatus[] = ['approved', 'modified', 'rejected'];
+
+export interface Proposal {
+  id: string;
+  seq: number;
+  slug: string;
+  kind: string;
+  origin: string;
+  target: Target;
+  payload: string;
+  justification: string;
+  currentFile: string | null;
+  currentFileHash: string | null;
+  idempotencyKey: string | null;
+  state: ProposalState;
+  createdAt: number;
+  expiresAt: number | null;
+  updatedAt: number;
+}
+
+export interface ProposalResponse {
+  proposalId: string;
+  status: ResponseStatus;
+  notes: string;
+  finalPayload: string | null;
+  responder: string;
+  createdAt: number;
+}
+
+export interface NewProposal {
+  kind: string;
+  payload: string;
+  /** Who asks: `agent`, `git-gate`, `egress`, `host`… */
+  origin: string;
+  justification?: string;
+  /** Defaults to the kind's target. */
+  target?: Target;
+  /** The file this proposal replaces, when the proposer knows it; the operator sees the diff against it. */
+  currentFile?: string;
+  /** sha256 hex of the replaced file; derived from `currentFile` when that is given. */
+  currentFileHash?: string;
+  /** Unique per slug: enqueueing again with the same key returns the first proposal. */
+  idempotencyKey?: string;
+  /** Milliseconds until the proposal expires; `null` never expires. Default one day. */
+  ttlMs?: number | null;
+}
+
+export interface NewResponse {
+  status: ResponseStatus;
+  responder: string;
+  notes?: string;
+  /** Required with `modified`, refused otherwise. */
+  finalPayload?: string;
+}
+
+export type WaitOutcome =
+  | { outcome: 'answered'; proposal: Proposal; response: ProposalResponse }
+  | { outcome: 'pending'; proposalId: string; proposal: Proposal }
+  | { outcome: 'expired'; proposal: Proposal }
+  | { outcome: 'cancelled'; proposal: Proposal };
+
+export interface WaitOptions {
+  timeoutMs: number;
+  /** Aborting resolves the wait as `pending`: the proposal stays queued for a later wait. */
+  signal?: AbortSignal;
+}
+
+export interface ListPendingOptions {
+  target?: Target;
+  slug?: string;
+  limit?: number;
+}
+
+export interface ProposalRow {
+  seq: number;
+  id: string;
+  slug: string;
+  kind: string;
+  origin: string;
+  target: Target;
+  payload: string;
+  justification: string;
+  current_file: string | null;
+  current_file_hash: string | null;
+  idempotency_key: string | null;
+  state: ProposalState;
+  created_at: number;
+  expires_at: number | null;
+  updated_at: number;
+}
+
+export interface ResponseRow {
+  proposal_id: string;
+  status: ResponseStatus;
+  notes: string;
+  final_payload: string | null;
+  responder: string;
+  created_at: number;
+}
+
+export function proposalFromRow(row: ProposalRow): Proposal {
+  return {
+    id: row.id,
+    seq: row.seq,
+    slug: row.slug,
+    kind: row.kind,
+    origin: row.origin,
+    target: row.target,
+    payload: row.payload,
+    justification: row.justification,
+    currentFile: row.current_file,
+    currentFileHash: row.current_file_hash,
+    idempotencyKey: row.idempotency_key,
+    state: row.state,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export function responseFromRow(row: ResponseRow): ProposalResponse {
+  return {
+    proposalId: row.proposal_id,
+    status: row.status,
+    notes: row.notes,
+    finalPayload: row.final_payload,
+    responder: row.responder,
+    createdAt: row.created_at,
+  };
+}
