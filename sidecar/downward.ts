@@ -1,4 +1,4 @@
-import { ConflictError } from '../src/core/errors.js';
+import { isSuperviseError } from '../src/core/errors.js';
 import { KIND_EGRESS_ROUTES_APPLY } from '../src/kinds/registry.js';
 import { PayloadError } from '../src/kinds/payloads.js';
 import type { BottleQueue } from '../src/queue/bottle-queue.js';
@@ -129,7 +129,7 @@ export class DownwardDispatcher {
       this.#log(`downward: ${proposal.kind} ${proposal.id} ${answer.status}`);
     } catch (error) {
       // Expired or cancelled while the handler ran: nobody waits for this answer any more.
-      if (!(error instanceof ConflictError)) throw error;
+      if (!isSuperviseError(error) || error.code !== 'conflict') throw error;
       this.#skipped.add(proposal.id);
       this.#log(`downward: ${proposal.kind} ${proposal.id} could not be answered: ${error.message}`);
     }

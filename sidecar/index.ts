@@ -6,5 +6,5 @@ export { proposeTokenAllow } from './token-allow.js';
 export type { TokenAllowInput, TokenAllowOptions } from './token-allow.js';
 export { idempotencyBase, resumeWait, submitAndWait } from './proposal-flow.js';
 export type { ProposalResult, WaitSettings } from './proposal-flow.js';
-export { PROPOSE_EXIT } from '../src/queue/exit-codes.js';
+export { PROPOSE_EXIT } from '../src/core/exit-codes.js';
 export { openSidecarStorage, StartupRefusal } from './startup.js';

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { SERVER_VERSION } from './mcp-server.js';
-import { PROPOSE_EXIT } from '../src/queue/exit-codes.js';
+import { PROPOSE_EXIT } from '../src/core/exit-codes.js';
 import { ProposeFailure, propose, type ProposeOptions } from './propose.js';
 import { DEFAULT_HOST, DEFAULT_PORT, SERVE_EXIT, serve } from './serve.js';
 import { StartupRefusal } from './startup.js';

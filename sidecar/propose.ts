@@ -8,7 +8,7 @@ import { readCurrentRoutes } from './current-routes.js';
 import { idempotencyBase, resumeWait, submitAndWait, type ProposalResult } from './proposal-flow.js';
 import { describeResult } from './result-text.js';
 import { StartupRefusal, openSidecarStorage } from './startup.js';
-import { PROPOSE_EXIT } from '../src/queue/exit-codes.js';
+import { PROPOSE_EXIT } from '../src/core/exit-codes.js';
 
 export interface ProposeOptions {
   kind?: string;

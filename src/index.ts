@@ -5,7 +5,7 @@ export type { Db, OpenOptions } from './storage/connection.js';
 export { assertSchemaVersion, openHostDatabase, openSidecarDatabase, startCheckpointing } from './database.js';
 export type { OpenDatabaseOptions, SuperviseDatabase } from './database.js';
 export { renderDiff } from './kinds/diff.js';
-export { ConflictError, SuperviseError, isSuperviseError } from './core/errors.js';
+export { SuperviseError, isSuperviseError } from './core/errors.js';
 export type { SuperviseErrorCode } from './core/errors.js';
 export type { ChangeEvent, ChangeType } from './notify/events.js';
 export {
@@ -47,7 +47,7 @@ export {
 export type { GitleaksFinding, GitleaksReport, PayloadProblem, Route, RoutesDocument, TokenAllowInput, TokenAllowReport } from './kinds/payloads.js';
 export { MountGuardError, assertDbMountSupported, checkDbMount, parseMountinfo } from './storage/mount-guard.js';
 export type { MountVerdict, MountinfoEntry } from './storage/mount-guard.js';
-export { PROPOSE_EXIT } from './queue/exit-codes.js';
+export { PROPOSE_EXIT } from './core/exit-codes.js';
 export { assertLegacyRoot, importLegacy } from './legacy/import.js';
 export type { LegacyImportOptions, LegacyImportSummary, UnitCounts } from './legacy/import.js';
 export { backupDatabase } from './admin/backup.js';

@@ -95,7 +95,7 @@ describe('two processes racing to answer the same proposal', () => {
       const winnerIndex = results.findIndex((r) => r.outcome === 'won');
       const winner = racers[winnerIndex] as (typeof racers)[number];
       const loser = results[1 - winnerIndex] as AnswerResult;
-      expect(loser.error).toMatchObject({ name: 'ConflictError', code: 'conflict', message: expect.stringMatching(/is not pending: it was already answered/) });
+      expect(loser.error).toMatchObject({ name: 'SuperviseError', code: 'conflict', message: expect.stringMatching(/is not pending: it was already answered/) });
       wins[winner.name as keyof typeof wins] += 1;
 
       expect(host.queue.readResponse(slug, proposal.id)).toMatchObject({ responder: winner.name, status: winner.status });

@@ -4,7 +4,6 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openConnection, type Db } from '../src/storage/connection.js';
 import { openHostDatabase, type SuperviseDatabase } from '../src/database.js';
-import { ConflictError } from '../src/core/errors.js';
 import type { ChangeEvent, ChangeType } from '../src/notify/events.js';
 import { ChangeNotifier, type Notification } from '../src/notify/notifier.js';
 import { QueueStore } from '../src/queue/queue-store.js';
@@ -126,7 +125,7 @@ describe.each([
       const entries = host.audit.readAuditEntries({ proposalId: proposal.id });
       expect(entries).toHaveLength(1);
       expect(entries[0]).toMatchObject({ slug: 'acme', action: 'expired', status: 'expired', kind: 'egress-allow' });
-      await expect(host.queue.writeResponse('acme', proposal.id, { status: 'approved', responder: 'operator' })).rejects.toBeInstanceOf(ConflictError);
+      await expect(host.queue.writeResponse('acme', proposal.id, { status: 'approved', responder: 'operator' })).rejects.toMatchObject({ name: 'SuperviseError', code: 'conflict' });
       expect(host.audit.verify().ok).toBe(true);
     },
     WAKE_TEST_TIMEOUT_MS,

@@ -2,47 +2,15 @@ import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { createColors } from 'picocolors';
 import { openHostDatabase, type SuperviseDatabase } from '../database.js';
-import { isSuperviseError, type SuperviseErrorCode } from '../core/errors.js';
+import { isSuperviseError } from '../core/errors.js';
+import { VERB_EXIT, exitCodeFor } from '../core/exit-codes.js';
 import { hostDbPath } from '../storage/layout.js';
-
-/** Exit codes every verb shares (README "Exit codes"). */
-export const EXIT = {
-  ok: 0,
-  /** The command ran and the answer is "no": verify found tampering, check found problems. */
-  failed: 1,
-  /** Bad flags or arguments. */
-  usage: 2,
-  /** Bad input the user can fix: unknown id, invalid payload, missing reason. */
-  input: 3,
-  /** The proposal is no longer in a state that allows the action. */
-  conflict: 4,
-  /** The environment needs fixing: layout, schema version, a TTY, a lock held too long. */
-  environment: 5,
-  /** A bug: an error we did not anticipate. */
-  internal: 70,
-} as const;
-
-const EXIT_FOR_CODE: Record<SuperviseErrorCode, number> = {
-  'invalid-slug': EXIT.input,
-  'invalid-input': EXIT.input,
-  'unknown-kind': EXIT.input,
-  'invalid-payload': EXIT.input,
-  'too-large': EXIT.input,
-  'not-found': EXIT.input,
-  'reason-required': EXIT.input,
-  'modify-not-allowed': EXIT.input,
-  conflict: EXIT.conflict,
-  layout: EXIT.environment,
-  'schema-mismatch': EXIT.environment,
-  busy: EXIT.environment,
-  migration: EXIT.environment,
-};
 
 /** A failure the user caused and can fix, reported without a stack trace. */
 export class UserError extends Error {
   readonly exitCode: number;
 
-  constructor(message: string, exitCode: number = EXIT.input) {
+  constructor(message: string, exitCode: number = VERB_EXIT.input) {
     super(message);
     this.name = 'UserError';
     this.exitCode = exitCode;
@@ -64,13 +32,13 @@ export function reportFailure(error: unknown): number {
   const red = colorsFor(process.stderr).red;
   if (error instanceof UserError || isSuperviseError(error)) {
     process.stderr.write(`${red('bot-bottle:')} ${error.message}\n`);
-    return error instanceof UserError ? error.exitCode : EXIT_FOR_CODE[error.code];
+    return error instanceof UserError ? error.exitCode : exitCodeFor(error, 'verb');
   }
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`${red('bot-bottle: unexpected error:')} ${message}\n`);
   if (process.env.BOT_BOTTLE_DEBUG && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
   else process.stderr.write('This is a bug; rerun with BOT_BOTTLE_DEBUG=1 for the stack trace and report it.\n');
-  return EXIT.internal;
+  return VERB_EXIT.internal;
 }
 
 /** Parses `--since`/`--until` style values: ISO dates/times or relative durations like 15m, 2h, 7d. */
@@ -82,7 +50,7 @@ export function parseTime(value: string, flag: string, now: number = Date.now())
   }
   const parsed = Date.parse(value);
   if (Number.isNaN(parsed)) {
-    throw new UserError(`${flag} ${JSON.stringify(value)} is not a time: use an ISO date like 2026-11-22 or 2026-11-22T10:00Z, or a duration ago like 30m, 12h, 7d.`, EXIT.usage);
+    throw new UserError(`${flag} ${JSON.stringify(value)} is not a time: use an ISO date like 2026-11-22 or 2026-11-22T10:00Z, or a duration ago like 30m, 12h, 7d.`, VERB_EXIT.usage);
   }
   return parsed;
 }
@@ -90,7 +58,7 @@ export function parseTime(value: string, flag: string, now: number = Date.now())
 export function parsePositiveInt(value: string, flag: string): number {
   const number = Number(value);
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(number) || number < 1) {
-    throw new UserError(`${flag} must be a positive whole number, got ${JSON.stringify(value)}.`, EXIT.usage);
+    throw new UserError(`${flag} must be a positive whole number, got ${JSON.stringify(value)}.`, VERB_EXIT.usage);
   }
   return number;
 }
@@ -125,7 +93,7 @@ export async function withHostDatabase<T>(command: Command, run: (database: Supe
 export async function confirmOrRefuse(question: string, options: { yes: boolean; action: string }): Promise<boolean> {
   if (options.yes) return true;
   if (!process.stdin.isTTY) {
-    throw new UserError(`${options.action} needs confirmation, but stdin is not a terminal to ask on. Rerun with --yes if you mean it.`, EXIT.environment);
+    throw new UserError(`${options.action} needs confirmation, but stdin is not a terminal to ask on. Rerun with --yes if you mean it.`, VERB_EXIT.environment);
   }
   const prompt = createInterface({ input: process.stdin, output: process.stderr });
   try {

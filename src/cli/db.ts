@@ -6,17 +6,18 @@ import { checkDatabaseFile, checkHostLayout, type CheckResult } from '../admin/c
 import { appliedMigrations, openForInspection, readDatabaseStatus, type DatabaseStatus } from '../admin/status.js';
 import { loadMigrations, migrateDown, migrateUp, type MigrationFile } from '../storage/migrations.js';
 import { describeHostLinkProblem, ensureHostLayout, inspectHostLink, sharedDbFile, sharedDir } from '../storage/layout.js';
-import { colorsFor, confirmOrRefuse, databasePathFor, databasePathOption, EXIT, printJson, UserError } from './common.js';
+import { colorsFor, confirmOrRefuse, databasePathFor, databasePathOption, printJson, UserError } from './common.js';
+import { VERB_EXIT } from '../core/exit-codes.js';
 
 /** The file a verb that must not create anything works on; refuses, with the fix, when there is none. */
 function existingDatabase(command: Command): string {
   const file = databasePathFor(command);
   if (databasePathOption(command) === undefined) {
     const problem = describeHostLinkProblem(inspectHostLink());
-    if (problem) throw new UserError(problem, EXIT.environment);
+    if (problem) throw new UserError(problem, VERB_EXIT.environment);
   }
   if (!fs.existsSync(file)) {
-    throw new UserError(`there is no database at ${file} yet. \`bot-bottle db migrate\` creates it (any host command does).`, EXIT.environment);
+    throw new UserError(`there is no database at ${file} yet. \`bot-bottle db migrate\` creates it (any host command does).`, VERB_EXIT.environment);
   }
   return file;
 }
@@ -92,7 +93,7 @@ function migrateCommand(db: Command): void {
 
 function findMigration(migrations: MigrationFile[], to: string): MigrationFile {
   const match = migrations.find((m) => m.name === to || String(m.version) === to || m.name.startsWith(`${to}_`) || (/^\d+$/.test(to) && m.version === Number(to)));
-  if (!match) throw new UserError(`unknown migration ${JSON.stringify(to)}. Known: ${migrations.map((m) => m.name).join(', ')}.`, EXIT.usage);
+  if (!match) throw new UserError(`unknown migration ${JSON.stringify(to)}. Known: ${migrations.map((m) => m.name).join(', ')}.`, VERB_EXIT.usage);
   return match;
 }
 
@@ -104,7 +105,7 @@ function refuseAppliedTarget(file: string, to: string): void {
     const applied = appliedMigrations(inspect);
     const later = applied.filter((name) => name > target.name);
     if (later.length > 0) {
-      throw new UserError(`${target.name} is already applied and so are later migrations (${later.join(', ')}); migrate only moves forward. To go back, use \`bot-bottle db rollback --to ${target.name}\`.`, EXIT.usage);
+      throw new UserError(`${target.name} is already applied and so are later migrations (${later.join(', ')}); migrate only moves forward. To go back, use \`bot-bottle db rollback --to ${target.name}\`.`, VERB_EXIT.usage);
     }
   } finally {
     inspect.close();
@@ -130,7 +131,7 @@ function planRollback(file: string, to: string | undefined): MigrationFile[] {
   if (to === '0') return [...appliedFiles].reverse();
   const keep = findMigration(migrations, to);
   if (!applied.includes(keep.name)) {
-    throw new UserError(`cannot roll back to ${keep.name}: it is not applied. Applied: ${applied.join(', ') || 'none'}.`, EXIT.usage);
+    throw new UserError(`cannot roll back to ${keep.name}: it is not applied. Applied: ${applied.join(', ') || 'none'}.`, VERB_EXIT.usage);
   }
   return appliedFiles.filter((m) => m.version > keep.version).reverse();
 }
@@ -156,7 +157,7 @@ function rollbackCommand(db: Command): void {
         ' Sidecars built for the current schema will refuse to start until it is migrated again.';
       if (!(await confirmOrRefuse(question, { yes: flags.yes ?? false, action: 'rolling back migrations' }))) {
         process.stderr.write('Not rolled back; nothing changed.\n');
-        process.exitCode = EXIT.failed;
+        process.exitCode = VERB_EXIT.failed;
         return;
       }
       const result = await migrateDown(file, flags.to === undefined ? {} : { to: flags.to });
@@ -189,7 +190,7 @@ function checkCommand(db: Command): void {
       const explicit = databasePathOption(command);
       const results: CheckResult[] = [...(explicit === undefined ? checkHostLayout() : []), ...checkDatabaseFile(explicit ?? sharedDbFile())];
       const ok = results.every((result) => result.ok);
-      if (!ok) process.exitCode = EXIT.failed;
+      if (!ok) process.exitCode = VERB_EXIT.failed;
       if (flags.json) return printJson({ ok, checks: results });
       const colors = colorsFor(process.stdout);
       for (const result of results) {
@@ -206,7 +207,7 @@ function adoptCommand(db: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (flags: { json?: boolean }, command: Command) => {
       if (databasePathOption(command) !== undefined) {
-        throw new UserError('db adopt works on the default layout only (~/.bot-bottle); drop --db.', EXIT.usage);
+        throw new UserError('db adopt works on the default layout only (~/.bot-bottle); drop --db.', VERB_EXIT.usage);
       }
       const result = await adoptLegacyDatabase();
       if (flags.json) return printJson(result);

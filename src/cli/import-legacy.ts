@@ -7,7 +7,8 @@ import { openForInspection } from '../admin/status.js';
 import { assertLegacyRoot, DEFAULT_BATCH_SIZE, importLegacy, type LegacyImportOptions, type LegacyImportSummary, type UnitCounts } from '../legacy/import.js';
 import { LegacyShapeError } from '../legacy/shapes.js';
 import { stateDir } from '../storage/layout.js';
-import { colorsFor, databasePathFor, EXIT, parsePositiveInt, printJson, UserError, withHostDatabase } from './common.js';
+import { colorsFor, databasePathFor, parsePositiveInt, printJson, UserError, withHostDatabase } from './common.js';
+import { VERB_EXIT } from '../core/exit-codes.js';
 
 interface ImportFlags {
   from?: string;
@@ -91,7 +92,7 @@ export function registerImportLegacy(program: Command): void {
         // Before the database is opened (and perhaps created): a wrong --from writes nothing.
         assertLegacyRoot(from);
       } catch (error) {
-        if (error instanceof LegacyShapeError) throw new UserError(error.message, EXIT.input);
+        if (error instanceof LegacyShapeError) throw new UserError(error.message, VERB_EXIT.input);
         throw error;
       }
       const progress = progressReporter();
@@ -113,7 +114,7 @@ export function registerImportLegacy(program: Command): void {
       } else {
         summary = await withHostDatabase(command, ({ db }) => run(db));
       }
-      if (summary.problems.length > 0 || !summary.countsVerified) process.exitCode = EXIT.failed;
+      if (summary.problems.length > 0 || !summary.countsVerified) process.exitCode = VERB_EXIT.failed;
       if (flags.json) printJson(summary);
       else printSummary(summary);
     });

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { registerAudit } from './audit/command.js';
-import { EXIT, reportFailure } from './common.js';
+import { reportFailure } from './common.js';
+import { VERB_EXIT } from '../core/exit-codes.js';
 import { registerDb } from './db.js';
 import { registerDemo } from './demo/command.js';
 import { registerImportLegacy } from './import-legacy.js';
@@ -25,11 +26,11 @@ export function buildProgram(): Command {
 export async function main(argv: string[]): Promise<number> {
   try {
     await buildProgram().parseAsync(argv);
-    return process.exitCode === undefined ? EXIT.ok : Number(process.exitCode);
+    return process.exitCode === undefined ? VERB_EXIT.ok : Number(process.exitCode);
   } catch (error) {
     if (error instanceof CommanderError) {
       // Commander already printed its message; help and version are successful exits.
-      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+      return error.exitCode === 0 ? VERB_EXIT.ok : VERB_EXIT.usage;
     }
     return reportFailure(error);
   }

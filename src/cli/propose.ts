@@ -6,15 +6,16 @@ import { MAX_PAYLOAD_BYTES } from '../core/limits.js';
 import type { NewProposal, WaitOutcome } from '../queue/proposal.js';
 import type { QueueStore } from '../queue/queue-store.js';
 import { validateSlug } from '../core/validation.js';
-import { EXIT, printJson, reportFailure, UserError, withHostDatabase } from './common.js';
-import { PROPOSE_EXIT } from '../queue/exit-codes.js';
+import { printJson, reportFailure, UserError, withHostDatabase } from './common.js';
+import { VERB_EXIT } from '../core/exit-codes.js';
+import { PROPOSE_EXIT } from '../core/exit-codes.js';
 
 const FROM_SHARED_EXIT: Record<number, number> = {
-  [EXIT.usage]: PROPOSE_EXIT.input,
-  [EXIT.input]: PROPOSE_EXIT.input,
-  [EXIT.conflict]: PROPOSE_EXIT.input,
-  [EXIT.environment]: PROPOSE_EXIT.environment,
-  [EXIT.internal]: PROPOSE_EXIT.internal,
+  [VERB_EXIT.usage]: PROPOSE_EXIT.input,
+  [VERB_EXIT.input]: PROPOSE_EXIT.input,
+  [VERB_EXIT.conflict]: PROPOSE_EXIT.input,
+  [VERB_EXIT.environment]: PROPOSE_EXIT.environment,
+  [VERB_EXIT.internal]: PROPOSE_EXIT.internal,
 };
 
 interface ProposeFlags {

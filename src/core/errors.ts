@@ -1,40 +1,82 @@
 /**
- * Every error a caller can act on carries a stable `code` so CLIs, the MCP server and the
- * propose command can map it to an exit code or a JSON-RPC error without parsing messages.
+ * The one error class callers need to know. Its `code` is stable, so the CLIs, the MCP server and
+ * the propose commands map it to an exit code or a tool error without parsing messages; the
+ * message itself names the problem and what to do about it.
  */
 export type SuperviseErrorCode =
+  // Input the caller can fix.
+  | 'usage'
   | 'invalid-slug'
   | 'invalid-input'
   | 'unknown-kind'
   | 'invalid-payload'
   | 'too-large'
   | 'not-found'
-  | 'conflict'
   | 'reason-required'
   | 'modify-not-allowed'
+  // The proposal is no longer in a state that allows the action.
+  | 'conflict'
+  // The environment needs fixing, not the input.
   | 'layout'
+  | 'mount'
+  | 'config'
   | 'schema-mismatch'
   | 'busy'
   | 'migration';
 
-export class SuperviseError extends Error {
-  readonly code: SuperviseErrorCode;
+export type ErrorCategory = 'usage' | 'input' | 'conflict' | 'environment';
 
-  constructor(code: SuperviseErrorCode, message: string) {
-    super(message);
-    this.name = 'SuperviseError';
-    this.code = code;
-  }
+const CATEGORY: Record<SuperviseErrorCode, ErrorCategory> = {
+  usage: 'usage',
+  'invalid-slug': 'input',
+  'invalid-input': 'input',
+  'unknown-kind': 'input',
+  'invalid-payload': 'input',
+  'too-large': 'input',
+  'not-found': 'input',
+  'reason-required': 'input',
+  'modify-not-allowed': 'input',
+  conflict: 'conflict',
+  layout: 'environment',
+  mount: 'environment',
+  config: 'environment',
+  'schema-mismatch': 'environment',
+  busy: 'environment',
+  migration: 'environment',
+};
+
+/** One thing wrong with a payload. `line` is 1-based and only known for YAML payloads. */
+export interface PayloadProblem {
+  line?: number;
+  /** Where in the payload, e.g. `routes[1].auth`; `(top level)` for the root value, `(document)` for its text. */
+  path: string;
+  rule: string;
+  /** `line N: path: rule`, ready to show to whoever has to fix the payload. */
+  message: string;
 }
 
-/** A proposal is no longer in the state the caller needs (already answered, expired, cancelled…). */
-export class ConflictError extends SuperviseError {
-  readonly currentState: string;
+export interface SuperviseErrorOptions extends ErrorOptions {
+  /** With `conflict`: the state the proposal is in now. */
+  state?: string;
+  /** With `invalid-payload`: each problem found, with its line when known. */
+  problems?: readonly PayloadProblem[];
+}
 
-  constructor(message: string, currentState: string) {
-    super('conflict', message);
-    this.name = 'ConflictError';
-    this.currentState = currentState;
+export class SuperviseError extends Error {
+  readonly code: SuperviseErrorCode;
+  readonly state: string | undefined;
+  readonly problems: readonly PayloadProblem[];
+
+  constructor(code: SuperviseErrorCode, message: string, options: SuperviseErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'SuperviseError';
+    this.code = code;
+    this.state = options.state;
+    this.problems = options.problems ?? [];
+  }
+
+  get category(): ErrorCategory {
+    return CATEGORY[this.code];
   }
 }
 

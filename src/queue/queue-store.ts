@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AuditStore } from '../audit/audit-store.js';
 import { writeTransaction, type Db } from '../storage/connection.js';
 import { renderDiff } from '../kinds/diff.js';
-import { ConflictError, SuperviseError } from '../core/errors.js';
+import { SuperviseError } from '../core/errors.js';
 import { appendEvent, type ChangeType } from '../notify/events.js';
 import { KindRegistry, type KindDefinition } from '../kinds/registry.js';
 import type { Target } from '../core/target.js';
@@ -251,7 +251,7 @@ export class QueueStore {
       const now = Date.now();
       const state = cachedStatement(this.#db, 'SELECT state FROM proposals WHERE id = ?', { pluck: true }).get(id) as ProposalState;
       if (state === 'pending') {
-        throw new ConflictError(`proposal ${id} has not been answered yet, so it cannot be archived. Wait for its response first (or cancel it).`, state);
+        throw new SuperviseError('conflict', `proposal ${id} has not been answered yet, so it cannot be archived. Wait for its response first (or cancel it).`, { state });
       }
       if (state !== 'answered') return false;
       cachedStatement(this.#db, `UPDATE proposals SET state = 'archived', updated_at = ? WHERE id = ? AND state = 'answered'`).run(now, id);
@@ -430,14 +430,14 @@ export class QueueStore {
     return proposal;
   }
 
-  #notPending(proposal: Proposal, state: ProposalState): ConflictError {
+  #notPending(proposal: Proposal, state: ProposalState): SuperviseError {
     const why: Record<Exclude<ProposalState, 'pending'>, string> = {
       answered: 'it was already answered',
       archived: 'it was already answered and archived',
       expired: 'it expired unanswered and can no longer be answered',
       cancelled: 'it was cancelled by its proposer',
     };
-    return new ConflictError(`proposal ${proposal.id} (${proposal.kind}, bottle "${proposal.slug}") is not pending: ${why[state as Exclude<ProposalState, 'pending'>]}.`, state);
+    return new SuperviseError('conflict', `proposal ${proposal.id} (${proposal.kind}, bottle "${proposal.slug}") is not pending: ${why[state as Exclude<ProposalState, 'pending'>]}.`, { state });
   }
 }
 
@@ -459,9 +459,10 @@ function checkCurrentFile(input: NewProposal): string | null {
 /** A retried enqueue must be the same request; reusing a key for something else is a caller bug. */
 function sameRequest(existing: ProposalRow, attempt: Omit<ProposalRow, 'seq' | 'state'>): ProposalRow {
   if (existing.kind !== attempt.kind || existing.payload !== attempt.payload || existing.justification !== attempt.justification) {
-    throw new ConflictError(
+    throw new SuperviseError(
+      'conflict',
       `idempotency key ${JSON.stringify(attempt.idempotency_key)} was already used for a different ${existing.kind} proposal (${existing.id}) in bottle "${existing.slug}". Use a new key for a new proposal.`,
-      existing.state,
+      { state: existing.state },
     );
   }
   return existing;

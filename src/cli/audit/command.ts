@@ -6,7 +6,8 @@ import type { Command } from 'commander';
 import { canonicalAuditEntry, chainHash, GENESIS_HASH, type AuditEntry, type AuditFilter, type AuditHead, type AuditStore } from '../../audit/audit-store.js';
 import { validateSlug } from '../../core/validation.js';
 import { auditRecord, EXPORT_FORMATS, exportToFile, isClosedPipe, streamAuditExport, type ExportFormat } from './export.js';
-import { colorsFor, EXIT, parsePositiveInt, parseTime, printJson, UserError, withHostDatabase } from '../common.js';
+import { colorsFor, parsePositiveInt, parseTime, printJson, UserError, withHostDatabase } from '../common.js';
+import { VERB_EXIT } from '../../core/exit-codes.js';
 import { colorDiff } from '../supervise/detail.js';
 import type { Palette } from '../supervise/list-model.js';
 
@@ -43,7 +44,7 @@ function filterFrom(flags: FilterFlags): AuditFilter {
   if (flags.since !== undefined) filter.since = parseTime(flags.since, '--since');
   if (flags.until !== undefined) filter.until = parseTime(flags.until, '--until');
   if (filter.since !== undefined && filter.until !== undefined && filter.since >= filter.until) {
-    throw new UserError(`--since (${new Date(filter.since).toISOString()}) is not before --until (${new Date(filter.until).toISOString()}): nothing could match. Swap or widen them.`, EXIT.usage);
+    throw new UserError(`--since (${new Date(filter.since).toISOString()}) is not before --until (${new Date(filter.until).toISOString()}): nothing could match. Swap or widen them.`, VERB_EXIT.usage);
   }
   return filter;
 }
@@ -114,7 +115,7 @@ function showCommand(audit: Command): void {
       if (!entry) {
         throw new UserError(
           head.count === 0 ? `there is no audit entry ${seq}: the audit log is empty.` : `there is no audit entry ${seq}: the log has entries 1–${head.count}. List them with \`bot-bottle audit list\`.`,
-          EXIT.input,
+          VERB_EXIT.input,
         );
       }
       const intact = chainHash(entry.prevHash, canonicalAuditEntry(entry)) === entry.hash;
@@ -144,11 +145,11 @@ function showCommand(audit: Command): void {
 function checkExportTarget(file: string, force: boolean): void {
   const dir = path.dirname(path.resolve(file));
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
-    throw new UserError(`cannot write ${file}: the directory ${dir} does not exist. Create it or pick another --output.`, EXIT.input);
+    throw new UserError(`cannot write ${file}: the directory ${dir} does not exist. Create it or pick another --output.`, VERB_EXIT.input);
   }
   const existing = fs.statSync(file, { throwIfNoEntry: false });
-  if (existing?.isDirectory()) throw new UserError(`--output ${file} is a directory; name a file inside it.`, EXIT.input);
-  if (existing && !force) throw new UserError(`${file} already exists. Pick another --output, or pass --force to replace it.`, EXIT.input);
+  if (existing?.isDirectory()) throw new UserError(`--output ${file} is a directory; name a file inside it.`, VERB_EXIT.input);
+  if (existing && !force) throw new UserError(`${file} already exists. Pick another --output, or pass --force to replace it.`, VERB_EXIT.input);
 }
 
 function exportCommand(audit: Command): void {
@@ -159,7 +160,7 @@ function exportCommand(audit: Command): void {
     .option('--force', 'replace --output if it exists')
     .action(async (flags: FilterFlags & { format: string; output?: string; force?: boolean }, command: Command) => {
       if (!EXPORT_FORMATS.includes(flags.format as ExportFormat)) {
-        throw new UserError(`--format ${JSON.stringify(flags.format)} is not supported: use ${EXPORT_FORMATS.join(' or ')}.`, EXIT.usage);
+        throw new UserError(`--format ${JSON.stringify(flags.format)} is not supported: use ${EXPORT_FORMATS.join(' or ')}.`, VERB_EXIT.usage);
       }
       const format = flags.format as ExportFormat;
       const filter = filterFrom(flags);
@@ -197,7 +198,7 @@ type ExpectedHeadCheck = { expected: AuditHead; matches: true; newEntries: numbe
 function parseExpectedHead(text: string): AuditHead {
   const match = /^([0-9a-fA-F]{64}):(\d+)$/.exec(text.trim());
   if (!match || !Number.isSafeInteger(Number(match[2]))) {
-    throw new UserError(`--expect-head ${JSON.stringify(text)} is not a head: give HASH:COUNT exactly as \`bot-bottle audit verify\` printed it (64 hex characters, a colon, the entry count).`, EXIT.usage);
+    throw new UserError(`--expect-head ${JSON.stringify(text)} is not a head: give HASH:COUNT exactly as \`bot-bottle audit verify\` printed it (64 hex characters, a colon, the entry count).`, VERB_EXIT.usage);
   }
   return { hash: (match[1] as string).toLowerCase(), count: Number(match[2]) };
 }
@@ -240,7 +241,7 @@ function verifyCommand(audit: Command): void {
         expectation: expected === undefined ? undefined : checkExpectedHead(store, expected),
       }));
       const ok = result.ok && (expectation?.matches ?? true);
-      if (!ok) process.exitCode = EXIT.failed;
+      if (!ok) process.exitCode = VERB_EXIT.failed;
       if (flags.json) return printJson({ ...result, ok, ...(expectation === undefined ? {} : { expectedHead: expectation }) });
 
       const colors = colorsFor(process.stdout);

@@ -9,7 +9,8 @@ import type { AuditEntry } from '../../audit/audit-store.js';
 import type { SuperviseDatabase } from '../../database.js';
 import type { Proposal } from '../../queue/proposal.js';
 import { SCHEMA_VERSION } from '../../storage/schema-version.js';
-import { EXIT, UserError } from '../common.js';
+import { UserError } from '../common.js';
+import { VERB_EXIT } from '../../core/exit-codes.js';
 import { startSidecar, type RunningSidecar } from './sidecar.js';
 import { answerProposal, operatorName } from '../supervise/actions.js';
 import { colorDiff, renderDetail } from '../supervise/detail.js';
@@ -66,7 +67,7 @@ function waitForProposal(database: SuperviseDatabase, slug: string): Promise<Pro
     const unsubscribe = database.queue.subscribe({ slug }, () => void check());
     const timer = setTimeout(() => {
       finish();
-      reject(new UserError(`the sidecar never enqueued the demo proposal (waited ${PROPOSAL_APPEAR_TIMEOUT_MS / 1000} s).`, EXIT.environment));
+      reject(new UserError(`the sidecar never enqueued the demo proposal (waited ${PROPOSAL_APPEAR_TIMEOUT_MS / 1000} s).`, VERB_EXIT.environment));
     }, PROPOSAL_APPEAR_TIMEOUT_MS);
     const finish = (): void => {
       clearTimeout(timer);
@@ -124,7 +125,7 @@ export async function runDemo(database: SuperviseDatabase, options: DemoOptions,
       await runSuperviseTui(database, { responder: operatorName(), untilSettled: proposal.id });
     } else {
       const answer = await answerProposal(database.queue, proposal, { status: 'approved', reason: APPROVAL_REASON }, operatorName());
-      if (answer.outcome === 'elsewhere') throw new UserError(`the demo proposal was settled by something else: ${answer.description}.`, EXIT.failed);
+      if (answer.outcome === 'elsewhere') throw new UserError(`the demo proposal was settled by something else: ${answer.description}.`, VERB_EXIT.failed);
       narrator.step(`The operator approves it (the a key in the TUI), with the reason "${APPROVAL_REASON}".`);
       narrator.lines('The response and its audit entry commit in one transaction; the waiting sidecar wakes at once.');
     }
@@ -147,14 +148,14 @@ export async function runDemo(database: SuperviseDatabase, options: DemoOptions,
     narrator.step('`bot-bottle audit verify` recomputes the whole chain:');
     if (!verification.ok) {
       narrator.lines(colors.red(`the chain is broken at entry #${verification.firstBad.seq}: ${verification.firstBad.reason}`));
-      return EXIT.failed;
+      return VERB_EXIT.failed;
     }
     narrator.lines([
       colors.green(`ok: ${verification.head.count === 1 ? '1 entry' : `${verification.head.count} entries`}, head ${verification.head.hash}:${verification.head.count}`),
       colors.dim('Keep that head somewhere else; `bot-bottle audit verify --expect-head HASH:COUNT` then also catches a truncated log.'),
     ]);
     process.stdout.write(`\n${colors.bold('Done.')} Next: \`bot-bottle supervise\` to triage real proposals, \`bot-bottle audit list\` to review decisions.\n`);
-    return EXIT.ok;
+    return VERB_EXIT.ok;
   } finally {
     await client?.close().catch(() => undefined);
     await sidecar?.stop();

@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EXIT, UserError } from '../common.js';
+import { UserError } from '../common.js';
+import { VERB_EXIT } from '../../core/exit-codes.js';
 
 const READY_LINE = /^ready (http:\/\/\S+)$/m;
 const READY_TIMEOUT_MS = 30_000;
@@ -44,7 +45,7 @@ export function sidecarCommand(): string[] {
   if (import.meta.url.endsWith('.ts')) return ['--import', 'tsx', path.join(root, 'sidecar', 'main.ts')];
   const built = path.join(root, 'dist', 'sidecar', 'main.js');
   if (!fs.existsSync(built)) {
-    throw new UserError(`the sidecar is not built (${built} is missing). Run \`npm run build\` first.`, EXIT.environment);
+    throw new UserError(`the sidecar is not built (${built} is missing). Run \`npm run build\` first.`, VERB_EXIT.environment);
   }
   return [built];
 }
@@ -82,7 +83,7 @@ function waitForReady(child: ChildProcess, log: () => string): Promise<string> {
     let stdout = '';
     const fail = (why: string): void => {
       cleanup();
-      reject(new UserError(`the sidecar did not start: ${why}.${log() ? ` Its log:\n${log()}` : ''}`, EXIT.environment));
+      reject(new UserError(`the sidecar did not start: ${why}.${log() ? ` Its log:\n${log()}` : ''}`, VERB_EXIT.environment));
     };
     const onData = (chunk: string): void => {
       stdout += chunk;

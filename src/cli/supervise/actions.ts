@@ -1,4 +1,4 @@
-import { ConflictError, SuperviseError } from '../../core/errors.js';
+import { SuperviseError } from '../../core/errors.js';
 import type { KindDefinition } from '../../kinds/registry.js';
 import type { Proposal, ProposalResponse, ResponseStatus } from '../../queue/proposal.js';
 import type { QueueStore } from '../../queue/queue-store.js';
@@ -84,7 +84,7 @@ export async function answerProposal(queue: QueueStore, proposal: Proposal, deci
     });
     return { outcome: 'answered', response };
   } catch (error) {
-    if (error instanceof ConflictError) return { outcome: 'elsewhere', description: describeSettled(queue, proposal) };
+    if (error instanceof SuperviseError && error.code === 'conflict') return { outcome: 'elsewhere', description: describeSettled(queue, proposal) };
     throw error;
   }
 }

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import type { SuperviseDatabase } from '../../database.js';
 import type { Proposal } from '../../queue/proposal.js';
-import { EXIT, UserError, colorsFor, printJson, withHostDatabase } from '../common.js';
+import { UserError, colorsFor, printJson, withHostDatabase } from '../common.js';
+import { VERB_EXIT } from '../../core/exit-codes.js';
 import { answerProposal, operatorName, requireOperatorProposal, type Decision } from './actions.js';
 import { listPending, pendingJson, renderPendingTable, SHORT_ID_LENGTH } from './list-model.js';
 import { assertInteractiveTerminal } from './terminal.js';
@@ -41,7 +42,7 @@ async function answerFromScript(command: Command, id: string, decision: Decision
     const responder = operatorName();
     const result = await answerProposal(database.queue, proposal, decision, responder);
     if (result.outcome === 'elsewhere') {
-      throw new UserError(`proposal ${proposal.id} (${proposal.kind}, bottle "${proposal.slug}") is no longer pending: ${result.description}.`, EXIT.conflict);
+      throw new UserError(`proposal ${proposal.id} (${proposal.kind}, bottle "${proposal.slug}") is no longer pending: ${result.description}.`, VERB_EXIT.conflict);
     }
     // `supervise approve ID --json` reaches the parent's --json (commander hands it options it knows first).
     if (options.json || command.optsWithGlobals<AnswerOptions>().json) printJson(result.response);
