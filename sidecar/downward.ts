@@ -1,6 +1,5 @@
 import { isSuperviseError } from '../src/core/errors.js';
-import { KIND_EGRESS_ROUTES_APPLY } from '../src/kinds/registry.js';
-import { PayloadError } from '../src/kinds/payloads.js';
+import { KIND_EGRESS_ROUTES_APPLY } from '../src/kinds/egress-routes-apply.js';
 import type { BottleQueue } from '../src/queue/bottle-queue.js';
 import type { Proposal } from '../src/queue/proposal.js';
 import { ReloadError, applyRoutesFile } from './routes-file.js';
@@ -30,7 +29,7 @@ export function routesApplyHandler(routesFile: string | undefined, reloadCommand
       return { status: 'approved', notes: `applied ${applied.routeCount} route(s) to ${applied.file}; sha256=${applied.sha256}; ${reload}.` };
     } catch (error) {
       if (signal.aborted) throw error;
-      if (error instanceof PayloadError || error instanceof ReloadError) return { status: 'rejected', notes: error.message };
+      if ((isSuperviseError(error) && error.code === 'invalid-payload') || error instanceof ReloadError) return { status: 'rejected', notes: error.message };
       const code = (error as NodeJS.ErrnoException).code;
       return { status: 'rejected', notes: `could not write ${routesFile}: ${code ?? (error as Error).message}. Check that the sidecar can write its directory.` };
     }
@@ -42,9 +41,10 @@ export function builtinDownwardHandlers(routesFile: string | undefined, reloadCo
 }
 
 /**
- * The downward flow of DESIGN §4.2: answers the proposals addressed to this bottle's sidecar, one
- * at a time, oldest first, including those already waiting when it starts. A proposal whose
- * handler is interrupted by shutdown stays pending and is handled on the next start.
+ * The downward flow: the launcher cannot reach into a bottle, so it proposes and this dispatcher
+ * answers the proposals addressed to this bottle's sidecar, one at a time, oldest first, including
+ * those already waiting when it starts. A proposal whose handler is interrupted by shutdown stays
+ * pending and is handled on the next start.
  */
 export class DownwardDispatcher {
   readonly #queue: BottleQueue;
@@ -110,7 +110,7 @@ export class DownwardDispatcher {
     const handler = this.#handlers.get(proposal.kind);
     let answer: DownwardAnswer;
     if (!handler) {
-      if (!this.#queue.kinds.names().includes(proposal.kind)) {
+      if (!this.#queue.kinds.find(proposal.kind)) {
         this.#skipped.add(proposal.id);
         this.#log(`downward: proposal ${proposal.id} has kind "${proposal.kind}", unknown to this sidecar build; left pending for a sidecar that knows it.`);
         return;

@@ -1,4 +1,5 @@
-import { AUTH_SCHEMES, DLP_ACTIONS, PayloadError, type AuthScheme, type DlpAction, parseRoutesYaml, renderRoutesYaml, type Route, type RoutesDocument } from '../src/kinds/payloads.js';
+import { isSuperviseError } from '../src/core/errors.js';
+import { AUTH_SCHEMES, DLP_ACTIONS, type AuthScheme, type DlpAction, parseRoutesYaml, renderRoutesYaml, type Route, type RoutesDocument } from '../src/kinds/routes-file.js';
 
 export const EGRESS_LIST_TIMEOUT_MS = 5000;
 /** A route table is a few kilobytes; anything near this is not one. */
@@ -41,7 +42,7 @@ export async function listEgressRoutes(url: URL | undefined, signal?: AbortSigna
     const routes = sanitizeRouteTable(json);
     return { ok: true, url: shown, routes, routesYaml: renderRoutesYaml(routes) };
   } catch (error) {
-    if (error instanceof RouteTableError || error instanceof PayloadError) {
+    if (error instanceof RouteTableError || (isSuperviseError(error) && error.code === 'invalid-payload')) {
       return { ok: false, url: shown, reason: `the egress proxy’s route table could not be read: ${error.message.replace(/\s*\n\s*/g, ' ')}` };
     }
     throw error;

@@ -3,9 +3,10 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, isJSONRPCRequest, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { isSuperviseError } from '../src/core/errors.js';
-import { KIND_EGRESS_ALLOW, KIND_EGRESS_BLOCK } from '../src/kinds/registry.js';
+import { KIND_EGRESS_ALLOW } from '../src/kinds/egress-allow.js';
+import { KIND_EGRESS_BLOCK } from '../src/kinds/egress-block.js';
 import { MAX_JUSTIFICATION_BYTES, MAX_PAYLOAD_BYTES } from '../src/core/limits.js';
-import { PayloadError, parseRoutesYaml } from '../src/kinds/payloads.js';
+import { parseRoutesYaml } from '../src/kinds/routes-file.js';
 import type { BottleQueue } from '../src/queue/bottle-queue.js';
 import type { Proposal } from '../src/queue/proposal.js';
 import { validateTextSize } from '../src/core/validation.js';
@@ -107,7 +108,7 @@ function routeProposalTool(kind: string, context: ToolContext) {
       context.log(`${kind} proposal ${result.proposalId} for bottle ${queue.slug}: ${result.status}`);
       return routeProposalResult(result, Date.now() - started, kind);
     } catch (error) {
-      if (error instanceof PayloadError || isSuperviseError(error)) return toolError(error.message);
+      if (isSuperviseError(error)) return toolError(error.message);
       throw error;
     }
   };

@@ -1,7 +1,8 @@
 import { SuperviseError } from '../src/core/errors.js';
 import { sha256 } from '../src/core/hash.js';
 import { type BottleQueue } from '../src/queue/bottle-queue.js';
-import { type NewProposal, type Proposal, type ResponseStatus, type WaitOutcome } from '../src/queue/proposal.js';
+import type { ResponseStatus } from '../src/kinds/response.js';
+import { type NewProposal, type Proposal, type WaitOutcome } from '../src/queue/proposal.js';
 
 /** How one upward proposal ended for its caller (the agent, git-gate, the egress DLP addon). */
 export type ProposalResult =

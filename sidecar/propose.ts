@@ -1,6 +1,8 @@
 import fs from 'node:fs/promises';
 import { isSuperviseError } from '../src/core/errors.js';
-import { KIND_EGRESS_ALLOW, KIND_EGRESS_BLOCK, KindRegistry } from '../src/kinds/registry.js';
+import { KIND_EGRESS_ALLOW } from '../src/kinds/egress-allow.js';
+import { KIND_EGRESS_BLOCK } from '../src/kinds/egress-block.js';
+import { KindRegistry } from '../src/kinds/registry.js';
 import { MAX_PAYLOAD_BYTES } from '../src/core/limits.js';
 import { validateActor, validateTextSize } from '../src/core/validation.js';
 import { ConfigError, MAX_RESPONSE_TIMEOUT_SECONDS, readConfig } from './config.js';

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { parseRoutesYaml } from '../src/kinds/payloads.js';
+import { parseRoutesYaml } from '../src/kinds/routes-file.js';
 import { sha256 } from '../src/core/hash.js';
 
 export const RELOAD_TIMEOUT_MS = 30_000;
@@ -24,8 +24,8 @@ export class ReloadError extends Error {}
 /**
  * Validates `yaml`, replaces `file` atomically (temp file + fsync + rename in its directory, so the
  * proxy never reads half a file), then runs the reload command without a shell. When the reload
- * fails the previous file is restored, since the proxy still runs it. Throws `PayloadError` for an
- * invalid file and `ReloadError` for a failed reload.
+ * fails the previous file is restored, since the proxy still runs it. Throws `SuperviseError`
+ * (`invalid-payload`) for an invalid file and `ReloadError` for a failed reload.
  */
 export async function applyRoutesFile(file: string, yaml: string, reloadCommand: string[] | undefined, signal?: AbortSignal): Promise<AppliedRoutes> {
   const routes = parseRoutesYaml(yaml);

@@ -1,10 +1,10 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { KIND_EGRESS_TOKEN_ALLOW } from '../src/kinds/registry.js';
-import { buildTokenAllowPayload, parseTokenAllowReport, type TokenAllowInput } from '../src/kinds/payloads.js';
+import { KIND_EGRESS_TOKEN_ALLOW } from '../src/kinds/egress-token-allow.js';
+import { buildTokenAllowPayload, parseTokenAllowReport, type TokenAllowInput } from '../src/kinds/token-report.js';
 import type { BottleQueue } from '../src/queue/bottle-queue.js';
 import { submitAndWait, type ProposalResult, type WaitSettings } from './proposal-flow.js';
 
-export type { TokenAllowInput } from '../src/kinds/payloads.js';
+export type { TokenAllowInput } from '../src/kinds/token-report.js';
 
 export interface TokenAllowOptions extends WaitSettings {
   /** Shown to the operator with the report; defaults to a sentence naming the detector. */
@@ -23,7 +23,7 @@ const PROCESS_KEY = randomBytes(32);
  * What the egress DLP addon calls when a route's `dlp.outbound_on_match` is `supervise`: asks the
  * operator whether the caught token may pass, with a report that never contains the token, and
  * waits. Anything but `approved`/`modified` must be treated as "block" (fail closed).
- * Throws `PayloadError` when the token cannot be redacted reliably: block the request then too.
+ * Throws `SuperviseError` (`invalid-payload`) when the token cannot be redacted reliably: block the request then too.
  */
 export function proposeTokenAllow(queue: BottleQueue, input: TokenAllowInput, options: TokenAllowOptions): Promise<ProposalResult> {
   const payload = buildTokenAllowPayload(input);

@@ -6,17 +6,17 @@ export { assertSchemaVersion, openHostDatabase, openSidecarDatabase, startCheckp
 export type { OpenDatabaseOptions, SuperviseDatabase } from './database.js';
 export { renderDiff } from './kinds/diff.js';
 export { SuperviseError, isSuperviseError } from './core/errors.js';
-export type { SuperviseErrorCode } from './core/errors.js';
+export type { PayloadProblem, SuperviseErrorCode } from './core/errors.js';
 export type { ChangeEvent, ChangeType } from './notify/events.js';
-export {
-  KIND_EGRESS_ALLOW,
-  KIND_EGRESS_BLOCK,
-  KIND_EGRESS_ROUTES_APPLY,
-  KIND_EGRESS_TOKEN_ALLOW,
-  KIND_GITLEAKS_ALLOW,
-  KindRegistry,
-} from './kinds/registry.js';
-export type { KindDefinition } from './kinds/registry.js';
+export { KindRegistry } from './kinds/registry.js';
+export { KIND_EGRESS_ALLOW } from './kinds/egress-allow.js';
+export { KIND_EGRESS_BLOCK } from './kinds/egress-block.js';
+export { KIND_EGRESS_ROUTES_APPLY } from './kinds/egress-routes-apply.js';
+export { KIND_EGRESS_TOKEN_ALLOW } from './kinds/egress-token-allow.js';
+export { KIND_GITLEAKS_ALLOW } from './kinds/gitleaks-allow.js';
+export type { KindDefinition } from './kinds/kind.js';
+export { RESPONSE_STATUSES } from './kinds/response.js';
+export type { CheckedResponse, NewResponse, ResponseStatus } from './kinds/response.js';
 export type { Target } from './core/target.js';
 export * from './core/limits.js';
 export { loadMigrations, migrateDown, migrateUp, migrationStatus, readUserVersion } from './storage/migrations.js';
@@ -26,25 +26,18 @@ export type { ChangeListener, Notification, NotifierOptions, SubscribeOptions } 
 export { DB_PATH_IN_CONTAINER, SHARED_DIR_IN_CONTAINER, ensureHostLayout, hostDbPath, sharedDbFile, sharedDir, stateDir } from './storage/layout.js';
 export { QueueStore } from './queue/queue-store.js';
 export { BottleQueue } from './queue/bottle-queue.js';
-export { RESPONSE_STATUSES } from './queue/proposal.js';
 export { sha256 } from './core/hash.js';
-export type { NewProposal, NewResponse, Proposal, ProposalResponse, ProposalState, ResponseStatus, WaitOptions, WaitOutcome } from './queue/proposal.js';
+export type { NewProposal, Proposal, ProposalResponse, ProposalState, WaitOptions, WaitOutcome } from './queue/proposal.js';
 export { SCHEMA_VERSION } from './storage/schema-version.js';
 export { validateSlug } from './core/validation.js';
 export { applyRoutes, prepareSupervise } from './launcher/launcher.js';
 export type { ApplyRoutesOptions, ApplyRoutesResult, ContainerEngine, PrepareSuperviseOptions, SuperviseMount, SupervisePlan } from './launcher/launcher.js';
-export {
-  AUTH_SCHEMES,
-  DLP_ACTIONS,
-  PayloadError,
-  buildTokenAllowPayload,
-  gitleaksReportFromGitleaksJson,
-  parseGitleaksReport,
-  parseRoutesYaml,
-  parseTokenAllowReport,
-  renderRoutesYaml,
-} from './kinds/payloads.js';
-export type { GitleaksFinding, GitleaksReport, PayloadProblem, Route, RoutesDocument, TokenAllowInput, TokenAllowReport } from './kinds/payloads.js';
+export { AUTH_SCHEMES, DLP_ACTIONS, parseRoutesYaml, renderRoutesYaml } from './kinds/routes-file.js';
+export type { AuthScheme, DlpAction, Route, RoutesDocument } from './kinds/routes-file.js';
+export { gitleaksReportFromGitleaksJson, parseGitleaksReport } from './kinds/gitleaks-report.js';
+export type { GitleaksFinding, GitleaksReport } from './kinds/gitleaks-report.js';
+export { buildTokenAllowPayload, parseTokenAllowReport } from './kinds/token-report.js';
+export type { TokenAllowInput, TokenAllowReport } from './kinds/token-report.js';
 export { MountGuardError, assertDbMountSupported, checkDbMount, parseMountinfo } from './storage/mount-guard.js';
 export type { MountVerdict, MountinfoEntry } from './storage/mount-guard.js';
 export { PROPOSE_EXIT } from './core/exit-codes.js';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openHostDatabase, type SuperviseDatabase } from '../src/database.js';
-import type { ResponseStatus } from '../src/queue/proposal.js';
+import type { ResponseStatus } from '../src/kinds/response.js';
 import { Children, ROUTES_YAML, tempDir } from './fixtures/storage-support.js';
 
 const PROCESSES = 8;

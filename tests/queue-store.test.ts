@@ -7,6 +7,7 @@ import { openConnection, type Db } from '../src/storage/connection.js';
 import { openHostDatabase, type SuperviseDatabase } from '../src/database.js';
 import { SuperviseError, type SuperviseErrorCode } from '../src/core/errors.js';
 import type { ChangeType } from '../src/notify/events.js';
+import { renderDiff } from '../src/kinds/diff.js';
 import { KindRegistry } from '../src/kinds/registry.js';
 import { DEFAULT_PROPOSAL_TTL_MS, MAX_JUSTIFICATION_BYTES, MAX_NOTES_BYTES, MAX_PAYLOAD_BYTES, MAX_SLUG_LENGTH } from '../src/core/limits.js';
 import type { Notification } from '../src/notify/notifier.js';
@@ -542,9 +543,11 @@ describe('kinds registered by the launcher', () => {
       target: 'operator',
       modifiable: true,
       reasonRequiredToApprove: false,
-      validatePayload: (payload) => {
+      parse: (payload) => {
         if (!/^deploy [a-z]+$/.test(payload)) throw new SuperviseError('invalid-payload', 'expected "deploy <service>"');
       },
+      render: (payload) => payload,
+      diff: (current, proposed) => renderDiff(current, proposed, 'deploy-approve'),
       description: 'a deploy the launcher wants a human to confirm',
     });
     const launcher = await openHostDatabase({ path: database.path, watch: false, kinds });

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { checkpoint } from '../src/storage/connection.js';
 import { openSidecarDatabase } from '../src/database.js';
-import { parseTokenAllowReport } from '../src/kinds/payloads.js';
+import { parseTokenAllowReport } from '../src/kinds/token-report.js';
 import { proposeTokenAllow } from '../sidecar/token-allow.js';
 import { SIDECAR_MAIN, assertBuilt, countRows, hostDatabase, killChildren, nextPending, pendingFrom, runSidecar, type HostFixture } from './fixtures/sidecar-harness.js';
 

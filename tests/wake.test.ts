@@ -7,7 +7,7 @@ import { openHostDatabase, type SuperviseDatabase } from '../src/database.js';
 import type { ChangeEvent, ChangeType } from '../src/notify/events.js';
 import { ChangeNotifier, type Notification } from '../src/notify/notifier.js';
 import { QueueStore } from '../src/queue/queue-store.js';
-import { type NewResponse } from '../src/queue/proposal.js';
+import type { NewResponse } from '../src/kinds/response.js';
 import { Children, type FixtureChild, type Message } from './fixtures/wake-children.js';
 
 const ROUTES = 'routes:\n  - host: api.example.com\n';

@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { openConnection } from '../../src/storage/connection.js';
 import { openSidecarDatabase } from '../../src/database.js';
+import { renderDiff } from '../../src/kinds/diff.js';
 import { KindRegistry } from '../../src/kinds/registry.js';
 import { sha256 } from '../../src/core/hash.js';
 import { JUSTIFICATION, currentRoutesYaml, routesYaml } from '../lib/fixtures.js';
@@ -35,7 +36,9 @@ if (mode === 'store' || mode === 'store-unvalidated') {
     target: 'operator',
     modifiable: true,
     reasonRequiredToApprove: false,
-    validatePayload: () => undefined,
+    parse: () => undefined,
+    render: (payload) => payload,
+    diff: (current, proposed) => renderDiff(current, proposed, UNVALIDATED_KIND),
     description: 'a kind whose payload is not parsed, to separate storage cost from YAML validation',
   });
   const database = openSidecarDatabase({ path: file, kinds });

@@ -1,78 +1,17 @@
-import { SuperviseError } from '../core/errors.js';
-import { PayloadError, parseGitleaksReport, parseRoutesYaml, parseTokenAllowReport } from './payloads.js';
-
-import type { Target } from '../core/target.js';
-
-export const KIND_EGRESS_BLOCK = 'egress-block';
-export const KIND_EGRESS_ALLOW = 'egress-allow';
-export const KIND_GITLEAKS_ALLOW = 'gitleaks-allow';
-export const KIND_EGRESS_TOKEN_ALLOW = 'egress-token-allow';
-/** Downward (§4.2): the launcher asks a bottle's sidecar to apply a routes file. */
-export const KIND_EGRESS_ROUTES_APPLY = 'egress-routes-apply';
-
-export interface KindDefinition {
-  name: string;
-  /** The audit log's component column for decisions on this kind. */
-  component: string;
-  /** Who answers: the human operator (upward) or the bottle's sidecar (downward). */
-  target: Target;
-  /** Whether an answer may replace the payload (`modified`). Reports can only be judged, not edited. */
-  modifiable: boolean;
-  reasonRequiredToApprove: boolean;
-  /** Throws `PayloadError` when the payload does not fit the kind. */
-  validatePayload: (payload: string) => void;
-  description: string;
-}
+import { isSuperviseError, SuperviseError } from '../core/errors.js';
+import { MAX_NOTES_BYTES, MAX_PAYLOAD_BYTES } from '../core/limits.js';
+import { validateActor, validateTextSize } from '../core/validation.js';
+import { egressAllowKind } from './egress-allow.js';
+import { egressBlockKind } from './egress-block.js';
+import { egressRoutesApplyKind } from './egress-routes-apply.js';
+import { egressTokenAllowKind } from './egress-token-allow.js';
+import { gitleaksAllowKind } from './gitleaks-allow.js';
+import type { KindDefinition } from './kind.js';
+import { RESPONSE_STATUSES, type CheckedResponse, type NewResponse } from './response.js';
 
 const KIND_NAME = /^[a-z][a-z0-9-]{1,47}$/;
 
-const BUILTIN_KINDS: KindDefinition[] = [
-  {
-    name: KIND_EGRESS_ALLOW,
-    component: 'egress',
-    target: 'operator',
-    modifiable: true,
-    reasonRequiredToApprove: false,
-    validatePayload: (payload) => void parseRoutesYaml(payload),
-    description: 'the agent asks for egress routes to be allowed (a full routes file)',
-  },
-  {
-    name: KIND_EGRESS_BLOCK,
-    component: 'egress',
-    target: 'operator',
-    modifiable: true,
-    reasonRequiredToApprove: false,
-    validatePayload: (payload) => void parseRoutesYaml(payload),
-    description: 'the agent was blocked by egress and proposes a changed routes file',
-  },
-  {
-    name: KIND_GITLEAKS_ALLOW,
-    component: 'git-gate',
-    target: 'operator',
-    modifiable: false,
-    reasonRequiredToApprove: true,
-    validatePayload: (payload) => void parseGitleaksReport(payload),
-    description: 'git-gate found gitleaks:allow-suppressed secrets in a push',
-  },
-  {
-    name: KIND_EGRESS_TOKEN_ALLOW,
-    component: 'egress',
-    target: 'operator',
-    modifiable: false,
-    reasonRequiredToApprove: true,
-    validatePayload: (payload) => void parseTokenAllowReport(payload),
-    description: 'the egress DLP caught a token in an outbound request',
-  },
-  {
-    name: KIND_EGRESS_ROUTES_APPLY,
-    component: 'egress',
-    target: 'sidecar',
-    modifiable: false,
-    reasonRequiredToApprove: false,
-    validatePayload: (payload) => void parseRoutesYaml(payload),
-    description: 'the launcher asks the sidecar to apply a routes file to the live egress proxy',
-  },
-];
+const BUILTIN_KINDS: readonly KindDefinition[] = [egressAllowKind, egressBlockKind, gitleaksAllowKind, egressTokenAllowKind, egressRoutesApplyKind];
 
 /** Which kinds exist and their rules. One per store, so a launcher's additions stay its own. */
 export class KindRegistry {
@@ -95,6 +34,11 @@ export class KindRegistry {
     return this;
   }
 
+  /** The kind named `name`, or undefined when this registry does not know it (e.g. a kind another launcher registered). */
+  find(name: string): KindDefinition | undefined {
+    return this.#kinds.get(name);
+  }
+
   get(name: string): KindDefinition {
     const kind = this.#kinds.get(name);
     if (!kind) {
@@ -107,16 +51,48 @@ export class KindRegistry {
     return [...this.#kinds.keys()];
   }
 
-  /** Validates `payload` for `kind`, turning the validator's findings into one actionable error. */
+  /** Validates `payload` for `kind`, turning the parser's findings into one actionable error. */
   validate(kindName: string, payload: string, what = 'payload'): void {
     const kind = this.get(kindName);
     try {
-      kind.validatePayload(payload);
+      kind.parse(payload);
     } catch (error) {
-      if (error instanceof PayloadError || error instanceof SuperviseError) {
-        throw new SuperviseError('invalid-payload', `${what} is not a valid ${kind.name} payload: ${error.message}`);
+      if (isSuperviseError(error)) {
+        throw new SuperviseError('invalid-payload', `${what} is not a valid ${kind.name} payload: ${error.message}`, { problems: error.problems });
       }
       throw error;
     }
+  }
+
+  /**
+   * Checks an answer to a proposal of `proposal.kind` against that kind's rules, writing nothing,
+   * and returns it as it would be stored. Every rule about what an answer may say is here, so the
+   * queue, the CLI and the TUI refuse the same answers with the same words.
+   */
+  checkResponse(proposal: { kind: string }, response: NewResponse): CheckedResponse {
+    const kind = this.get(proposal.kind);
+    if (!RESPONSE_STATUSES.includes(response.status)) {
+      throw new SuperviseError('invalid-input', `response status ${JSON.stringify(response.status)} is not valid: use approved, modified or rejected.`);
+    }
+    const responder = validateActor(response.responder, 'responder');
+    const notes = validateTextSize(response.notes ?? '', MAX_NOTES_BYTES, 'notes');
+    let finalPayload: string | null = null;
+    if (response.status === 'modified') {
+      if (!kind.modifiable) {
+        throw new SuperviseError('modify-not-allowed', `${kind.name} proposals cannot be modified, only approved (with a reason) or rejected.`);
+      }
+      if (typeof response.finalPayload !== 'string') {
+        throw new SuperviseError('invalid-input', 'a modified response needs the final file (finalPayload).');
+      }
+      validateTextSize(response.finalPayload, MAX_PAYLOAD_BYTES, 'final file');
+      this.validate(kind.name, response.finalPayload, 'the modified file');
+      finalPayload = response.finalPayload;
+    } else if (response.finalPayload !== undefined) {
+      throw new SuperviseError('invalid-input', `a final file only goes with status "modified", not "${response.status}".`);
+    }
+    if (response.status !== 'rejected' && kind.reasonRequiredToApprove && notes.trim() === '') {
+      throw new SuperviseError('reason-required', `approving a ${kind.name} proposal needs a reason: say why this is safe to allow.`);
+    }
+    return { status: response.status, responder, notes, finalPayload };
   }
 }

@@ -1,6 +1,6 @@
 import { openHostDatabase, type SuperviseDatabase } from '../database.js';
 import { SuperviseError } from '../core/errors.js';
-import { KIND_EGRESS_ROUTES_APPLY } from '../kinds/registry.js';
+import { KIND_EGRESS_ROUTES_APPLY } from '../kinds/egress-routes-apply.js';
 import { SHARED_DIR_IN_CONTAINER, hostDbPath, sharedDir } from '../storage/layout.js';
 import type { ProposalResponse } from '../queue/proposal.js';
 import { validateSlug } from '../core/validation.js';

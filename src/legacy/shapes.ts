@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { AuditEntry } from '../audit/audit-store.js';
-import type { ResponseStatus } from '../queue/proposal.js';
+import type { ResponseStatus } from '../kinds/response.js';
 import { validateActor, validateSlug } from '../core/validation.js';
 
 export class LegacyShapeError extends Error {

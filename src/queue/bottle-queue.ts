@@ -1,8 +1,9 @@
 import type { ChangeType } from '../notify/events.js';
 import type { Notification } from '../notify/notifier.js';
 import type { KindRegistry } from '../kinds/registry.js';
+import type { NewResponse } from '../kinds/response.js';
 import type { Target } from '../core/target.js';
-import type { ListPendingOptions, NewProposal, NewResponse, Proposal, ProposalResponse, WaitOptions, WaitOutcome } from './proposal.js';
+import type { ListPendingOptions, NewProposal, Proposal, ProposalResponse, WaitOptions, WaitOutcome } from './proposal.js';
 import type { QueueStore } from './queue-store.js';
 
 /** QueueStore bound to one bottle: the only surface a sidecar is given. */

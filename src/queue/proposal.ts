@@ -1,8 +1,7 @@
 import type { Target } from '../core/target.js';
+import type { ResponseStatus } from '../kinds/response.js';
 
 export type ProposalState = 'pending' | 'answered' | 'archived' | 'expired' | 'cancelled';
-export type ResponseStatus = 'approved' | 'modified' | 'rejected';
-export const RESPONSE_STATUSES: readonly ResponseStatus[] = ['approved', 'modified', 'rejected'];
 
 export interface Proposal {
   id: string;
@@ -47,14 +46,6 @@ export interface NewProposal {
   idempotencyKey?: string;
   /** Milliseconds until the proposal expires; `null` never expires. Default one day. */
   ttlMs?: number | null;
-}
-
-export interface NewResponse {
-  status: ResponseStatus;
-  responder: string;
-  notes?: string;
-  /** Required with `modified`, refused otherwise. */
-  finalPayload?: string;
 }
 
 export type WaitOutcome =

@@ -1,20 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { AuditStore } from '../audit/audit-store.js';
 import { writeTransaction, type Db } from '../storage/connection.js';
-import { renderDiff } from '../kinds/diff.js';
 import { SuperviseError } from '../core/errors.js';
 import { appendEvent, type ChangeType } from '../notify/events.js';
-import { KindRegistry, type KindDefinition } from '../kinds/registry.js';
+import type { KindDefinition } from '../kinds/kind.js';
+import { KindRegistry } from '../kinds/registry.js';
+import type { NewResponse } from '../kinds/response.js';
 import type { Target } from '../core/target.js';
 import { sha256 } from '../core/hash.js';
 import { BottleQueue } from './bottle-queue.js';
 import {
-  RESPONSE_STATUSES,
   proposalFromRow,
   responseFromRow,
   type ListPendingOptions,
   type NewProposal,
-  type NewResponse,
   type Proposal,
   type ProposalResponse,
   type ProposalRow,
@@ -176,7 +175,15 @@ export class QueueStore {
   async writeResponse(slug: string, id: string, input: NewResponse): Promise<ProposalResponse> {
     const proposal = this.#requireProposal(slug, id);
     const kind = this.kinds.get(proposal.kind);
-    const response = this.#checkResponse(proposal, kind, input);
+    const checked = this.kinds.checkResponse(proposal, input);
+    const response: ResponseRow = {
+      proposal_id: proposal.id,
+      status: checked.status,
+      notes: checked.notes,
+      final_payload: checked.finalPayload,
+      responder: checked.responder,
+      created_at: Date.now(),
+    };
     const written = await writeTransaction(this.#db, () => {
       this.#sweepExpired(response.created_at);
       const state = cachedStatement(this.#db, 'SELECT state FROM proposals WHERE id = ?', { pluck: true }).get(id) as ProposalState;
@@ -195,44 +202,13 @@ export class QueueStore {
         kind: kind.name,
         status: response.status,
         notes: response.notes,
-        diff: renderDiff(proposal.currentFile ?? '', response.final_payload ?? proposal.payload, kind.name),
+        diff: kind.diff(proposal.currentFile ?? '', response.final_payload ?? proposal.payload),
       });
       this.#event('answered', id, proposal.slug, proposal.target, response.created_at);
       return responseFromRow(response);
     });
     this.#notifier?.poke();
     return written;
-  }
-
-  #checkResponse(proposal: Proposal, kind: KindDefinition, input: NewResponse): ResponseRow {
-    if (!RESPONSE_STATUSES.includes(input.status)) {
-      throw new SuperviseError('invalid-input', `response status ${JSON.stringify(input.status)} is not valid: use approved, modified or rejected.`);
-    }
-    const responder = validateActor(input.responder, 'responder');
-    const notes = validateTextSize(input.notes ?? '', MAX_NOTES_BYTES, 'notes');
-    if (input.status === 'modified') {
-      if (!kind.modifiable) {
-        throw new SuperviseError('modify-not-allowed', `${kind.name} proposals cannot be modified, only approved (with a reason) or rejected.`);
-      }
-      if (typeof input.finalPayload !== 'string') {
-        throw new SuperviseError('invalid-input', 'a modified response needs the final file (finalPayload).');
-      }
-      validateTextSize(input.finalPayload, MAX_PAYLOAD_BYTES, 'final file');
-      this.kinds.validate(kind.name, input.finalPayload, 'the modified file');
-    } else if (input.finalPayload !== undefined) {
-      throw new SuperviseError('invalid-input', `a final file only goes with status "modified", not "${input.status}".`);
-    }
-    if (input.status !== 'rejected' && kind.reasonRequiredToApprove && notes.trim() === '') {
-      throw new SuperviseError('reason-required', `approving a ${kind.name} proposal needs a reason: say why this is safe to allow.`);
-    }
-    return {
-      proposal_id: proposal.id,
-      status: input.status,
-      notes,
-      final_payload: input.status === 'modified' ? (input.finalPayload as string) : null,
-      responder,
-      created_at: Date.now(),
-    };
   }
 
   readResponse(slug: string, id: string): ProposalResponse | undefined {
@@ -401,7 +377,7 @@ export class QueueStore {
       cachedStatement(this.#db, `UPDATE proposals SET state = 'expired', updated_at = ? WHERE id = ?`).run(now, row.id);
       this.#audit.appendWithinTransaction(row.slug, {
         ts: now,
-        component: this.kinds.names().includes(row.kind) ? this.kinds.get(row.kind).component : 'supervise',
+        component: this.kinds.find(row.kind)?.component ?? 'supervise',
         action: 'expired',
         actor: 'supervise',
         proposalId: row.id,

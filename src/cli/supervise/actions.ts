@@ -1,6 +1,7 @@
 import { SuperviseError } from '../../core/errors.js';
-import type { KindDefinition } from '../../kinds/registry.js';
-import type { Proposal, ProposalResponse, ResponseStatus } from '../../queue/proposal.js';
+import type { KindRegistry } from '../../kinds/registry.js';
+import type { NewResponse } from '../../kinds/response.js';
+import type { Proposal, ProposalResponse } from '../../queue/proposal.js';
 import type { QueueStore } from '../../queue/queue-store.js';
 import { validateActor } from '../../core/validation.js';
 
@@ -24,12 +25,19 @@ export function operatorName(env: NodeJS.ProcessEnv = process.env): string {
   return 'operator';
 }
 
-/** The reason rules of DESIGN §4.1 step 3, checked before anything is written. */
-export function reasonProblem(kind: KindDefinition, status: ResponseStatus, reason: string): string | undefined {
-  if (reason.trim() !== '') return undefined;
-  if (status === 'rejected') return 'a rejection needs a reason: say why, so the agent can adjust its request.';
-  if (kind.reasonRequiredToApprove) return `approving a ${kind.name} proposal needs a reason: say why this is safe to allow.`;
-  return undefined;
+/**
+ * Checks a decision before anything is written and returns the response it makes. An operator's
+ * rejection goes back to an agent that has to adjust, so it needs a reason; everything else about
+ * the answer is the proposal's kind's to decide.
+ */
+export function checkDecision(kinds: KindRegistry, proposal: Proposal, decision: Decision, responder: string): NewResponse {
+  const notes = decision.reason.trim();
+  if (decision.status === 'rejected' && notes === '') {
+    throw new SuperviseError('reason-required', 'a rejection needs a reason: say why, so the agent can adjust its request.');
+  }
+  const response: NewResponse = { status: decision.status, responder, notes, ...(decision.status === 'modified' ? { finalPayload: decision.finalPayload } : {}) };
+  kinds.checkResponse(proposal, response);
+  return response;
 }
 
 /** Finds an operator proposal by full id or unique prefix, in any bottle. */
@@ -69,19 +77,9 @@ export function describeSettled(queue: QueueStore, proposal: Proposal): string {
  * failure: the caller shows how the proposal was settled instead.
  */
 export async function answerProposal(queue: QueueStore, proposal: Proposal, decision: Decision, responder: string): Promise<AnswerResult> {
-  const kind = queue.kinds.get(proposal.kind);
-  if (decision.status === 'modified' && !kind.modifiable) {
-    throw new SuperviseError('modify-not-allowed', `${kind.name} proposals cannot be modified, only approved (with a reason) or rejected.`);
-  }
-  const problem = reasonProblem(kind, decision.status, decision.reason);
-  if (problem) throw new SuperviseError('reason-required', problem);
+  const checked = checkDecision(queue.kinds, proposal, decision, responder);
   try {
-    const response = await queue.writeResponse(proposal.slug, proposal.id, {
-      status: decision.status,
-      responder,
-      notes: decision.reason.trim(),
-      ...(decision.status === 'modified' ? { finalPayload: decision.finalPayload } : {}),
-    });
+    const response = await queue.writeResponse(proposal.slug, proposal.id, checked);
     return { outcome: 'answered', response };
   } catch (error) {
     if (error instanceof SuperviseError && error.code === 'conflict') return { outcome: 'elsewhere', description: describeSettled(queue, proposal) };

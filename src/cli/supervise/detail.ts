@@ -1,5 +1,5 @@
 import { renderDiff } from '../../kinds/diff.js';
-import type { KindDefinition, KindRegistry } from '../../kinds/registry.js';
+import type { KindRegistry } from '../../kinds/registry.js';
 import type { Proposal } from '../../queue/proposal.js';
 import { formatAge, type Palette } from './list-model.js';
 
@@ -17,19 +17,6 @@ export function colorDiff(diff: string, colors: Palette): string[] {
   });
 }
 
-function kindOf(kinds: KindRegistry, name: string): KindDefinition | undefined {
-  return kinds.names().includes(name) ? kinds.get(name) : undefined;
-}
-
-/** Reports (gitleaks findings, token catches) read better indented than as one JSON line. */
-function readableReport(payload: string): string {
-  try {
-    return JSON.stringify(JSON.parse(payload), null, 2);
-  } catch {
-    return payload;
-  }
-}
-
 function indent(text: string): string[] {
   return (text === '' ? '(none given)' : text).replace(/\n$/, '').split('\n').map((line) => `  ${line}`);
 }
@@ -39,7 +26,7 @@ function indent(text: string): string[] {
  * a coloured diff against the current file, or the report for kinds that replace no file.
  */
 export function renderDetail(proposal: Proposal, kinds: KindRegistry, colors: Palette, now: number): string[] {
-  const kind = kindOf(kinds, proposal.kind);
+  const kind = kinds.find(proposal.kind);
   const expiry = proposal.expiresAt === null ? 'never expires' : `expires in ${formatAge(proposal.expiresAt - now)}`;
   const lines = [
     `${colors.bold('Proposal')} ${proposal.id}`,
@@ -54,14 +41,15 @@ export function renderDetail(proposal: Proposal, kinds: KindRegistry, colors: Pa
   }
   lines.push('', colors.bold('Justification'), ...indent(proposal.justification), '');
 
-  const isReport = kind !== undefined && !kind.modifiable && proposal.currentFile === null;
-  if (isReport) {
-    lines.push(colors.bold('Report'), ...indent(readableReport(proposal.payload)));
+  // A kind that cannot be modified and replaces no file is a report: there is nothing to diff against.
+  if (kind && !kind.modifiable && proposal.currentFile === null) {
+    lines.push(colors.bold('Report'), ...indent(kind.render(proposal.payload)));
     return lines;
   }
   const against = proposal.currentFile === null ? 'an empty file (the proposer sent no current file)' : 'the current file';
   lines.push(colors.bold(`Change against ${against}`));
-  const diff = renderDiff(proposal.currentFile ?? '', proposal.payload, proposal.kind);
+  // A kind this build does not know still gets a plain line diff, labelled with its name.
+  const diff = kind ? kind.diff(proposal.currentFile ?? '', proposal.payload) : renderDiff(proposal.currentFile ?? '', proposal.payload, proposal.kind);
   lines.push(...(diff === '' ? ['  (no change: the proposed file equals the current file)'] : colorDiff(diff, colors)));
   return lines;
 }

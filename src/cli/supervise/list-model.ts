@@ -67,7 +67,7 @@ export function pendingRow(proposal: Proposal, now: number): PendingRow {
 }
 
 export function pendingJson(proposal: Proposal, kinds: KindRegistry, now: number): PendingJson {
-  const kind = kinds.names().includes(proposal.kind) ? kinds.get(proposal.kind) : undefined;
+  const kind = kinds.find(proposal.kind);
   return {
     id: proposal.id,
     slug: proposal.slug,

@@ -1,8 +1,9 @@
 import { isSuperviseError } from '../../core/errors.js';
-import type { KindDefinition, KindRegistry } from '../../kinds/registry.js';
+import type { KindDefinition } from '../../kinds/kind.js';
+import type { KindRegistry } from '../../kinds/registry.js';
 import type { Proposal } from '../../queue/proposal.js';
 import type { QueueStore } from '../../queue/queue-store.js';
-import { answerProposal, describeSettled, reasonProblem, type Decision } from './actions.js';
+import { answerProposal, checkDecision, describeSettled, type Decision } from './actions.js';
 import { SHORT_ID_LENGTH, listPending } from './list-model.js';
 
 /** A key press, independent of the terminal library, so the session can be driven by anything. */
@@ -93,7 +94,7 @@ export class SuperviseSession {
   }
 
   kindOf(proposal: Proposal): KindDefinition | undefined {
-    return this.#queue.kinds.names().includes(proposal.kind) ? this.#queue.kinds.get(proposal.kind) : undefined;
+    return this.#queue.kinds.find(proposal.kind);
   }
 
   subscribe(listener: () => void): () => void {
@@ -225,14 +226,16 @@ export class SuperviseSession {
 
   async #submit(view: Extract<View, { name: 'prompt' }>): Promise<void> {
     const open = this.#state.open;
-    const kind = open && this.kindOf(open);
-    if (!open || !kind) return;
+    if (!open) return;
     const decision: Decision =
       view.action === 'modify'
         ? { status: 'modified', reason: view.text, finalPayload: view.finalPayload ?? open.payload }
         : { status: view.action === 'approve' ? 'approved' : 'rejected', reason: view.text };
-    const problem = reasonProblem(kind, decision.status, decision.reason);
-    if (problem) return this.#set({ view: { ...view, error: problem } });
+    try {
+      checkDecision(this.#queue.kinds, open, decision, this.#options.responder);
+    } catch (error) {
+      return this.#set({ view: { ...view, error: messageOf(error) } });
+    }
     this.#set({ busy: true });
     this.#answeredHere.add(open.id);
     try {

@@ -1,0 +1,144 @@
+/**
+ * The egress routes file: what egress-allow and egress-block propose and egress-routes-apply
+ * installs. YAML, so every problem is reported with its line.
+ */
+import { isAlias, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, stringify, visit, type Document } from 'yaml';
+import { z } from 'zod';
+import type { PayloadProblem } from '../core/errors.js';
+import { MAX_HOSTNAME_CHARS, ROUTE_HOST } from './hostname.js';
+import { checkSchema, DOCUMENT, invalidPayload, problem, type Locator } from './payload-problems.js';
+
+const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
+
+/**
+ * How the proxy presents the token named by `token_ref`:
+ * `bearer` → `Authorization: Bearer <token>`; `basic` → `Authorization: Basic <token>` (the variable
+ * holds the already-encoded credentials); `token` → `Authorization: token <token>` (GitHub style).
+ * Custom header names are deliberately absent: the route shape has no field to name the header.
+ */
+export const AUTH_SCHEMES = ['bearer', 'basic', 'token'] as const;
+export type AuthScheme = (typeof AUTH_SCHEMES)[number];
+
+/** What the egress DLP does with an outbound request that matches a detector. */
+export const DLP_ACTIONS = ['block', 'redact', 'supervise'] as const;
+export type DlpAction = (typeof DLP_ACTIONS)[number];
+
+const routeHost = z
+  .string()
+  .max(MAX_HOSTNAME_CHARS, `host must be at most ${MAX_HOSTNAME_CHARS} characters`)
+  .toLowerCase()
+  .regex(ROUTE_HOST, 'host must be a bare hostname such as api.github.com or *.github.com: no scheme, port or path');
+
+const pathPrefix = z
+  .string()
+  .regex(/^\/\S*$/, 'each path_allowlist entry must be an absolute path prefix: start with "/" and contain no whitespace')
+  .refine((p) => !p.includes('..'), 'path_allowlist entries must not contain ".."');
+
+// Both fields are optional here so that a half-filled auth block gets one rule naming both, reported
+// at the `auth:` line, instead of a bare "missing key".
+const auth = z
+  .strictObject({
+    scheme: z.enum(AUTH_SCHEMES, `scheme must be one of: ${AUTH_SCHEMES.join(', ')}`).optional(),
+    token_ref: z
+      .string()
+      .regex(ENV_NAME, 'token_ref must name an environment variable ([A-Z_][A-Z0-9_]*), never hold the token itself')
+      .optional(),
+  })
+  .transform((a, ctx) => {
+    if (a.scheme === undefined || a.token_ref === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'both scheme and token_ref are required' });
+      return z.NEVER;
+    }
+    return { scheme: a.scheme, token_ref: a.token_ref };
+  });
+
+const route = z.strictObject({
+  host: routeHost,
+  path_allowlist: z.array(pathPrefix).min(1, 'path_allowlist must not be empty; leave it out to allow every path').optional(),
+  auth: auth.optional(),
+  dlp: z
+    .strictObject({
+      outbound_on_match: z.enum(DLP_ACTIONS, `outbound_on_match must be one of: ${DLP_ACTIONS.join(', ')}`).optional(),
+    })
+    .optional(),
+});
+
+const routesDocument = z.strictObject(
+  {
+    routes: z
+      .array(route, 'routes must be a list of routes (it may be empty)')
+      .superRefine((routes, ctx) => {
+        const firstIndex = new Map<string, number>();
+        routes.forEach((r, i) => {
+          const first = firstIndex.get(r.host);
+          if (first === undefined) firstIndex.set(r.host, i);
+          else ctx.addIssue({ code: 'custom', path: [i, 'host'], message: `duplicate host "${r.host}" (already routed by routes[${first}])` });
+        });
+      }),
+  },
+  'the top level must be a mapping with exactly the key "routes"',
+);
+
+export type RoutesDocument = z.output<typeof routesDocument>;
+export type Route = RoutesDocument['routes'][number];
+
+const SUBJECT = 'egress routes file';
+const REMEDY = 'Fix the routes file at the lines listed and submit it again.';
+
+function yamlLocator(doc: Document, lines: LineCounter): Locator {
+  const lineOf = (node: unknown): number | undefined =>
+    isNode(node) && node.range ? lines.linePos(node.range[0]).line : undefined;
+  return {
+    has: (path) => doc.hasIn(path),
+    // A key's own line beats its value's: a block mapping under `auth:` starts on the next line.
+    line: (path) => {
+      if (path.length === 0) return lineOf(doc.contents);
+      const parent = doc.getIn(path.slice(0, -1), true);
+      const last = path.at(-1);
+      if (isMap(parent)) return lineOf(parent.items.find((pair) => isScalar(pair.key) && String(pair.key.value) === String(last))?.key);
+      if (isSeq(parent) && typeof last === 'number') return lineOf(parent.items[last]);
+      return undefined;
+    },
+  };
+}
+
+/** Parses and validates a routes file; hosts come back lowercased. Throws `invalid-payload` with a problem per line. */
+export function parseRoutesYaml(text: string): RoutesDocument {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: true, lineCounter: lines });
+
+  const syntax = [...doc.errors, ...doc.warnings].map((e) => {
+    const rule =
+      e.code === 'MULTIPLE_DOCS'
+        ? 'only one YAML document is allowed; remove the "---" separator and everything after it'
+        : // prettyErrors appends the position and a source excerpt; the line is reported separately.
+          (e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:$/, '');
+    return problem(e.linePos?.[0].line, DOCUMENT, `YAML ${e.code}: ${rule}`);
+  });
+  if (syntax.length > 0) throw invalidPayload(SUBJECT, syntax, REMEDY);
+
+  // Aliases let a small file expand into a huge one and hide what a route really allows.
+  const aliasing: PayloadProblem[] = [];
+  visit(doc, {
+    Node(_key, node) {
+      if (isAlias(node) || node.anchor) {
+        const line = node.range ? lines.linePos(node.range[0]).line : undefined;
+        aliasing.push(problem(line, DOCUMENT, 'YAML anchors (&name) and aliases (*name) are not allowed; write each value out in full'));
+      }
+    },
+  });
+  if (aliasing.length > 0) throw invalidPayload(SUBJECT, aliasing, REMEDY);
+
+  return checkSchema(routesDocument, doc.toJS(), yamlLocator(doc, lines), SUBJECT, REMEDY);
+}
+
+/** Deterministic YAML for a routes document: fixed key order, no anchors, no line folding. */
+export function renderRoutesYaml(doc: RoutesDocument): string {
+  const routes = doc.routes.map((r) => ({
+    host: r.host,
+    ...(r.path_allowlist && { path_allowlist: [...r.path_allowlist] }),
+    ...(r.auth && { auth: { scheme: r.auth.scheme, token_ref: r.auth.token_ref } }),
+    ...(r.dlp && { dlp: { ...(r.dlp.outbound_on_match && { outbound_on_match: r.dlp.outbound_on_match }) } }),
+  }));
+  return stringify({ routes }, { aliasDuplicateObjects: false, lineWidth: 0 });
+}
