@@ -1,7 +1,7 @@
 import { validateSlug } from '../src/core/validation.js';
-import { isSuperviseError } from '../src/core/errors.js';
+import { SuperviseError, isSuperviseError } from '../src/core/errors.js';
 
-/** What the sidecar reads from its environment; everything else is fixed by DESIGN §2 and §5.1. */
+/** What the sidecar reads from its environment; the rest (the database path, the port) is fixed so every bottle's sidecar starts the same way. */
 export interface SidecarConfig {
   slug: string;
   responseTimeoutMs: number;
@@ -18,11 +18,8 @@ export const DEFAULT_RESPONSE_TIMEOUT_SECONDS = 30;
 export const MAX_RESPONSE_TIMEOUT_SECONDS = 3600;
 
 /** A setting the sidecar cannot start with; the message names the variable and how to fix it. */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
+function configError(message: string): SuperviseError {
+  return new SuperviseError('config', message);
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -30,12 +27,12 @@ type Env = Readonly<Record<string, string | undefined>>;
 export function readSlug(env: Env): string {
   const slug = env.SUPERVISE_BOTTLE_SLUG;
   if (slug === undefined || slug === '') {
-    throw new ConfigError('SUPERVISE_BOTTLE_SLUG is not set. Start the sidecar with -e SUPERVISE_BOTTLE_SLUG=<bottle slug> (prepareSupervise(slug) gives the env).');
+    throw configError('SUPERVISE_BOTTLE_SLUG is not set. Start the sidecar with -e SUPERVISE_BOTTLE_SLUG=<bottle slug> (prepareSupervise(slug) gives the env).');
   }
   try {
     return validateSlug(slug);
   } catch (error) {
-    if (isSuperviseError(error)) throw new ConfigError(`SUPERVISE_BOTTLE_SLUG: ${error.message}`);
+    if (isSuperviseError(error)) throw configError(`SUPERVISE_BOTTLE_SLUG: ${error.message}`);
     throw error;
   }
 }
@@ -45,7 +42,7 @@ export function readResponseTimeoutMs(env: Env): number {
   if (raw === undefined || raw === '') return DEFAULT_RESPONSE_TIMEOUT_SECONDS * 1000;
   const seconds = Number(raw);
   if (!/^\d+(\.\d+)?$/.test(raw.trim()) || !Number.isFinite(seconds) || seconds > MAX_RESPONSE_TIMEOUT_SECONDS) {
-    throw new ConfigError(
+    throw configError(
       `SUPERVISE_RESPONSE_TIMEOUT_SECONDS=${JSON.stringify(raw)} is not valid: give a number of seconds from 0 to ${MAX_RESPONSE_TIMEOUT_SECONDS} (default ${DEFAULT_RESPONSE_TIMEOUT_SECONDS}).`,
     );
   }
@@ -59,13 +56,13 @@ function readEgressUrl(env: Env): URL | undefined {
   try {
     url = new URL(raw);
   } catch {
-    throw new ConfigError(`SUPERVISE_EGRESS_URL=${JSON.stringify(raw)} is not a URL: give the egress proxy's route-table endpoint, e.g. http://egress:8080/routes.`);
+    throw configError(`SUPERVISE_EGRESS_URL=${JSON.stringify(raw)} is not a URL: give the egress proxy's route-table endpoint, e.g. http://egress:8080/routes.`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigError(`SUPERVISE_EGRESS_URL must be an http:// or https:// URL, got ${url.protocol}//…`);
+    throw configError(`SUPERVISE_EGRESS_URL must be an http:// or https:// URL, got ${url.protocol}//…`);
   }
   if (url.username !== '' || url.password !== '') {
-    throw new ConfigError('SUPERVISE_EGRESS_URL must not carry credentials: the route table is read without them, and they would show up in logs.');
+    throw configError('SUPERVISE_EGRESS_URL must not carry credentials: the route table is read without them, and they would show up in logs.');
   }
   return url;
 }
@@ -74,7 +71,7 @@ function readRoutesFile(env: Env): string | undefined {
   const raw = env.SUPERVISE_ROUTES_FILE;
   if (raw === undefined || raw === '') return undefined;
   if (!raw.startsWith('/')) {
-    throw new ConfigError(`SUPERVISE_ROUTES_FILE=${JSON.stringify(raw)} must be an absolute path (the live routes file the egress proxy reads).`);
+    throw configError(`SUPERVISE_ROUTES_FILE=${JSON.stringify(raw)} must be an absolute path (the live routes file the egress proxy reads).`);
   }
   return raw;
 }
@@ -90,14 +87,14 @@ export function parseReloadCommand(raw: string): string[] {
     try {
       argv = JSON.parse(text);
     } catch {
-      throw new ConfigError('SUPERVISE_RELOAD_COMMAND starts with "[" but is not a JSON array: write it as ["program", "arg", …] or as a plain command line without quotes.');
+      throw configError('SUPERVISE_RELOAD_COMMAND starts with "[" but is not a JSON array: write it as ["program", "arg", …] or as a plain command line without quotes.');
     }
     if (!Array.isArray(argv) || argv.some((part) => typeof part !== 'string')) {
-      throw new ConfigError('SUPERVISE_RELOAD_COMMAND as JSON must be an array of strings, e.g. ["kill", "-HUP", "1"].');
+      throw configError('SUPERVISE_RELOAD_COMMAND as JSON must be an array of strings, e.g. ["kill", "-HUP", "1"].');
     }
   } else {
     if (/["'\\$`|;&<>(){}*?]/.test(text)) {
-      throw new ConfigError(
+      throw configError(
         'SUPERVISE_RELOAD_COMMAND contains shell syntax (quotes, $, |, ;, &, redirections or globs), but it runs without a shell. Give the argv as a JSON array instead, e.g. ["sh", "-c", "…"] if you really need a shell.',
       );
     }
@@ -105,7 +102,7 @@ export function parseReloadCommand(raw: string): string[] {
   }
   const parts = argv as string[];
   if (parts.length === 0 || parts[0] === '') {
-    throw new ConfigError('SUPERVISE_RELOAD_COMMAND is empty: leave it unset, or name the program to run after the routes file is replaced.');
+    throw configError('SUPERVISE_RELOAD_COMMAND is empty: leave it unset, or name the program to run after the routes file is replaced.');
   }
   return parts;
 }

@@ -2,7 +2,7 @@ import { isSuperviseError } from '../src/core/errors.js';
 import { KIND_EGRESS_ROUTES_APPLY } from '../src/kinds/egress-routes-apply.js';
 import type { BottleQueue } from '../src/queue/bottle-queue.js';
 import type { Proposal } from '../src/queue/proposal.js';
-import { ReloadError, applyRoutesFile } from './routes-file.js';
+import { applyRoutesFile } from './routes-file.js';
 
 export interface DownwardAnswer {
   status: 'approved' | 'rejected';
@@ -29,7 +29,7 @@ export function routesApplyHandler(routesFile: string | undefined, reloadCommand
       return { status: 'approved', notes: `applied ${applied.routeCount} route(s) to ${applied.file}; sha256=${applied.sha256}; ${reload}.` };
     } catch (error) {
       if (signal.aborted) throw error;
-      if ((isSuperviseError(error) && error.code === 'invalid-payload') || error instanceof ReloadError) return { status: 'rejected', notes: error.message };
+      if (isSuperviseError(error) && (error.code === 'invalid-payload' || error.code === 'reload-failed')) return { status: 'rejected', notes: error.message };
       const code = (error as NodeJS.ErrnoException).code;
       return { status: 'rejected', notes: `could not write ${routesFile}: ${code ?? (error as Error).message}. Check that the sidecar can write its directory.` };
     }

@@ -1,4 +1,4 @@
-import { isSuperviseError } from '../src/core/errors.js';
+import { SuperviseError, isSuperviseError } from '../src/core/errors.js';
 import { AUTH_SCHEMES, DLP_ACTIONS, type AuthScheme, type DlpAction, parseRoutesYaml, renderRoutesYaml, type Route, type RoutesDocument } from '../src/kinds/routes-file.js';
 
 export const EGRESS_LIST_TIMEOUT_MS = 5000;
@@ -42,19 +42,17 @@ export async function listEgressRoutes(url: URL | undefined, signal?: AbortSigna
     const routes = sanitizeRouteTable(json);
     return { ok: true, url: shown, routes, routesYaml: renderRoutesYaml(routes) };
   } catch (error) {
-    if (error instanceof RouteTableError || (isSuperviseError(error) && error.code === 'invalid-payload')) {
+    if (isSuperviseError(error)) {
       return { ok: false, url: shown, reason: `the egress proxy’s route table could not be read: ${error.message.replace(/\s*\n\s*/g, ' ')}` };
     }
     throw error;
   }
 }
 
-class RouteTableError extends Error {}
-
 async function readCapped(response: Response): Promise<string> {
   if (Number(response.headers.get('content-length')) > MAX_ROUTE_TABLE_BYTES) {
     await response.body?.cancel();
-    throw new RouteTableError(`the route table is larger than ${MAX_ROUTE_TABLE_BYTES} bytes`);
+    throw new SuperviseError('too-large', `the route table is larger than ${MAX_ROUTE_TABLE_BYTES} bytes`);
   }
   const reader = response.body?.getReader();
   if (!reader) return '';
@@ -66,7 +64,7 @@ async function readCapped(response: Response): Promise<string> {
     size += value.byteLength;
     if (size > MAX_ROUTE_TABLE_BYTES) {
       await reader.cancel();
-      throw new RouteTableError(`the route table is larger than ${MAX_ROUTE_TABLE_BYTES} bytes`);
+      throw new SuperviseError('too-large', `the route table is larger than ${MAX_ROUTE_TABLE_BYTES} bytes`);
     }
     chunks.push(value);
   }
@@ -74,7 +72,7 @@ async function readCapped(response: Response): Promise<string> {
 }
 
 function unreachableReason(error: unknown, timeout: AbortSignal): string {
-  if (error instanceof RouteTableError) return `${error.message}.`;
+  if (isSuperviseError(error)) return `${error.message}.`;
   if (timeout.aborted) return `the egress proxy did not answer within ${EGRESS_LIST_TIMEOUT_MS / 1000} s.`;
   const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
   const detail = typeof cause?.code === 'string' ? cause.code : error instanceof Error ? error.message : String(error);
@@ -92,9 +90,9 @@ const str = (value: unknown): string | undefined => (typeof value === 'string' ?
  */
 export function sanitizeRouteTable(json: unknown): RoutesDocument {
   const list = Array.isArray(json) ? json : isObject(json) && Array.isArray(json.routes) ? json.routes : undefined;
-  if (!list) throw new RouteTableError('expected {"routes": [...]} or a list of routes');
+  if (!list) throw new SuperviseError('invalid-input', 'expected {"routes": [...]} or a list of routes');
   const routes = list.map((entry, index): Route => {
-    if (!isObject(entry) || typeof entry.host !== 'string') throw new RouteTableError(`route ${index} has no host`);
+    if (!isObject(entry) || typeof entry.host !== 'string') throw new SuperviseError('invalid-input', `route ${index} has no host`);
     const route: Route = { host: entry.host.toLowerCase() };
     const paths = Array.isArray(entry.path_allowlist) ? entry.path_allowlist.filter((p): p is string => typeof p === 'string') : [];
     if (paths.length > 0) route.path_allowlist = paths;

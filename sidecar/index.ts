@@ -1,10 +1,12 @@
 /**
- * What code inside a bottle uses besides the CLI: the egress DLP addon's token-allow call and the
- * propose-and-wait flow it is built on. Published as `bot-bottle-supervise/sidecar`.
+ * What code inside a bottle uses besides the CLI: the egress DLP addon's token-allow call, the
+ * propose-and-wait flow it is built on, and the error every refusal is (start-up checks included).
+ * Published as `bot-bottle-supervise/sidecar`.
  */
 export { proposeTokenAllow } from './token-allow.js';
 export type { TokenAllowInput, TokenAllowOptions } from './token-allow.js';
-export { idempotencyBase, resumeWait, submitAndWait } from './proposal-flow.js';
-export type { ProposalResult, WaitSettings } from './proposal-flow.js';
+export { askAndWait, idempotencyBase, resumeWait } from '../src/queue/proposal-flow.js';
+export type { Idempotency, ProposalRequest, ProposalResult, ResumeExpectation, WaitSettings } from '../src/queue/proposal-flow.js';
 export { PROPOSE_EXIT } from '../src/core/exit-codes.js';
-export { openSidecarStorage, StartupRefusal } from './startup.js';
+export { SuperviseError, isSuperviseError } from '../src/core/errors.js';
+export { openSidecarStorage } from './startup.js';

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { SERVER_VERSION } from './mcp-server.js';
-import { PROPOSE_EXIT } from '../src/core/exit-codes.js';
-import { ProposeFailure, propose, type ProposeOptions } from './propose.js';
+import { isSuperviseError } from '../src/core/errors.js';
+import { PROPOSE_EXIT, exitCodeFor } from '../src/core/exit-codes.js';
+import { propose, type ProposeOptions } from './propose.js';
 import { DEFAULT_HOST, DEFAULT_PORT, SERVE_EXIT, serve } from './serve.js';
-import { StartupRefusal } from './startup.js';
 
 const NAME = 'bot-bottle-sidecar';
 
@@ -29,12 +29,6 @@ function parsePort(value: string): number {
   const port = Number(value);
   if (!/^\d+$/.test(value) || port > 65535) throw new InvalidArgumentError('give a TCP port from 0 to 65535 (0 picks a free one).');
   return port;
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Where each subcommand's failures and usage errors end up: one exit code per command. */
@@ -70,7 +64,8 @@ function buildProgram(outcome: Outcome): Command {
           log,
         });
       } catch (error) {
-        if (!(error instanceof StartupRefusal)) throw error;
+        // Everything serve throws itself is a start-up refusal: a setting, the database, the port.
+        if (!isSuperviseError(error)) throw error;
         log(error.message);
         outcome.code = SERVE_EXIT.refused;
       }
@@ -98,13 +93,13 @@ function buildProgram(outcome: Outcome): Command {
           env: process.env,
           stdout: (text) => process.stdout.write(text),
           stderr: log,
-          readStdin,
+          stdin: process.stdin,
           interrupted: firstSignal(),
         });
       } catch (error) {
-        if (!(error instanceof ProposeFailure)) throw error;
+        if (!isSuperviseError(error)) throw error;
         log(error.message);
-        outcome.code = error.exitCode;
+        outcome.code = exitCodeFor(error, 'propose');
       }
     });
   return program;

@@ -13,8 +13,8 @@ import { validateTextSize } from '../src/core/validation.js';
 import type { SidecarConfig } from './config.js';
 import { readCurrentRoutes } from './current-routes.js';
 import { listEgressRoutes } from './egress-routes.js';
-import { idempotencyBase, resumeWait, submitAndWait, type ProposalResult } from './proposal-flow.js';
-import { describeResult } from './result-text.js';
+import { askAndWait, idempotencyBase, resumeWait, type ProposalResult } from '../src/queue/proposal-flow.js';
+import { describeForAgent } from '../src/queue/proposal-result.js';
 
 export const SERVER_NAME = 'bot-bottle-supervise';
 export const SERVER_VERSION = '0.1.0';
@@ -61,8 +61,11 @@ function toolError(message: string): CallToolResult {
   return { content: [{ type: 'text', text: message }], isError: true };
 }
 
-function routeProposalResult(result: ProposalResult, waitedMs: number, tool: string): CallToolResult {
-  let text = describeResult(result, waitedMs, (id) => `call ${tool} again with {"proposal_id": "${id}"}`);
+function routeProposalResult(result: ProposalResult, tool: string): CallToolResult {
+  let text = describeForAgent(result, {
+    resume: (id) => `call ${tool} again with {"proposal_id": "${id}"}`,
+    askAgain: 'change the justification (say what changed)',
+  });
   const structured: Record<string, unknown> = { status: result.status, notes: 'notes' in result ? result.notes : '', proposal_id: result.proposalId };
   if (result.status === 'modified' && result.finalPayload !== null) {
     structured.final_routes_yaml = result.finalPayload;
@@ -83,10 +86,9 @@ function routeProposalTool(kind: string, context: ToolContext) {
       signal: AbortSignal.any([context.shutdown, extra.signal]),
       onQueued: (proposal: Proposal) => context.log(`${kind} proposal ${proposal.id} for bottle ${queue.slug} (${proposal.state}); waiting for operator...`),
     };
-    const started = Date.now();
     try {
       if (args.proposal_id !== undefined) {
-        return routeProposalResult(await resumeWait(queue, args.proposal_id, wait, kind), Date.now() - started, kind);
+        return routeProposalResult(await resumeWait(queue, args.proposal_id, wait, { kind, target: 'operator' }), kind);
       }
       if (args.routes_yaml === undefined || args.justification === undefined) {
         return toolError(`${kind} needs routes_yaml (the complete routes file you propose) and justification, or proposal_id to keep waiting on a pending proposal.`);
@@ -104,9 +106,9 @@ function routeProposalTool(kind: string, context: ToolContext) {
         currentFileHash: current.hash,
         ...(current.text !== undefined ? { currentFile: current.text } : {}),
       };
-      const result = await submitAndWait(queue, { ...proposal, idempotencyBase: idempotencyBase(ORIGIN, proposal) }, wait);
+      const result = await askAndWait(queue, { ...proposal, idempotency: { base: idempotencyBase(ORIGIN, proposal), earlierAnswer: 'report' } }, wait);
       context.log(`${kind} proposal ${result.proposalId} for bottle ${queue.slug}: ${result.status}`);
-      return routeProposalResult(result, Date.now() - started, kind);
+      return routeProposalResult(result, kind);
     } catch (error) {
       if (isSuperviseError(error)) return toolError(error.message);
       throw error;

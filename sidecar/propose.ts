@@ -1,16 +1,14 @@
-import fs from 'node:fs/promises';
-import { isSuperviseError } from '../src/core/errors.js';
+import fs from 'node:fs';
+import { SuperviseError } from '../src/core/errors.js';
 import { KIND_EGRESS_ALLOW } from '../src/kinds/egress-allow.js';
 import { KIND_EGRESS_BLOCK } from '../src/kinds/egress-block.js';
 import { KindRegistry } from '../src/kinds/registry.js';
-import { MAX_PAYLOAD_BYTES } from '../src/core/limits.js';
-import { validateActor, validateTextSize } from '../src/core/validation.js';
-import { ConfigError, MAX_RESPONSE_TIMEOUT_SECONDS, readConfig } from './config.js';
+import { askAndWait, idempotencyBase, resumeWait, type ProposalRequest } from '../src/queue/proposal-flow.js';
+import { reportForShell } from '../src/queue/proposal-result.js';
+import { checkDraft, parseSeconds, readPayloadFile, readPayloadStream, type PayloadStream } from '../src/queue/propose-input.js';
+import { MAX_RESPONSE_TIMEOUT_SECONDS, readConfig } from './config.js';
 import { readCurrentRoutes } from './current-routes.js';
-import { idempotencyBase, resumeWait, submitAndWait, type ProposalResult } from './proposal-flow.js';
-import { describeResult } from './result-text.js';
-import { StartupRefusal, openSidecarStorage } from './startup.js';
-import { PROPOSE_EXIT } from '../src/core/exit-codes.js';
+import { openSidecarStorage } from './startup.js';
 
 export interface ProposeOptions {
   kind?: string;
@@ -27,148 +25,58 @@ export interface ProposeIo {
   env: Readonly<Record<string, string | undefined>>;
   stdout: (text: string) => void;
   stderr: (line: string) => void;
-  readStdin: () => Promise<string>;
+  stdin: PayloadStream;
   /** Resolves (with the signal's name) when the caller is interrupted; the wait then ends as pending. */
   interrupted: Promise<string>;
 }
 
-/** A failure with the exit code it maps to; its message is what the caller reads. */
-export class ProposeFailure extends Error {
-  readonly exitCode: number;
-
-  constructor(message: string, exitCode: number) {
-    super(message);
-    this.name = 'ProposeFailure';
-    this.exitCode = exitCode;
-  }
-}
-
-function parseWaitSeconds(raw: string | undefined, fallbackMs: number): number {
-  if (raw === undefined) return fallbackMs;
-  const seconds = Number(raw);
-  if (!/^\d+(\.\d+)?$/.test(raw) || seconds > MAX_RESPONSE_TIMEOUT_SECONDS) {
-    throw new ProposeFailure(`--wait ${JSON.stringify(raw)} is not valid: give seconds from 0 to ${MAX_RESPONSE_TIMEOUT_SECONDS} (0 enqueues and returns at once).`, PROPOSE_EXIT.input);
-  }
-  return Math.round(seconds * 1000);
-}
-
-async function readPayload(file: string, io: ProposeIo): Promise<string> {
-  try {
-    return file === '-' ? await io.readStdin() : await fs.readFile(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? String(error);
-    throw new ProposeFailure(`cannot read the payload file ${file} (${code}); pass a readable file, or - for standard input.`, PROPOSE_EXIT.input);
-  }
-}
-
-const exitFor: Record<ProposalResult['status'], number> = {
-  approved: PROPOSE_EXIT.approved,
-  modified: PROPOSE_EXIT.approved,
-  rejected: PROPOSE_EXIT.rejected,
-  pending: PROPOSE_EXIT.pending,
-  expired: PROPOSE_EXIT.expired,
-  cancelled: PROPOSE_EXIT.cancelled,
-};
-
 /**
  * The shell callers' way in (git-gate's pre-receive hook): propose, wait, and say the outcome in
- * the exit code. Standard output carries the notes (or, when pending, the proposal id to resume).
+ * the exit code (`PROPOSE_EXIT`). Standard output carries the notes (or, when pending, the
+ * proposal id to resume). Failures are thrown as `SuperviseError`; `exitCodeFor(error, 'propose')`
+ * gives their exit code.
  */
 export async function propose(options: ProposeOptions, io: ProposeIo): Promise<number> {
-  let config;
-  try {
-    config = readConfig(io.env);
-  } catch (error) {
-    if (error instanceof ConfigError) throw new ProposeFailure(error.message, PROPOSE_EXIT.environment);
-    throw error;
-  }
-  const timeoutMs = parseWaitSeconds(options.wait, config.responseTimeoutMs);
+  const config = readConfig(io.env);
+  const timeoutMs = options.wait === undefined ? config.responseTimeoutMs : parseSeconds(options.wait, '--wait', { allowZero: true, max: MAX_RESPONSE_TIMEOUT_SECONDS });
   const kinds = KindRegistry.withBuiltins();
-  const request = options.proposalId === undefined ? await prepareNew(options, io, kinds) : undefined;
-  if (options.kind !== undefined && request === undefined) guard(() => kinds.get(options.kind as string));
+  const draft = options.proposalId === undefined ? await readDraft(options, io, kinds) : undefined;
+  if (options.kind !== undefined && draft === undefined) kinds.get(options.kind);
 
-  let storage;
-  try {
-    storage = openSidecarStorage(options.db !== undefined ? { dbPath: options.db } : {});
-  } catch (error) {
-    if (error instanceof StartupRefusal) throw new ProposeFailure(error.message, PROPOSE_EXIT.environment);
-    throw error;
-  }
+  const storage = openSidecarStorage(options.db !== undefined ? { dbPath: options.db } : {});
   const abort = new AbortController();
   void io.interrupted.then(() => abort.abort());
   try {
     const queue = storage.queue.forSlug(config.slug);
     const wait = { timeoutMs, signal: abort.signal };
-    let result: ProposalResult;
-    if (request) {
-      const current = request.kind === KIND_EGRESS_ALLOW || request.kind === KIND_EGRESS_BLOCK ? await readCurrentRoutes(config.routesFile, io.stderr) : undefined;
-      const input = {
-        ...request,
+    let result;
+    if (draft) {
+      const current = draft.kind === KIND_EGRESS_ALLOW || draft.kind === KIND_EGRESS_BLOCK ? await readCurrentRoutes(config.routesFile, io.stderr) : undefined;
+      const request: ProposalRequest = {
+        ...draft,
+        justification: options.justification ?? '',
         ...(current ? { currentFileHash: current.hash, ...(current.text !== undefined ? { currentFile: current.text } : {}) } : {}),
       };
-      result = await guardAsync(() => submitAndWait(queue, { ...input, idempotencyBase: idempotencyBase(input.origin, input) }, wait));
+      result = await askAndWait(queue, { ...request, idempotency: { base: idempotencyBase(request.origin, request), earlierAnswer: 'report' } }, wait);
     } else {
-      result = await guardAsync(() => resumeWait(queue, options.proposalId as string, wait, options.kind));
+      result = await resumeWait(queue, options.proposalId as string, wait, { ...(options.kind !== undefined ? { kind: options.kind } : {}), target: 'operator' });
     }
-    return await report(result, timeoutMs, options, io);
+    const report = reportForShell(result, { resume: (id) => `bot-bottle-sidecar propose --proposal-id ${id}`, askAgain: 'change --justification (say what changed)' });
+    io.stderr(report.summary);
+    io.stdout(report.stdout);
+    if (result.status === 'modified' && result.finalPayload !== null && options.finalFile !== undefined) fs.writeFileSync(options.finalFile, result.finalPayload, 'utf8');
+    return report.exitCode;
   } finally {
     await storage.close();
   }
 }
 
-async function prepareNew(options: ProposeOptions, io: ProposeIo, kinds: KindRegistry) {
+async function readDraft(options: ProposeOptions, io: ProposeIo, kinds: KindRegistry) {
   if (options.kind === undefined || options.payloadFile === undefined) {
-    throw new ProposeFailure('propose needs --kind and --payload-file (or --proposal-id to resume a pending proposal).', PROPOSE_EXIT.input);
+    throw new SuperviseError('usage', 'propose needs --kind and --payload-file (or --proposal-id to resume a pending proposal).');
   }
-  const kind = guard(() => kinds.get(options.kind as string));
-  if (kind.target !== 'operator') {
-    throw new ProposeFailure(`${kind.name} proposals are sent by the launcher to this sidecar; a bottle cannot propose them. Upward kinds: ${operatorKinds(kinds)}.`, PROPOSE_EXIT.input);
-  }
-  const payload = await readPayload(options.payloadFile, io);
-  guard(() => validateTextSize(payload, MAX_PAYLOAD_BYTES, 'payload'));
-  guard(() => kinds.validate(kind.name, payload));
-  const origin = guard(() => validateActor(options.origin ?? kind.component, '--origin'));
-  return { kind: kind.name, origin, payload, justification: options.justification ?? '' };
-}
-
-function operatorKinds(kinds: KindRegistry): string {
-  return kinds
-    .names()
-    .filter((name) => kinds.get(name).target === 'operator')
-    .join(', ');
-}
-
-/** Maps the library's input errors to exit code 4; anything else is not the caller's to fix. */
-function guard<T>(op: () => T): T {
-  try {
-    return op();
-  } catch (error) {
-    throw asFailure(error);
-  }
-}
-
-async function guardAsync<T>(op: () => Promise<T>): Promise<T> {
-  try {
-    return await op();
-  } catch (error) {
-    throw asFailure(error);
-  }
-}
-
-function asFailure(error: unknown): unknown {
-  if (!isSuperviseError(error)) return error;
-  const environment = error.code === 'layout' || error.code === 'schema-mismatch' || error.code === 'busy';
-  return new ProposeFailure(error.message, environment ? PROPOSE_EXIT.environment : PROPOSE_EXIT.input);
-}
-
-async function report(result: ProposalResult, timeoutMs: number, options: ProposeOptions, io: ProposeIo): Promise<number> {
-  io.stderr(describeResult(result, timeoutMs, (id) => `run propose again with --proposal-id ${id}`));
-  if (result.status === 'pending') io.stdout(`${result.proposalId}\n`);
-  if (result.status === 'approved' || result.status === 'modified' || result.status === 'rejected') {
-    if (result.notes !== '') io.stdout(result.notes.endsWith('\n') ? result.notes : `${result.notes}\n`);
-    if (result.status === 'modified' && result.finalPayload !== null && options.finalFile !== undefined) {
-      await fs.writeFile(options.finalFile, result.finalPayload, 'utf8');
-    }
-  }
-  return exitFor[result.status];
+  // Checked before the payload is read, so a wrong kind is named even when the file is missing.
+  kinds.get(options.kind);
+  const payload = options.payloadFile === '-' ? await readPayloadStream(io.stdin, '--payload-file -') : readPayloadFile(options.payloadFile, 'the payload file');
+  return checkDraft(kinds, { kind: options.kind, payload, ...(options.origin !== undefined ? { origin: options.origin } : {}) }, 'bottle');
 }

@@ -4,6 +4,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { parseRoutesYaml } from '../src/kinds/routes-file.js';
 import { sha256 } from '../src/core/hash.js';
+import { SuperviseError } from '../src/core/errors.js';
 
 export const RELOAD_TIMEOUT_MS = 30_000;
 const NEW_FILE_MODE = 0o644;
@@ -18,14 +19,11 @@ export interface AppliedRoutes {
   reloaded: string | undefined;
 }
 
-/** The reload failed; the previous routes file was put back so file and proxy agree again. */
-export class ReloadError extends Error {}
-
 /**
  * Validates `yaml`, replaces `file` atomically (temp file + fsync + rename in its directory, so the
  * proxy never reads half a file), then runs the reload command without a shell. When the reload
  * fails the previous file is restored, since the proxy still runs it. Throws `SuperviseError`
- * (`invalid-payload`) for an invalid file and `ReloadError` for a failed reload.
+ * (`invalid-payload`) for an invalid file and `SuperviseError` (`reload-failed`) for a failed reload.
  */
 export async function applyRoutesFile(file: string, yaml: string, reloadCommand: string[] | undefined, signal?: AbortSignal): Promise<AppliedRoutes> {
   const routes = parseRoutesYaml(yaml);
@@ -41,7 +39,7 @@ export async function applyRoutesFile(file: string, yaml: string, reloadCommand:
     else await fs.rm(file, { force: true });
     if (signal?.aborted) throw error;
     const restored = previous ? 'the previous routes file was restored' : 'the new routes file was removed again';
-    throw new ReloadError(`the reload command \`${shown}\` failed (${describeFailure(error)}); ${restored}.`);
+    throw new SuperviseError('reload-failed', `the reload command \`${shown}\` failed (${describeFailure(error)}); ${restored}.`);
   }
   return { file, sha256: sha256(yaml), routeCount: routes.routes.length, reloaded: shown };
 }

@@ -1,9 +1,10 @@
 import { SCHEMA_VERSION } from '../src/storage/schema-version.js';
-import { ConfigError, readConfig } from './config.js';
+import { SuperviseError } from '../src/core/errors.js';
+import { readConfig } from './config.js';
 import { DownwardDispatcher, builtinDownwardHandlers } from './downward.js';
 import { SidecarHttpServer, MCP_PATH } from './http-server.js';
 import { TOOL_NAMES, createMcpServer } from './mcp-server.js';
-import { StartupRefusal, openSidecarStorage } from './startup.js';
+import { openSidecarStorage } from './startup.js';
 
 export const DEFAULT_PORT = 9100;
 export const DEFAULT_HOST = '0.0.0.0';
@@ -29,16 +30,10 @@ function hostForUrl(host: string): string {
 
 /**
  * Runs the sidecar until `stopRequested` resolves. Start-up problems are refused before anything
- * listens; the caller prints the `StartupRefusal` message as one line.
+ * listens, as a `SuperviseError` whose message the caller prints as one line.
  */
 export async function serve(options: ServeOptions): Promise<number> {
-  let config;
-  try {
-    config = readConfig(options.env);
-  } catch (error) {
-    if (error instanceof ConfigError) throw new StartupRefusal(error.message);
-    throw error;
-  }
+  const config = readConfig(options.env);
   const storage = openSidecarStorage(options.dbPath !== undefined ? { dbPath: options.dbPath } : {});
   const queue = storage.queue.forSlug(config.slug);
   const shutdown = new AbortController();
@@ -57,7 +52,8 @@ export async function serve(options: ServeOptions): Promise<number> {
   } catch (error) {
     await storage.close();
     const code = (error as NodeJS.ErrnoException).code;
-    throw new StartupRefusal(
+    throw new SuperviseError(
+      'listen',
       code === 'EADDRINUSE'
         ? `port ${options.port} on ${options.host} is already in use; stop whatever holds it or pass --port.`
         : `cannot listen on ${options.host}:${options.port} (${code ?? String(error)}).`,

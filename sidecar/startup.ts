@@ -1,15 +1,12 @@
 import fs from 'node:fs';
 import { openSidecarDatabase, type SuperviseDatabase } from '../src/database.js';
-import { isSuperviseError } from '../src/core/errors.js';
-import { MountGuardError, assertDbMountSupported } from '../src/storage/mount-guard.js';
+import { SuperviseError, isSuperviseError, type SuperviseErrorCode } from '../src/core/errors.js';
+import { assertDbMountSupported } from '../src/storage/mount-guard.js';
 import { DB_PATH_IN_CONTAINER, SHARED_DIR_IN_CONTAINER } from '../src/storage/layout.js';
 
-/** Why the sidecar will not start; the message is one line saying what is wrong and how to fix it. */
-export class StartupRefusal extends Error {
-  constructor(message: string) {
-    super(message.replace(/\s*\n\s*/g, ' '));
-    this.name = 'StartupRefusal';
-  }
+/** Why the sidecar will not start, as one line saying what is wrong and how to fix it. */
+function refusal(code: SuperviseErrorCode, message: string, cause?: unknown): SuperviseError {
+  return new SuperviseError(code, message.replace(/\s*\n\s*/g, ' '), cause === undefined ? {} : { cause });
 }
 
 export interface OpenSidecarOptions {
@@ -19,27 +16,25 @@ export interface OpenSidecarOptions {
 }
 
 /**
- * The checks of DESIGN §5.1, in the order that gives the most useful message: the file is there,
- * it is reached through a directory mount on a local filesystem, and its schema is the one this
- * build knows. Only then is the database opened (never created, never migrated).
+ * The sidecar's start-up checks, in the order that gives the most useful message: the file is
+ * there, it is reached through a directory mount on a local filesystem, and its schema is the one
+ * this build knows. Only then is the database opened, never created and never migrated: the host
+ * owns the file and its schema. Every refusal is a `SuperviseError` of an environment code.
  */
 export function openSidecarStorage(options: OpenSidecarOptions = {}): SuperviseDatabase {
   const file = options.dbPath ?? DB_PATH_IN_CONTAINER;
   requireDatabaseFile(file, options.dbPath !== undefined);
   try {
     assertDbMountSupported(file);
-  } catch (error) {
-    if (error instanceof MountGuardError) throw new StartupRefusal(`refusing to open ${file}: ${error.message}`);
-    throw error;
-  }
-  try {
     return openSidecarDatabase({ path: file, watch: options.watch ?? true });
   } catch (error) {
-    if (isSuperviseError(error)) throw new StartupRefusal(`refusing to open ${file}: ${error.message}`);
+    if (isSuperviseError(error)) throw refusal(error.code, `refusing to open ${file}: ${error.message}`, error);
     const code = (error as { code?: unknown }).code;
     if (typeof code === 'string' && code.startsWith('SQLITE_')) {
-      throw new StartupRefusal(
+      throw refusal(
+        'mount',
         `cannot open the database at ${file} (${code}: ${(error as Error).message}). Run the sidecar as the host user that owns it (--user "$(id -u):$(id -g)") with the shared directory mounted read-write.`,
+        error,
       );
     }
     throw error;
@@ -52,14 +47,15 @@ function requireDatabaseFile(file: string, explicit: boolean): void {
     stat = fs.statSync(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new StartupRefusal(`cannot reach the database at ${file} (${code ?? String(error)}); check the mount and the --user the container runs as.`);
-    throw new StartupRefusal(
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw refusal('mount', `cannot reach the database at ${file} (${code ?? String(error)}); check the mount and the --user the container runs as.`, error);
+    throw refusal(
+      'layout',
       explicit
         ? `no database at ${file}. Create it on the host first (any bot-bottle command does, e.g. bot-bottle db migrate --db ${file}).`
         : `no database at ${file}. Mount the host's shared directory there (--mount type=bind,src=$HOME/.bot-bottle/supervise,dst=${SHARED_DIR_IN_CONTAINER}; prepareSupervise(slug) gives the exact arguments) and let the host create the database first.`,
     );
   }
   if (!stat.isFile()) {
-    throw new StartupRefusal(`${file} is not a regular file. Mount the host's shared directory at ${SHARED_DIR_IN_CONTAINER}, never the database file or another directory in its place.`);
+    throw refusal('mount', `${file} is not a regular file. Mount the host's shared directory at ${SHARED_DIR_IN_CONTAINER}, never the database file or another directory in its place.`);
   }
 }

@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { KIND_EGRESS_TOKEN_ALLOW } from '../src/kinds/egress-token-allow.js';
 import { buildTokenAllowPayload, parseTokenAllowReport, type TokenAllowInput } from '../src/kinds/token-report.js';
 import type { BottleQueue } from '../src/queue/bottle-queue.js';
-import { submitAndWait, type ProposalResult, type WaitSettings } from './proposal-flow.js';
+import { askAndWait, type ProposalResult, type WaitSettings } from '../src/queue/proposal-flow.js';
 
 export type { TokenAllowInput } from '../src/kinds/token-report.js';
 
@@ -31,9 +31,9 @@ export function proposeTokenAllow(queue: BottleQueue, input: TokenAllowInput, op
   // From the checked payload, never from `input`: only the payload is proven free of the token.
   const report = parseTokenAllowReport(payload);
   const justification = options.justification ?? `The egress DLP detector "${report.detector}" caught a token in a ${report.method} request to ${report.host}; allow it to pass?`;
-  return submitAndWait(
+  return askAndWait(
     queue,
-    { kind: KIND_EGRESS_TOKEN_ALLOW, origin: 'egress', payload, justification, idempotencyBase: `egress:token-allow:${key}` },
-    { timeoutMs: options.timeoutMs, ...(options.signal ? { signal: options.signal } : {}) },
+    { kind: KIND_EGRESS_TOKEN_ALLOW, origin: 'egress', payload, justification, idempotency: { base: `egress:token-allow:${key}`, earlierAnswer: 'report' } },
+    options,
   );
 }

@@ -38,9 +38,13 @@ export { gitleaksReportFromGitleaksJson, parseGitleaksReport } from './kinds/git
 export type { GitleaksFinding, GitleaksReport } from './kinds/gitleaks-report.js';
 export { buildTokenAllowPayload, parseTokenAllowReport } from './kinds/token-report.js';
 export type { TokenAllowInput, TokenAllowReport } from './kinds/token-report.js';
-export { MountGuardError, assertDbMountSupported, checkDbMount, parseMountinfo } from './storage/mount-guard.js';
-export type { MountVerdict, MountinfoEntry } from './storage/mount-guard.js';
+export { assertDbMountSupported, checkDbMount, inspectDbMount, parseMountinfo } from './storage/mount-guard.js';
+export type { MountRefusalCause, MountVerdict, MountinfoEntry } from './storage/mount-guard.js';
 export { PROPOSE_EXIT } from './core/exit-codes.js';
+export { askAndWait, idempotencyBase, resumeWait } from './queue/proposal-flow.js';
+export type { Idempotency, ProposalRef, ProposalRequest, ProposalResult, ResumeExpectation, WaitSettings } from './queue/proposal-flow.js';
+export { describeForAgent, reportForShell } from './queue/proposal-result.js';
+export type { NextSteps, ShellReport } from './queue/proposal-result.js';
 export { assertLegacyRoot, importLegacy } from './legacy/import.js';
 export type { LegacyImportOptions, LegacyImportSummary, UnitCounts } from './legacy/import.js';
 export { backupDatabase } from './admin/backup.js';

@@ -106,7 +106,7 @@ describe('through a real bind mount of the shared directory', () => {
       );
 
       const fileVerdict = await guard.nextEvent('verdict');
-      expect(fileVerdict).toMatchObject({ path: fileTarget, ok: false, name: 'MountGuardError', reason: 'file-mount' });
+      expect(fileVerdict).toMatchObject({ path: fileTarget, ok: false, name: 'SuperviseError', code: 'mount', cause: 'file-mount' });
       expect(fileVerdict.message).toContain(`${fileTarget} is itself a mount point (a single-file bind mount)`);
       expect(fileVerdict.message).toContain('Mount the directory instead');
       expect(await guard.nextEvent('verdict')).toMatchObject({ path: path.join(mounted, 'bot-bottle.db'), ok: true, mountPoint: mounted });

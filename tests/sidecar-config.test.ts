@@ -1,7 +1,8 @@
 // The sidecar's pure parts: its environment, the reload command's argv, and how a route table from
 // egress is reduced to the routes-file shape without ever carrying a token value.
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseReloadCommand, readConfig } from '../sidecar/config.js';
+import { SuperviseError } from '../src/core/errors.js';
+import { parseReloadCommand, readConfig } from '../sidecar/config.js';
 import { sanitizeRouteTable } from '../sidecar/egress-routes.js';
 
 describe('readConfig', () => {
@@ -36,8 +37,8 @@ describe('readConfig', () => {
     [{ SUPERVISE_BOTTLE_SLUG: 'acme', SUPERVISE_EGRESS_URL: 'http://user:pw@egress/routes' }, /credentials/],
     [{ SUPERVISE_BOTTLE_SLUG: 'acme', SUPERVISE_ROUTES_FILE: 'relative.yaml' }, /absolute/],
   ])('refuses %j', (env, message) => {
-    expect(() => readConfig(env)).toThrow(ConfigError);
-    expect(() => readConfig(env)).toThrow(message);
+    expect(() => readConfig(env)).toThrow(SuperviseError);
+    expect(() => readConfig(env)).toThrow(expect.objectContaining({ code: 'config', message: expect.stringMatching(message) }));
   });
 });
 
@@ -55,7 +56,7 @@ describe('parseReloadCommand', () => {
     ['[1, 2]', /array of strings/],
     ['[]', /empty/],
   ])('refuses %j', (raw, message) => {
-    expect(() => parseReloadCommand(raw)).toThrow(message);
+    expect(() => parseReloadCommand(raw)).toThrow(expect.objectContaining({ code: 'config', message: expect.stringMatching(message) }));
   });
 });
 

@@ -22,7 +22,9 @@ export type SuperviseErrorCode =
   | 'config'
   | 'schema-mismatch'
   | 'busy'
-  | 'migration';
+  | 'migration'
+  | 'listen'
+  | 'reload-failed';
 
 export type ErrorCategory = 'usage' | 'input' | 'conflict' | 'environment';
 
@@ -43,6 +45,8 @@ const CATEGORY: Record<SuperviseErrorCode, ErrorCategory> = {
   'schema-mismatch': 'environment',
   busy: 'environment',
   migration: 'environment',
+  listen: 'environment',
+  'reload-failed': 'environment',
 };
 
 /** One thing wrong with a payload. `line` is 1-based and only known for YAML payloads. */

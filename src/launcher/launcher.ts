@@ -2,6 +2,7 @@ import { openHostDatabase, type SuperviseDatabase } from '../database.js';
 import { SuperviseError } from '../core/errors.js';
 import { KIND_EGRESS_ROUTES_APPLY } from '../kinds/egress-routes-apply.js';
 import { SHARED_DIR_IN_CONTAINER, hostDbPath, sharedDir } from '../storage/layout.js';
+import { askAndWait, idempotencyBase, resumeWait } from '../queue/proposal-flow.js';
 import type { ProposalResponse } from '../queue/proposal.js';
 import { validateSlug } from '../core/validation.js';
 
@@ -43,10 +44,11 @@ export interface SupervisePlan {
 }
 
 /**
- * Makes sure the host database exists and is migrated (only the host migrates, DESIGN §3.2) and
- * returns the mount, env and run arguments for the bottle's sidecar: the shared directory, never
- * the file, bind-mounted with `--mount` (a missing source fails instead of becoming an empty
- * directory), the host user's uid:gid, and the bottle's internal network only.
+ * Makes sure the host database exists and is migrated (only the host migrates: a sidecar never
+ * changes the schema under the host's feet) and returns the mount, env and run arguments for the
+ * bottle's sidecar: the shared directory, never the file, bind-mounted with `--mount` (a missing
+ * source fails instead of becoming an empty directory), the host user's uid:gid, and the bottle's
+ * internal network only.
  */
 export async function prepareSupervise(slug: string, options: PrepareSuperviseOptions = {}): Promise<SupervisePlan> {
   validateSlug(slug);
@@ -83,7 +85,7 @@ export async function prepareSupervise(slug: string, options: PrepareSuperviseOp
 
 function currentUser(): { uid: number; gid: number } {
   if (!process.getuid || !process.getgid) {
-    throw new Error('prepareSupervise needs a POSIX host (it runs the sidecar as the host user); pass options.user explicitly.');
+    throw new SuperviseError('invalid-input', 'prepareSupervise needs a POSIX host (it runs the sidecar as the host user); pass options.user explicitly.');
   }
   return { uid: process.getuid(), gid: process.getgid() };
 }
@@ -94,6 +96,13 @@ export interface ApplyRoutesOptions {
   database?: SuperviseDatabase;
   /** Resume waiting on an earlier call's pending proposal instead of sending the file again. */
   proposalId?: string;
+  /**
+   * Sending again with the same key returns that proposal instead of a new one. By default the key
+   * is derived from the routes file, so a retried call joins the pending proposal (or collects an
+   * answer no call has consumed yet), while applying the same file after its answer was consumed
+   * asks the sidecar anew: the live file may have changed since.
+   */
+  idempotencyKey?: string;
   signal?: AbortSignal;
 }
 
@@ -101,26 +110,40 @@ export type ApplyRoutesResult =
   | { outcome: 'answered'; proposalId: string; status: ProposalResponse['status']; notes: string }
   | { outcome: 'pending' | 'expired' | 'cancelled'; proposalId: string };
 
+const ORIGIN = 'host';
+const JUSTIFICATION = 'launcher: apply routes to the live egress proxy';
+
 /**
- * The downward flow (DESIGN §4.2): asks the bottle's sidecar to apply a routes file and waits for
- * its answer: `approved` with the applied file's sha256 in the notes, or `rejected` with the error.
- * On timeout the result is `pending` with the id to resume with.
+ * The downward flow: the launcher cannot reach into the bottle, so it asks the bottle's sidecar to
+ * apply a routes file and waits for its answer: `approved` with the applied file's sha256 in the
+ * notes, or `rejected` with the error. On timeout the result is `pending` with the id to resume with.
  */
 export async function applyRoutes(slug: string, routesYaml: string, options: ApplyRoutesOptions): Promise<ApplyRoutesResult> {
+  validateSlug(slug);
   const database = options.database ?? (await openHostDatabase());
   try {
     const queue = database.queue.forSlug(slug);
-    const proposal =
+    const wait = { timeoutMs: options.timeoutMs, ...(options.signal ? { signal: options.signal } : {}) };
+    const request = { kind: KIND_EGRESS_ROUTES_APPLY, origin: ORIGIN, payload: routesYaml, justification: JUSTIFICATION };
+    const result =
       options.proposalId !== undefined
-        ? queue.readProposal(options.proposalId)
-        : await queue.writeProposal({ kind: KIND_EGRESS_ROUTES_APPLY, origin: 'host', payload: routesYaml, justification: 'launcher: apply routes to the live egress proxy' });
-    if (!proposal || proposal.kind !== KIND_EGRESS_ROUTES_APPLY) {
-      throw new SuperviseError('not-found', `no ${KIND_EGRESS_ROUTES_APPLY} proposal ${JSON.stringify(options.proposalId)} for bottle "${slug}"; pass the proposalId a pending applyRoutes result gave.`);
+        ? await resumeWait(queue, options.proposalId, wait, { kind: KIND_EGRESS_ROUTES_APPLY })
+        : await askAndWait(
+            queue,
+            {
+              ...request,
+              idempotency: options.idempotencyKey !== undefined ? { key: options.idempotencyKey } : { base: idempotencyBase(ORIGIN, request), earlierAnswer: 'ask-again' },
+            },
+            wait,
+          );
+    switch (result.status) {
+      case 'approved':
+      case 'modified':
+      case 'rejected':
+        return { outcome: 'answered', proposalId: result.proposalId, status: result.status, notes: result.notes };
+      default:
+        return { outcome: result.status, proposalId: result.proposalId };
     }
-    const outcome = await queue.waitForResponse(proposal.id, { timeoutMs: options.timeoutMs, ...(options.signal ? { signal: options.signal } : {}) });
-    if (outcome.outcome !== 'answered') return { outcome: outcome.outcome, proposalId: proposal.id };
-    await queue.archiveProposal(proposal.id);
-    return { outcome: 'answered', proposalId: proposal.id, status: outcome.response.status, notes: outcome.response.notes };
   } finally {
     if (!options.database) await database.close();
   }

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { SuperviseError } from '../core/errors.js';
 
 /** One line of `/proc/self/mountinfo`, fields in proc(5) order, escapes decoded. */
 export interface MountinfoEntry {
@@ -18,25 +19,14 @@ export interface MountinfoEntry {
   superOptions: string[];
 }
 
-export type MountRefusalCause = 'file-mount' | 'vm-or-network-fs';
-/** `not-linux` only comes from `assertDbMountSupported`: without mountinfo nothing can be checked. */
-export type MountGuardReason = MountRefusalCause | 'not-linux';
+/** Why the guard refuses; `not-linux` means mountinfo could not be read, so nothing could be checked. */
+export type MountRefusalCause = 'file-mount' | 'vm-or-network-fs' | 'not-linux';
 
 export type MountVerdict =
   | { ok: true; mountPoint: string; fsType: string }
   | { ok: false; cause: MountRefusalCause; message: string };
 
 export type MountAccepted = Extract<MountVerdict, { ok: true }>;
-
-export class MountGuardError extends Error {
-  readonly reason: MountGuardReason;
-
-  constructor(reason: MountGuardReason, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'MountGuardError';
-    this.reason = reason;
-  }
-}
 
 /**
  * Filesystems on which SQLite's POSIX locks and the mmap'd -shm index are not coherent between
@@ -192,21 +182,27 @@ export function checkDbMount(
 
 const MOUNTINFO_PATH = '/proc/self/mountinfo';
 
-/** Sidecar start-up gate: returns the accepted mount or throws `MountGuardError`. */
-export function assertDbMountSupported(dbPath: string): MountAccepted {
+/** The verdict on the database at `dbPath` as this process's mount namespace sees it. */
+export function inspectDbMount(dbPath: string): MountVerdict {
   let mountinfoText: string;
   try {
     mountinfoText = fs.readFileSync(MOUNTINFO_PATH, 'utf8');
   } catch (error) {
-    throw new MountGuardError(
-      'not-linux',
-      `Cannot read ${MOUNTINFO_PATH} (${(error as NodeJS.ErrnoException).code ?? String(error)}), so ` +
+    return {
+      ok: false,
+      cause: 'not-linux',
+      message:
+        `Cannot read ${MOUNTINFO_PATH} (${(error as NodeJS.ErrnoException).code ?? String(error)}), so ` +
         'the database mount cannot be checked. The bot-bottle sidecar only runs on Linux, on the same ' +
         'kernel as the host.',
-      { cause: error },
-    );
+    };
   }
-  const verdict = checkDbMount(dbPath, mountinfoText);
-  if (!verdict.ok) throw new MountGuardError(verdict.cause, verdict.message);
+  return checkDbMount(dbPath, mountinfoText);
+}
+
+/** Sidecar start-up gate: returns the accepted mount or throws `SuperviseError('mount')`; `inspectDbMount` gives the cause. */
+export function assertDbMountSupported(dbPath: string): MountAccepted {
+  const verdict = inspectDbMount(dbPath);
+  if (!verdict.ok) throw new SuperviseError('mount', verdict.message);
   return verdict;
 }
