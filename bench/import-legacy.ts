@@ -8,7 +8,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { LegacyImportSummary } from '../src/legacy/import.js';
+import type { LegacyImportSummary } from '../src/legacy/summary.js';
 import { writeLegacyTree } from '../tests/fixtures/cli-legacy-tree.js';
 import { runBench } from './lib/cli.js';
 import { CLI, runMeasuredCli } from './lib/measured-cli.js';

@@ -19,7 +19,7 @@ export interface SuperviseDatabase {
 }
 
 export interface OpenDatabaseOptions {
-  /** An explicit file (tests, tools); default: the host layout of DESIGN §2 or the container path. */
+  /** An explicit file (tests, tools); default: the host path (`hostDbPath()`) or the container path. */
   path?: string;
   kinds?: KindRegistry;
   /** Watch the shared directory for file events (default true). */
@@ -28,7 +28,7 @@ export interface OpenDatabaseOptions {
 
 /**
  * The host side: makes the layout, migrates to this build's schema, and opens. Only the host
- * migrates (DESIGN §3.2).
+ * migrates: sidecars of different builds share this file, and none may change the schema under the others.
  */
 export async function openHostDatabase(options: OpenDatabaseOptions = {}): Promise<SuperviseDatabase> {
   const file = options.path ?? ensureHostLayout();

@@ -1,4 +1,6 @@
-export { AuditStore, GENESIS_HASH, canonicalAuditEntry, chainHash } from './audit/audit-store.js';
+export { AuditStore, GENESIS_HASH, canonicalAuditEntry, chainHash, readAuditHead } from './audit/audit-store.js';
+export { checkKeptHead, parseKeptHead } from './audit/kept-head.js';
+export type { KeptHeadCheck } from './audit/kept-head.js';
 export type { AuditEntry, AuditEntryInput, AuditFilter, AuditHead, AuditVerification } from './audit/audit-store.js';
 export { BUSY_TIMEOUT_MS, checkpoint, openConnection, retryOnBusy, writeTransaction } from './storage/connection.js';
 export type { Db, OpenOptions } from './storage/connection.js';
@@ -45,13 +47,17 @@ export { askAndWait, idempotencyBase, resumeWait } from './queue/proposal-flow.j
 export type { Idempotency, ProposalRef, ProposalRequest, ProposalResult, ResumeExpectation, WaitSettings } from './queue/proposal-flow.js';
 export { describeForAgent, reportForShell } from './queue/proposal-result.js';
 export type { NextSteps, ShellReport } from './queue/proposal-result.js';
-export { assertLegacyRoot, importLegacy } from './legacy/import.js';
-export type { LegacyImportOptions, LegacyImportSummary, UnitCounts } from './legacy/import.js';
+export { importLegacy } from './legacy/import.js';
+export type { LegacyImportOptions } from './legacy/import.js';
+export { assertLegacyRoot } from './legacy/tree.js';
+export type { LegacyImportSummary, LegacyProblem, UnitCounts } from './legacy/summary.js';
 export { backupDatabase } from './admin/backup.js';
 export type { BackupOptions, BackupResult } from './admin/backup.js';
 export { adoptLegacyDatabase } from './admin/adopt.js';
 export type { AdoptResult } from './admin/adopt.js';
 export { readDatabaseStatus } from './admin/status.js';
 export type { DatabaseStatus } from './admin/status.js';
-export { checkDatabaseFile, checkHostLayout } from './admin/check.js';
+export { checkDatabase, checkDatabaseFile, checkHostLayout } from './admin/check.js';
+export { planMigrate, planRollback } from './admin/migration-plan.js';
+export type { MigrationPlan, PlanOptions, PlannedMigration } from './admin/migration-plan.js';
 export type { CheckResult } from './admin/check.js';

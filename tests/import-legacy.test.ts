@@ -3,7 +3,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { LegacyImportSummary } from '../src/legacy/import.js';
+import type { LegacyImportSummary } from '../src/legacy/summary.js';
 import { uuidV5 } from '../src/legacy/shapes.js';
 import { assertBuilt, killCliChildren, runCli, snapshotTree, spawnCli, type CliRun } from './fixtures/cli-support.js';
 import { writeLegacyTree } from './fixtures/cli-legacy-tree.js';

@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
-import { BUSY_TIMEOUT_MS } from '../storage/connection.js';
+import { openConnection } from '../storage/connection.js';
 import { SIDE_FILE_SUFFIXES, holdsData } from './status.js';
 import { SuperviseError } from '../core/errors.js';
 import { migrateUp } from '../storage/migrations.js';
@@ -50,7 +49,7 @@ function assertNobodyHolds(file: string, what: string): void {
  * file moves the whole database. SQLite does this itself when the last connection closes.
  */
 function settle(file: string): string {
-  const db = new Database(file, { fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+  const db = openConnection(file, { fileMustExist: true, journalMode: 'as-is' });
   let journalMode: string;
   try {
     db.prepare('SELECT count(*) FROM sqlite_master').get();
@@ -70,7 +69,7 @@ function settle(file: string): string {
 
 /** Undoes the one thing a rolled-back migration leaves behind: the switch to WAL. */
 function restoreJournalMode(file: string, journalMode: string): void {
-  const db = new Database(file, { fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+  const db = openConnection(file, { fileMustExist: true, journalMode: 'as-is' });
   try {
     db.pragma(`journal_mode = ${journalMode}`);
   } finally {
@@ -92,9 +91,9 @@ function clearEmptySharedDatabase(target: string): void {
 }
 
 /**
- * DESIGN §2: a regular database file at `~/.bot-bottle/bot-bottle.db` (the Python bot-bottle kept
- * it there) is moved into the shared directory, migrated, and replaced by the link. Nothing may
- * have it open; a failed migration puts it back where it was.
+ * A regular database file at `~/.bot-bottle/bot-bottle.db` (the Python bot-bottle kept it there)
+ * is moved into the shared directory, so sidecars reach it through their mount, migrated, and
+ * replaced by the link. Nothing may have it open; a failed migration puts it back where it was.
  */
 export async function adoptLegacyDatabase(): Promise<AdoptResult> {
   const legacy = hostDbPath();

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
-import { GENESIS_HASH, type AuditHead } from '../audit/audit-store.js';
-import { BUSY_TIMEOUT_MS, openConnection, retryOnBusy } from '../storage/connection.js';
-import { SIDE_FILE_SUFFIXES, tableExists } from './status.js';
+import { GENESIS_HASH, readAuditHead, type AuditHead } from '../audit/audit-store.js';
+import { openConnection, retryOnBusy } from '../storage/connection.js';
+import { SIDE_FILE_SUFFIXES } from './status.js';
+import { tableExists } from '../storage/tables.js';
 import { SuperviseError } from '../core/errors.js';
 import { sharedDir } from '../storage/layout.js';
 
@@ -26,8 +26,8 @@ export interface BackupOptions {
 const ALL_PAGES = 0x7fffffff;
 
 /**
- * An online copy of a live database (DESIGN §3.1: never a file copy, never a rename over an
- * open file). The backup reads one consistent snapshot while sidecars keep writing; the copy is
+ * An online copy of a live database: never a file copy (it could catch a transaction half
+ * written, or miss what is still in the WAL) and never a rename over an open file. The backup reads one consistent snapshot while sidecars keep writing; the copy is
  * then switched to a single self-contained file, checked with `integrity_check`, and only then
  * renamed to `target`. Mode 0600, like the original.
  */
@@ -75,19 +75,18 @@ function checkTarget(source: string, target: string, force: boolean): void {
 }
 
 function verifyCopy(file: string): Omit<BackupResult, 'source' | 'target' | 'bytes'> {
-  const copy = new Database(file, { fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+  // The copy inherits WAL mode; a backup should be one file that can be moved and opened anywhere.
+  const copy = openConnection(file, { fileMustExist: true, journalMode: 'as-is' });
   try {
-    // The copy inherits WAL mode; a backup should be one file that can be moved and opened anywhere.
     copy.pragma('journal_mode = DELETE');
     const problems = (copy.pragma('integrity_check') as Array<{ integrity_check: string }>).map((row) => row.integrity_check);
     if (problems.length !== 1 || problems[0] !== 'ok') {
       throw new SuperviseError('layout', `the backup copy failed integrity_check (${problems.slice(0, 5).join('; ')}), so it was discarded. The source may be damaged: run \`bot-bottle db check\`.`);
     }
-    const head = tableExists(copy, 'audit_entries') ? (copy.prepare('SELECT seq, hash FROM audit_entries ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined) : undefined;
     return {
       userVersion: copy.pragma('user_version', { simple: true }) as number,
       proposals: tableExists(copy, 'proposals') ? (copy.prepare('SELECT count(*) FROM proposals').pluck().get() as number) : 0,
-      audit: { hash: head?.hash ?? GENESIS_HASH, count: head?.seq ?? 0 },
+      audit: tableExists(copy, 'audit_entries') ? readAuditHead(copy) : { hash: GENESIS_HASH, count: 0 },
       integrity: 'ok',
     };
   } finally {

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { appliedMigrations, openForInspection, SIDE_FILE_SUFFIXES } from './status.js';
-import { loadMigrations } from '../storage/migrations.js';
+import { SIDE_FILE_SUFFIXES } from './status.js';
+import { openConnection, type Db } from '../storage/connection.js';
+import { readMigrationStatus } from '../storage/migrations.js';
 import { checkDbMount } from '../storage/mount-guard.js';
 import { DB_FILENAME, describeHostLinkProblem, hostDbPath, inspectHostLink, sharedDbFile, sharedDir, stateDir } from '../storage/layout.js';
 import { SCHEMA_VERSION } from '../storage/schema-version.js';
@@ -33,7 +34,11 @@ function checkMode(name: string, file: string, stat: fs.Stats, wanted: number): 
   return results;
 }
 
-/** DESIGN §2: the directory, the file, their modes, the link, and nothing else in the mounted directory. */
+/**
+ * The host layout: the shared directory (0700) holding only the database (0600) and its side files,
+ * since every sidecar mounts it, and the host path linking to that file. Sidecars run as your uid,
+ * so both must be yours.
+ */
 export function checkHostLayout(): CheckResult[] {
   if (!fs.existsSync(stateDir())) return [fail('layout', `${stateDir()} does not exist`, CREATE_LAYOUT)];
   const results: CheckResult[] = [];
@@ -77,9 +82,9 @@ function checkFilesystem(file: string): CheckResult {
 /** The database itself: SQLite's integrity check, WAL mode, and the schema version this build expects. */
 export function checkDatabaseFile(file: string): CheckResult[] {
   if (!fs.existsSync(file)) return [fail('database', `no database at ${file}`, CREATE_LAYOUT)];
-  let db;
+  let db: Db | undefined;
   try {
-    db = openForInspection(file);
+    db = openConnection(file, { readonly: true });
     db.prepare('SELECT count(*) FROM sqlite_master').get();
   } catch (error) {
     db?.close();
@@ -101,10 +106,7 @@ export function checkDatabaseFile(file: string): CheckResult[] {
     );
     const mode = String(db.pragma('journal_mode', { simple: true }));
     results.push(mode === 'wal' ? pass('journal mode', 'wal') : fail('journal mode', `${mode}, not wal: sidecars and the host would block each other`, 'Run `bot-bottle db migrate` (every host connection switches the database to WAL).'));
-    const version = db.pragma('user_version', { simple: true }) as number;
-    const pending = loadMigrations()
-      .map((m) => m.name)
-      .filter((name) => !appliedMigrations(db).includes(name));
+    const { userVersion: version, pending } = readMigrationStatus(db);
     if (version === SCHEMA_VERSION && pending.length === 0) results.push(pass('schema version', `${version}, as this build expects`));
     else if (version > SCHEMA_VERSION) results.push(fail('schema version', `${version}, newer than this build (${SCHEMA_VERSION})`, 'Upgrade bot-bottle on this host.'));
     else results.push(fail('schema version', `${version}, this build expects ${SCHEMA_VERSION}${pending.length ? ` (pending: ${pending.join(', ')})` : ''}`, 'Run `bot-bottle db migrate`.'));
@@ -112,4 +114,9 @@ export function checkDatabaseFile(file: string): CheckResult[] {
   } finally {
     db.close();
   }
+}
+
+/** Everything `db check` looks at: the host layout too when `file` is the default one, then the database file. */
+export function checkDatabase(options: { file?: string } = {}): CheckResult[] {
+  return [...(options.file === undefined ? checkHostLayout() : []), ...checkDatabaseFile(options.file ?? sharedDbFile())];
 }

@@ -123,7 +123,20 @@ function fromRow(row: AuditRow): AuditEntry {
   };
 }
 
-/** The append-only, hash-chained audit log (DESIGN §3.4). Takes a connection; owns none. */
+/**
+ * The newest entry's hash and the number of entries (the newest seq): what `audit verify` prints for
+ * keeping outside the database, and what the next entry chains onto. An empty log's head is the
+ * genesis hash with count 0.
+ */
+export function readAuditHead(db: Db): AuditHead {
+  const row = cachedStatement(db, 'SELECT seq, hash FROM audit_entries ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
+  return { hash: row?.hash ?? GENESIS_HASH, count: row?.seq ?? 0 };
+}
+
+/**
+ * The append-only, hash-chained audit log: an entry's hash covers the one before it, so editing,
+ * deleting or reordering entries breaks the chain where it happened. Takes a connection; owns none.
+ */
 export class AuditStore {
   readonly #db: Db;
 
@@ -160,9 +173,9 @@ export class AuditStore {
   }
 
   #append(slug: string, entry: AuditEntryInput): AuditEntry {
-    const last = cachedStatement(this.#db, 'SELECT seq, hash FROM audit_entries ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
+    const last = readAuditHead(this.#db);
     const body = {
-      seq: (last?.seq ?? 0) + 1,
+      seq: last.count + 1,
       ts: entry.ts ?? Date.now(),
       slug,
       component: entry.component,
@@ -174,7 +187,7 @@ export class AuditStore {
       actor: entry.actor,
       diff: entry.diff ?? '',
     };
-    const prevHash = last?.hash ?? GENESIS_HASH;
+    const prevHash = last.hash;
     const hash = chainHash(prevHash, canonicalAuditEntry(body));
     cachedStatement(
       this.#db,
@@ -200,8 +213,7 @@ export class AuditStore {
   }
 
   head(): AuditHead {
-    const row = cachedStatement(this.#db, 'SELECT seq, hash FROM audit_entries ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
-    return { hash: row?.hash ?? GENESIS_HASH, count: row?.seq ?? 0 };
+    return readAuditHead(this.#db);
   }
 
   /** Recomputes the whole chain and names the first entry that was edited, deleted or moved. */

@@ -2,24 +2,44 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import { adoptLegacyDatabase } from '../admin/adopt.js';
 import { backupDatabase } from '../admin/backup.js';
-import { checkDatabaseFile, checkHostLayout, type CheckResult } from '../admin/check.js';
-import { appliedMigrations, openForInspection, readDatabaseStatus, type DatabaseStatus } from '../admin/status.js';
-import { loadMigrations, migrateDown, migrateUp, type MigrationFile } from '../storage/migrations.js';
-import { describeHostLinkProblem, ensureHostLayout, inspectHostLink, sharedDbFile, sharedDir } from '../storage/layout.js';
+import { checkDatabase } from '../admin/check.js';
+import { requireExistingDatabase } from '../admin/existing-database.js';
+import { planMigrate, planRollback, type MigrationPlan } from '../admin/migration-plan.js';
+import { readDatabaseStatus, type DatabaseStatus } from '../admin/status.js';
+import { isSuperviseError, SuperviseError } from '../core/errors.js';
+import { migrateDown, migrateUp } from '../storage/migrations.js';
+import { ensureHostLayout, sharedDir } from '../storage/layout.js';
 import { colorsFor, confirmOrRefuse, databasePathFor, databasePathOption, printJson, UserError } from './common.js';
 import { VERB_EXIT } from '../core/exit-codes.js';
 
 /** The file a verb that must not create anything works on; refuses, with the fix, when there is none. */
 function existingDatabase(command: Command): string {
-  const file = databasePathFor(command);
-  if (databasePathOption(command) === undefined) {
-    const problem = describeHostLinkProblem(inspectHostLink());
-    if (problem) throw new UserError(problem, VERB_EXIT.environment);
+  return requireExistingDatabase(databasePathFor(command), { hostLayout: databasePathOption(command) === undefined });
+}
+
+/** A `--to` the plan refuses is a bad flag, so it exits as a usage error like any other. */
+async function planFromFlags(plan: () => Promise<MigrationPlan>): Promise<MigrationPlan> {
+  try {
+    return await plan();
+  } catch (error) {
+    if (isSuperviseError(error) && error.code === 'invalid-input') throw new SuperviseError('usage', error.message, { cause: error });
+    throw error;
   }
-  if (!fs.existsSync(file)) {
-    throw new UserError(`there is no database at ${file} yet. \`bot-bottle db migrate\` creates it (any host command does).`, VERB_EXIT.environment);
+}
+
+const stepNames = (plan: MigrationPlan): string => plan.steps.map((step) => step.name).join(', ');
+
+function printDryRun(file: string, plan: MigrationPlan, json: boolean): void {
+  if (json) return printJson({ path: file, dryRun: true, ...plan });
+  if (plan.steps.length === 0) {
+    process.stdout.write(`Nothing to ${plan.direction === 'up' ? 'migrate' : 'roll back'}: ${file} is at schema version ${plan.userVersion}.\n`);
+    return;
   }
-  return file;
+  const drops = plan.steps.flatMap((step) => step.dropsTables);
+  process.stdout.write(
+    `Would ${plan.direction === 'up' ? 'apply' : 'revert'} ${stepNames(plan)}, taking ${file} from schema version ${plan.userVersion} to ${plan.userVersionAfter}` +
+      `${drops.length > 0 ? `; this drops the tables ${drops.join(', ')}` : ''}. Dry run: nothing was changed.\n`,
+  );
 }
 
 function formatBytes(bytes: number | null): string {
@@ -79,11 +99,17 @@ function migrateCommand(db: Command): void {
   db.command('migrate')
     .description('Apply pending migrations (all, or up to and including --to).')
     .option('--to <name>', 'stop after this migration (its name, e.g. 0002_legacy_imports, or its number)')
+    .option('--dry-run', 'print what would be applied, change nothing (not even create the database)')
     .option('--json', 'print the result as JSON')
-    .action(async (flags: { to?: string; json?: boolean }, command: Command) => {
+    .action(async (flags: { to?: string; dryRun?: boolean; json?: boolean }, command: Command) => {
+      const to = flags.to === undefined ? {} : { to: flags.to };
+      if (flags.dryRun) {
+        const file = databasePathFor(command);
+        return printDryRun(file, await planFromFlags(() => planMigrate(file, to)), flags.json ?? false);
+      }
       const file = databasePathOption(command) ?? ensureHostLayout();
-      if (flags.to !== undefined) refuseAppliedTarget(file, flags.to);
-      const result = await migrateUp(file, flags.to === undefined ? {} : { to: flags.to });
+      await planFromFlags(() => planMigrate(file, to));
+      const result = await migrateUp(file, to);
       if (flags.json) return printJson({ path: file, ...result });
       process.stdout.write(
         result.applied.length === 0 ? `Nothing to migrate: ${file} is at schema version ${result.userVersion}.\n` : `Applied ${result.applied.join(', ')}; ${file} is at schema version ${result.userVersion}.\n`,
@@ -91,68 +117,26 @@ function migrateCommand(db: Command): void {
     });
 }
 
-function findMigration(migrations: MigrationFile[], to: string): MigrationFile {
-  const match = migrations.find((m) => m.name === to || String(m.version) === to || m.name.startsWith(`${to}_`) || (/^\d+$/.test(to) && m.version === Number(to)));
-  if (!match) throw new UserError(`unknown migration ${JSON.stringify(to)}. Known: ${migrations.map((m) => m.name).join(', ')}.`, VERB_EXIT.usage);
-  return match;
-}
-
-function refuseAppliedTarget(file: string, to: string): void {
-  const target = findMigration(loadMigrations(), to);
-  if (!fs.existsSync(file) || fs.statSync(file).size === 0) return;
-  const inspect = openForInspection(file);
-  try {
-    const applied = appliedMigrations(inspect);
-    const later = applied.filter((name) => name > target.name);
-    if (later.length > 0) {
-      throw new UserError(`${target.name} is already applied and so are later migrations (${later.join(', ')}); migrate only moves forward. To go back, use \`bot-bottle db rollback --to ${target.name}\`.`, VERB_EXIT.usage);
-    }
-  } finally {
-    inspect.close();
-  }
-}
-
-/** The tables a down migration drops, read from its SQL, so the question names what will be lost. */
-function droppedTables(migration: MigrationFile): string[] {
-  return [...migration.down.matchAll(/DROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?"?(\w+)"?/gi)].map((match) => match[1] as string);
-}
-
-function planRollback(file: string, to: string | undefined): MigrationFile[] {
-  const migrations = loadMigrations();
-  const inspect = openForInspection(file);
-  let applied: string[];
-  try {
-    applied = appliedMigrations(inspect);
-  } finally {
-    inspect.close();
-  }
-  const appliedFiles = migrations.filter((m) => applied.includes(m.name));
-  if (to === undefined) return appliedFiles.slice(-1);
-  if (to === '0') return [...appliedFiles].reverse();
-  const keep = findMigration(migrations, to);
-  if (!applied.includes(keep.name)) {
-    throw new UserError(`cannot roll back to ${keep.name}: it is not applied. Applied: ${applied.join(', ') || 'none'}.`, VERB_EXIT.usage);
-  }
-  return appliedFiles.filter((m) => m.version > keep.version).reverse();
-}
-
 function rollbackCommand(db: Command): void {
   db.command('rollback')
     .description('Revert the newest migration, or every migration after --to. Only for running an older bot-bottle: any host command of this build migrates forward again.')
     .option('--to <name>', 'keep this migration and revert the ones after it (0 reverts everything)')
     .option('--yes', 'do not ask for confirmation (required when stdin is not a terminal)')
+    .option('--dry-run', 'print what would be reverted and which tables that drops, change nothing')
     .option('--json', 'print the result as JSON')
-    .action(async (flags: { to?: string; yes?: boolean; json?: boolean }, command: Command) => {
+    .action(async (flags: { to?: string; yes?: boolean; dryRun?: boolean; json?: boolean }, command: Command) => {
       const file = existingDatabase(command);
-      const plan = planRollback(file, flags.to);
-      if (plan.length === 0) {
+      const to = flags.to === undefined ? {} : { to: flags.to };
+      const plan = await planFromFlags(() => planRollback(file, to));
+      if (flags.dryRun) return printDryRun(file, plan, flags.json ?? false);
+      if (plan.steps.length === 0) {
         if (flags.json) return printJson({ path: file, applied: [], reverted: [] });
         process.stdout.write(`Nothing to roll back in ${file}.\n`);
         return;
       }
-      const drops = plan.flatMap(droppedTables);
+      const drops = plan.steps.flatMap((step) => step.dropsTables);
       const question =
-        `Roll back ${plan.map((m) => m.name).join(', ')} in ${file}?` +
+        `Roll back ${stepNames(plan)} in ${file}?` +
         (drops.length > 0 ? ` This DROPS the tables ${drops.join(', ')} and everything in them.` : '') +
         ' Sidecars built for the current schema will refuse to start until it is migrated again.';
       if (!(await confirmOrRefuse(question, { yes: flags.yes ?? false, action: 'rolling back migrations' }))) {
@@ -160,7 +144,7 @@ function rollbackCommand(db: Command): void {
         process.exitCode = VERB_EXIT.failed;
         return;
       }
-      const result = await migrateDown(file, flags.to === undefined ? {} : { to: flags.to });
+      const result = await migrateDown(file, to);
       if (flags.json) return printJson({ path: file, ...result });
       process.stdout.write(`Reverted ${result.reverted.join(', ')}; ${file} is at schema version ${result.userVersion}.\n`);
     });
@@ -184,11 +168,11 @@ function backupCommand(db: Command): void {
 
 function checkCommand(db: Command): void {
   db.command('check')
-    .description('Check the layout (§2: directory, file, modes, link), integrity, journal mode and schema version; exit 1 with a fix for each problem.')
+    .description('Check the layout (directory, file, modes, link), integrity, journal mode and schema version; exit 1 with a fix for each problem.')
     .option('--json', 'print the results as JSON')
     .action((flags: { json?: boolean }, command: Command) => {
       const explicit = databasePathOption(command);
-      const results: CheckResult[] = [...(explicit === undefined ? checkHostLayout() : []), ...checkDatabaseFile(explicit ?? sharedDbFile())];
+      const results = checkDatabase(explicit === undefined ? {} : { file: explicit });
       const ok = results.every((result) => result.ok);
       if (!ok) process.exitCode = VERB_EXIT.failed;
       if (flags.json) return printJson({ ok, checks: results });

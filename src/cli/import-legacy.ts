@@ -2,12 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
-import type { Db } from '../storage/connection.js';
-import { openForInspection } from '../admin/status.js';
-import { assertLegacyRoot, DEFAULT_BATCH_SIZE, importLegacy, type LegacyImportOptions, type LegacyImportSummary, type UnitCounts } from '../legacy/import.js';
-import { LegacyShapeError } from '../legacy/shapes.js';
+import { openConnection, type Db } from '../storage/connection.js';
+import { DEFAULT_BATCH_SIZE, importLegacy, type LegacyImportOptions } from '../legacy/import.js';
+import type { LegacyImportSummary, UnitCounts } from '../legacy/summary.js';
+import { assertLegacyRoot } from '../legacy/tree.js';
 import { stateDir } from '../storage/layout.js';
-import { colorsFor, databasePathFor, parsePositiveInt, printJson, UserError, withHostDatabase } from './common.js';
+import { colorsFor, databasePathFor, parsePositiveInt, printJson, withHostDatabase } from './common.js';
 import { VERB_EXIT } from '../core/exit-codes.js';
 
 interface ImportFlags {
@@ -74,7 +74,7 @@ function printSummary(summary: LegacyImportSummary): void {
 /** A dry run writes nothing, not even a new database: it reads the existing one, if any. */
 function openForDryRun(command: Command): Db | undefined {
   const file = databasePathFor(command);
-  return fs.existsSync(file) && fs.statSync(file).size > 0 ? openForInspection(file) : undefined;
+  return fs.existsSync(file) && fs.statSync(file).size > 0 ? openConnection(file, { readonly: true }) : undefined;
 }
 
 export function registerImportLegacy(program: Command): void {
@@ -88,13 +88,8 @@ export function registerImportLegacy(program: Command): void {
     .action(async (flags: ImportFlags, command: Command) => {
       const from = path.resolve(flags.from ?? stateDir());
       const batchSize = flags.batchSize === undefined ? DEFAULT_BATCH_SIZE : parsePositiveInt(flags.batchSize, '--batch-size');
-      try {
-        // Before the database is opened (and perhaps created): a wrong --from writes nothing.
-        assertLegacyRoot(from);
-      } catch (error) {
-        if (error instanceof LegacyShapeError) throw new UserError(error.message, VERB_EXIT.input);
-        throw error;
-      }
+      // Before the database is opened (and perhaps created): a wrong --from writes nothing.
+      assertLegacyRoot(from);
       const progress = progressReporter();
       const run = async (db: Db | undefined): Promise<LegacyImportSummary> => {
         try {

@@ -45,7 +45,7 @@ export interface LegacyResponse {
 /** An audit entry as read from a legacy log, before the chain gives it a place and a hash. */
 export type LegacyAuditLine = Omit<AuditEntry, 'seq' | 'prevHash' | 'hash'>;
 
-/** Renamed tools (reference §0): history is imported under today's names so filters find it. */
+/** Tools the old system knew by other names: history is imported under today's names so filters find it. */
 export const KIND_ALIASES: Readonly<Record<string, string>> = {
   allow: 'egress-allow',
   'cred-proxy-block': 'egress-block',

@@ -33,6 +33,9 @@ export interface QueueStoreOptions {
   notifier?: ChangeNotifier;
 }
 
+/** A proposal carried over from another system (the pre-SQLite queue), already mapped and checked. */
+export type ImportedProposal = Pick<Proposal, 'id' | 'slug' | 'kind' | 'origin' | 'payload' | 'justification' | 'currentFile' | 'currentFileHash' | 'createdAt' | 'expiresAt'>;
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const ID_PREFIX = /^[0-9a-f][0-9a-f-]{7,35}$/;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -272,6 +275,58 @@ export class QueueStore {
     const expired = await writeTransaction(this.#db, () => this.#sweepExpired(Date.now()));
     if (expired > 0) this.#notifier?.poke();
     return expired;
+  }
+
+  /**
+   * Inserts an imported proposal, for the operator, in the state it had reached, inside the
+   * caller's open write transaction (so it commits with the importer's own bookkeeping). A pending
+   * one gets a `created` event, so a running `supervise` shows it. Throws if no transaction is open.
+   */
+  insertImportedWithinTransaction(proposal: ImportedProposal, state: ProposalState): void {
+    if (!this.#db.inTransaction) throw new Error('insertImportedWithinTransaction needs an open write transaction');
+    cachedStatement(
+      this.#db,
+      `INSERT INTO proposals (id, slug, kind, origin, target, payload, justification, current_file, current_file_hash, idempotency_key, state, created_at, expires_at, updated_at)
+       VALUES (@id, @slug, @kind, @origin, 'operator', @payload, @justification, @currentFile, @currentFileHash, NULL, @state, @createdAt, @expiresAt, @createdAt)`,
+    ).run({
+      id: proposal.id,
+      slug: proposal.slug,
+      kind: proposal.kind,
+      origin: proposal.origin,
+      payload: proposal.payload,
+      justification: proposal.justification,
+      currentFile: proposal.currentFile,
+      currentFileHash: proposal.currentFileHash,
+      state,
+      createdAt: proposal.createdAt,
+      expiresAt: proposal.expiresAt,
+    });
+    if (state === 'pending') this.#event('created', proposal.id, proposal.slug, 'operator', Date.now());
+  }
+
+  /**
+   * Records the answer an imported proposal already had, inside the caller's open write
+   * transaction: the response, and the state the proposal reached (`archived` when its consumer
+   * had read the answer). Only a pending proposal changes state. `announce` when a running
+   * `supervise` may have shown it as pending: an `answered` event tells it the proposal is decided.
+   */
+  answerImportedWithinTransaction(
+    proposal: Pick<Proposal, 'id' | 'slug'>,
+    response: Omit<ProposalResponse, 'proposalId'>,
+    state: 'answered' | 'archived',
+    options: { announce: boolean },
+  ): void {
+    if (!this.#db.inTransaction) throw new Error('answerImportedWithinTransaction needs an open write transaction');
+    cachedStatement(this.#db, 'INSERT INTO responses (proposal_id, status, notes, final_payload, responder, created_at) VALUES (@proposal_id, @status, @notes, @final_payload, @responder, @created_at)').run({
+      proposal_id: proposal.id,
+      status: response.status,
+      notes: response.notes,
+      final_payload: response.finalPayload,
+      responder: response.responder,
+      created_at: response.createdAt,
+    });
+    cachedStatement(this.#db, `UPDATE proposals SET state = ?, updated_at = ? WHERE id = ? AND state = 'pending'`).run(state, response.createdAt, proposal.id);
+    if (options.announce) this.#event('answered', proposal.id, proposal.slug, 'operator', Date.now());
   }
 
   /**

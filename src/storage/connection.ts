@@ -15,16 +15,34 @@ export const DEFAULT_BUSY_BUDGET_MS = 30_000;
 export interface OpenOptions {
   /** Sidecars must never create the database: a missing file means a missing mount. */
   fileMustExist?: boolean;
+  /**
+   * Nothing is written, not even the switch to WAL, so what is read is what the file holds (a
+   * database left in rollback mode still reports `delete`). The file must exist.
+   */
+  readonly?: boolean;
+  /**
+   * `as-is` leaves the file in the journal mode it is in, for administration that has to see or
+   * restore that mode (adopting an earlier install's file, turning a backup into one file).
+   */
+  journalMode?: 'wal' | 'as-is';
 }
 
-/** Opens every connection, host and sidecar alike, with the pragmas of DESIGN §3.1. */
+/**
+ * Opens every connection, host and sidecar alike. WAL lets sidecars read while the host writes;
+ * synchronous=FULL puts every acknowledged commit on disk; foreign_keys keeps responses
+ * tied to their proposals.
+ */
 export function openConnection(file: string, options: OpenOptions = {}): Db {
-  refuseNonFile(file, options.fileMustExist ?? false);
-  const db = new Database(file, { fileMustExist: options.fileMustExist ?? false, timeout: BUSY_TIMEOUT_MS });
+  const readonly = options.readonly ?? false;
+  const fileMustExist = readonly || (options.fileMustExist ?? false);
+  refuseNonFile(file, fileMustExist ? (readonly ? 'inspect' : 'sidecar') : undefined);
+  const db = new Database(file, { readonly, fileMustExist, timeout: BUSY_TIMEOUT_MS });
   try {
-    const mode = retrySyncOnBusy(() => db.pragma('journal_mode = WAL', { simple: true }));
-    if (mode !== 'wal') {
-      throw new SuperviseError('layout', `${file}: SQLite refused WAL mode (got "${String(mode)}"); the filesystem does not support shared memory. Keep the database on a local filesystem.`);
+    if (!readonly && (options.journalMode ?? 'wal') === 'wal') {
+      const mode = retrySyncOnBusy(() => db.pragma('journal_mode = WAL', { simple: true }));
+      if (mode !== 'wal') {
+        throw new SuperviseError('layout', `${file}: SQLite refused WAL mode (got "${String(mode)}"); the filesystem does not support shared memory. Keep the database on a local filesystem.`);
+      }
     }
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
@@ -35,14 +53,20 @@ export function openConnection(file: string, options: OpenOptions = {}): Db {
   }
 }
 
-function refuseNonFile(file: string, mustExist: boolean): void {
+/** Who needs the file to exist already: a sidecar (the host creates it) or a read-only inspection. */
+type MustExist = 'sidecar' | 'inspect';
+
+function refuseNonFile(file: string, mustExist: MustExist | undefined): void {
   let stat: fs.Stats;
   try {
     stat = fs.statSync(file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    if (mustExist) {
+    if (mustExist === 'sidecar') {
       throw new SuperviseError('layout', `no database at ${file}. Start the bottle with the shared directory mounted there (prepareSupervise gives the mount), and make sure the host has created the database.`);
+    }
+    if (mustExist === 'inspect') {
+      throw new SuperviseError('layout', `no database at ${file}, so there is nothing to read. Check the path; \`bot-bottle db migrate\` creates the database.`);
     }
     return;
   }

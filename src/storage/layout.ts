@@ -28,7 +28,10 @@ export function sharedDbFile(): string {
   return path.join(sharedDir(), DB_FILENAME);
 }
 
-/** The path every host tool uses: a symlink into the shared directory (DESIGN §2). */
+/**
+ * The path every host tool uses: a symlink into the shared directory, so SQLite (which resolves the
+ * link) creates its side files where sidecars see them too.
+ */
 export function hostDbPath(): string {
   return path.join(stateDir(), DB_FILENAME);
 }
@@ -79,7 +82,8 @@ export function describeHostLinkProblem(state: HostLinkState): string | undefine
 }
 
 /**
- * Creates whatever of the §2 layout is missing and returns the host DB path. Refuses, naming the
+ * Creates whatever of the host layout is missing (the 0700 shared directory, the 0600 database
+ * file, the link) and returns the host DB path. Refuses, naming the
  * fix, when something foreign occupies the link's place: guessing there could lose a database.
  */
 export function ensureHostLayout(): string {

@@ -5,6 +5,7 @@ import { Umzug, type UmzugStorage } from 'umzug';
 import { openConnection, retryOnBusy, type Db } from './connection.js';
 import { SuperviseError } from '../core/errors.js';
 import { SCHEMA_VERSION } from './schema-version.js';
+import { tableExists } from './tables.js';
 
 export interface MigrationFile {
   /** `0001_queue_audit_events`: the number is the schema version it brings the DB to. */
@@ -72,27 +73,32 @@ function storageFor(db: Db): UmzugStorage {
       db.prepare(`DELETE FROM ${STORAGE_TABLE} WHERE name = ?`).run(name);
     },
     async executed() {
-      return appliedNames(db);
+      return appliedMigrations(db);
     },
   };
 }
 
-function appliedNames(db: Db): string[] {
-  const exists = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(STORAGE_TABLE);
-  if (!exists) return [];
+/** The names of the migrations the database has applied, oldest first. */
+export function appliedMigrations(db: Db): string[] {
+  if (!tableExists(db, STORAGE_TABLE)) return [];
   return db.prepare(`SELECT name FROM ${STORAGE_TABLE} ORDER BY name`).pluck().all() as string[];
+}
+
+/** Where the open database stands against `migrations`; reads only, so a read-only connection will do. */
+export function readMigrationStatus(db: Db, migrations: MigrationFile[] = loadMigrations()): MigrationStatus {
+  const applied = appliedMigrations(db);
+  return {
+    userVersion: readUserVersion(db),
+    buildVersion: SCHEMA_VERSION,
+    applied,
+    pending: migrations.map((m) => m.name).filter((name) => !applied.includes(name)),
+  };
 }
 
 export function migrationStatus(file: string, migrations: MigrationFile[] = loadMigrations()): MigrationStatus {
   const db = openConnection(file);
   try {
-    const applied = appliedNames(db);
-    return {
-      userVersion: readUserVersion(db),
-      buildVersion: SCHEMA_VERSION,
-      applied,
-      pending: migrations.map((m) => m.name).filter((name) => !applied.includes(name)),
-    };
+    return readMigrationStatus(db, migrations);
   } finally {
     db.close();
   }
@@ -107,7 +113,7 @@ async function underMigrationLock<T>(file: string, migrations: MigrationFile[], 
   try {
     await retryOnBusy(() => db.exec('BEGIN IMMEDIATE'));
     try {
-      refuseUnknownSchema(db, migrations);
+      assertKnownSchema(db, migrations);
       db.exec(`CREATE TABLE IF NOT EXISTS ${STORAGE_TABLE} (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`);
       const umzug = new Umzug<Db>({
         migrations: migrations.map((m) => ({
@@ -120,7 +126,7 @@ async function underMigrationLock<T>(file: string, migrations: MigrationFile[], 
         logger: undefined,
       });
       const result = await run(umzug);
-      const applied = appliedNames(db);
+      const applied = appliedMigrations(db);
       const newest = migrations.filter((m) => applied.includes(m.name)).at(-1);
       db.pragma(`user_version = ${newest?.version ?? 0}`);
       db.exec('COMMIT');
@@ -134,9 +140,10 @@ async function underMigrationLock<T>(file: string, migrations: MigrationFile[], 
   }
 }
 
-function refuseUnknownSchema(db: Db, migrations: MigrationFile[]): void {
+/** Refuses a database some newer build migrated: an older build's migrations could only damage it. */
+export function assertKnownSchema(db: Db, migrations: MigrationFile[]): void {
   const known = new Set(migrations.map((m) => m.name));
-  const unknown = appliedNames(db).filter((name) => !known.has(name));
+  const unknown = appliedMigrations(db).filter((name) => !known.has(name));
   const userVersion = readUserVersion(db);
   if (unknown.length > 0 || userVersion > migrations.length) {
     throw new SuperviseError(
@@ -162,7 +169,7 @@ export interface MigrationResult {
 
 /** Applies pending migrations up to `to` (a name or version), or all of them. */
 export async function migrateUp(file: string, options: { to?: string | number } = {}, migrations: MigrationFile[] = loadMigrations()): Promise<MigrationResult> {
-  const to = options.to === undefined ? undefined : resolveTarget(options.to, migrations);
+  const to = options.to === undefined ? undefined : findMigration(options.to, migrations).name;
   const ran = await underMigrationLock(file, migrations, (umzug) => umzug.up(to === undefined ? {} : { to }));
   return { applied: ran.map((m) => m.name), reverted: [], userVersion: readVersionOf(file) };
 }
@@ -175,7 +182,7 @@ export async function migrateDown(file: string, options: { to?: string | number 
   const ran = await underMigrationLock(file, migrations, async (umzug) => {
     if (options.to === undefined) return umzug.down({ step: 1 });
     if (options.to === 0 || options.to === '0') return umzug.down({ to: 0 });
-    const keep = resolveTarget(options.to, migrations);
+    const keep = findMigration(options.to, migrations).name;
     const executed = (await umzug.executed()).map((m) => m.name);
     if (!executed.includes(keep)) {
       throw new SuperviseError('invalid-input', `cannot roll back to ${keep}: it is not applied. Applied: ${executed.join(', ') || 'none'}.`);
@@ -186,12 +193,14 @@ export async function migrateDown(file: string, options: { to?: string | number 
   return { applied: [], reverted: ran.map((m) => m.name), userVersion: readVersionOf(file) };
 }
 
-function resolveTarget(to: string | number, migrations: MigrationFile[]): string {
-  const match = migrations.find((m) => m.name === to || m.version === Number(to) || m.name.startsWith(`${String(to)}_`));
+/** A migration named by its full name, its number (`2`, `"2"`) or its number prefix (`"0002"`). */
+export function findMigration(to: string | number, migrations: MigrationFile[]): MigrationFile {
+  const text = String(to);
+  const match = migrations.find((m) => m.name === text || (/^\d+$/.test(text) && m.version === Number(text)) || m.name.startsWith(`${text}_`));
   if (!match) {
-    throw new SuperviseError('invalid-input', `unknown migration "${to}". Known: ${migrations.map((m) => m.name).join(', ')}.`);
+    throw new SuperviseError('invalid-input', `unknown migration "${text}". Known: ${migrations.map((m) => m.name).join(', ')}.`);
   }
-  return match.name;
+  return match;
 }
 
 function readVersionOf(file: string): number {

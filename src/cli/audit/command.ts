@@ -3,7 +3,8 @@ import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { Presets, SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
-import { canonicalAuditEntry, chainHash, GENESIS_HASH, type AuditEntry, type AuditFilter, type AuditHead, type AuditStore } from '../../audit/audit-store.js';
+import { canonicalAuditEntry, chainHash, type AuditEntry, type AuditFilter, type AuditHead } from '../../audit/audit-store.js';
+import { checkKeptHead, parseKeptHead } from '../../audit/kept-head.js';
 import { validateSlug } from '../../core/validation.js';
 import { auditRecord, EXPORT_FORMATS, exportToFile, isClosedPipe, streamAuditExport, type ExportFormat } from './export.js';
 import { colorsFor, parsePositiveInt, parseTime, printJson, UserError, withHostDatabase } from '../common.js';
@@ -193,41 +194,6 @@ function progressBar(head: AuditHead): SingleBar | undefined {
   return bar;
 }
 
-type ExpectedHeadCheck = { expected: AuditHead; matches: true; newEntries: number } | { expected: AuditHead; matches: false; problem: string };
-
-function parseExpectedHead(text: string): AuditHead {
-  const match = /^([0-9a-fA-F]{64}):(\d+)$/.exec(text.trim());
-  if (!match || !Number.isSafeInteger(Number(match[2]))) {
-    throw new UserError(`--expect-head ${JSON.stringify(text)} is not a head: give HASH:COUNT exactly as \`bot-bottle audit verify\` printed it (64 hex characters, a colon, the entry count).`, VERB_EXIT.usage);
-  }
-  return { hash: (match[1] as string).toLowerCase(), count: Number(match[2]) };
-}
-
-/** The kept head must still be in the log: entry COUNT exists and still has that hash. */
-function checkExpectedHead(store: AuditStore, expected: AuditHead): ExpectedHeadCheck {
-  const head = store.head();
-  const kept = `${expected.hash}:${expected.count}`;
-  if (head.count < expected.count) {
-    return {
-      expected,
-      matches: false,
-      problem: `the log ends at entry ${head.count}, but the kept head ${kept} is entry ${expected.count}: entries ${head.count + 1}–${expected.count} were removed from the end of the log.`,
-    };
-  }
-  const actual = expected.count === 0 ? GENESIS_HASH : store.readAuditEntry(expected.count)?.hash;
-  if (actual !== expected.hash) {
-    return {
-      expected,
-      matches: false,
-      problem:
-        actual === undefined
-          ? `entry ${expected.count} of the kept head ${kept} is missing from the log.`
-          : `entry ${expected.count} has hash ${actual}, not the kept ${expected.hash}: the log was rewritten at or before entry ${expected.count}.`,
-    };
-  }
-  return { expected, matches: true, newEntries: head.count - expected.count };
-}
-
 function verifyCommand(audit: Command): void {
   audit
     .command('verify')
@@ -235,10 +201,10 @@ function verifyCommand(audit: Command): void {
     .option('--expect-head <hash:count>', 'also check the log still contains this head, kept from an earlier verify (catches a truncated or rewritten log)')
     .option('--json', 'print the result as JSON')
     .action(async (flags: { expectHead?: string; json?: boolean }, command: Command) => {
-      const expected = flags.expectHead === undefined ? undefined : parseExpectedHead(flags.expectHead);
+      const expected = flags.expectHead === undefined ? undefined : parseKeptHead(flags.expectHead, '--expect-head');
       const { result, expectation } = await withHostDatabase(command, ({ audit: store }) => ({
         result: store.verify(),
-        expectation: expected === undefined ? undefined : checkExpectedHead(store, expected),
+        expectation: expected === undefined ? undefined : checkKeptHead(store, expected),
       }));
       const ok = result.ok && (expectation?.matches ?? true);
       if (!ok) process.exitCode = VERB_EXIT.failed;

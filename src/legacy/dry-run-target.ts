@@ -1,0 +1,65 @@
+import type { ProposalState } from '../queue/proposal.js';
+import { QueueStore } from '../queue/queue-store.js';
+import type { Db } from '../storage/connection.js';
+import { tableExists } from '../storage/tables.js';
+import { ImportLedger, type Source, type SourceKind } from './ledger.js';
+import type { LegacyAuditLine, LegacyProposal, LegacyResponse } from './shapes.js';
+import type { Outcome } from './summary.js';
+import type { ImportTarget, ProposalFacts } from './target.js';
+
+/**
+ * Answers from the database when there is one, overlaid with what this run would have written.
+ * The database may be older than this build (a dry run migrates nothing): a table it lacks holds nothing.
+ */
+export class DryRunTarget implements ImportTarget {
+  readonly #queue: QueueStore | undefined;
+  readonly #ledger: ImportLedger | undefined;
+  readonly #proposals = new Map<string, ProposalFacts>();
+  readonly #responses = new Set<string>();
+  readonly #sources = new Map<string, SourceKind>();
+
+  constructor(db: Db | undefined) {
+    this.#queue = db && tableExists(db, 'proposals') ? new QueueStore(db) : undefined;
+    this.#ledger = db && tableExists(db, 'legacy_imports') ? new ImportLedger(db, 0) : undefined;
+  }
+
+  proposal(id: string): ProposalFacts | undefined {
+    const overlaid = this.#proposals.get(id);
+    if (overlaid) return overlaid;
+    const stored = this.#queue?.findProposal(id);
+    return stored && { slug: stored.slug, state: stored.state };
+  }
+
+  hasResponse(slug: string, id: string): boolean {
+    return this.#responses.has(id) || this.#queue?.readResponse(slug, id) !== undefined;
+  }
+
+  hasSource(key: string): boolean {
+    return this.#sources.has(key) || (this.#ledger?.has(key) ?? false);
+  }
+
+  insertProposal(proposal: LegacyProposal, state: ProposalState, source: Source): void {
+    this.#proposals.set(proposal.id, { slug: proposal.slug, state });
+    this.#sources.set(source.key, source.kind);
+  }
+
+  answer(proposal: { id: string; slug: string }, _response: LegacyResponse, state: 'answered' | 'archived', _wasVisible: boolean, source: Source): void {
+    this.#responses.add(proposal.id);
+    this.#proposals.set(proposal.id, { slug: proposal.slug, state });
+    this.#sources.set(source.key, source.kind);
+  }
+
+  appendAudit(_line: LegacyAuditLine, source: Source): void {
+    this.#sources.set(source.key, source.kind);
+  }
+
+  async batch(fn: () => Outcome[]): Promise<Outcome[]> {
+    return fn();
+  }
+
+  writtenBySource(): Record<SourceKind, number> {
+    const counts = { proposal: 0, response: 0, audit: 0 };
+    for (const kind of this.#sources.values()) counts[kind] += 1;
+    return counts;
+  }
+}

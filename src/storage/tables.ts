@@ -1,0 +1,6 @@
+import type { Db } from './connection.js';
+
+/** For readers that may meet a database older than this build (inspection, a dry run): a missing table holds no rows. */
+export function tableExists(db: Db, name: string): boolean {
+  return db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(name) !== undefined;
+}
