@@ -18,7 +18,9 @@
  *   render as nothing and can hide data;
  * - lone surrogates, which cannot be shown at all.
  */
+// Matching control and combining characters is the point of this pattern.
 const UNSAFE =
+  // eslint-disable-next-line no-control-regex, no-misleading-character-class
   /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u115f\u1160\u180e\u2800\u3164\ufe00-\ufe0f\uffa0\ufff9-\ufffb]|\p{Cf}|[\u{e0100}-\u{e01ef}]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/gu;
 
 const NAMED: Readonly<Record<string, string>> = {
