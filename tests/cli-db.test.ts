@@ -121,6 +121,30 @@ describe('db migrate and rollback', () => {
     expect(notApplied.stderr).toMatch(/cannot roll back to 0002_legacy_imports: it is not applied/);
   });
 
+  it('--dry-run prints what migrate and rollback would do, asks nothing and changes nothing', async () => {
+    const fresh = await cli('db', 'migrate', '--dry-run');
+    expect(fresh).toMatchObject({ code: 0, stderr: '' });
+    expect(fresh.stdout).toBe(`Would apply ${MIGRATIONS.join(', ')}, taking ${link()} from schema version 0 to ${SCHEMA_VERSION}. Dry run: nothing was changed.\n`);
+    expect(fs.existsSync(state())).toBe(false);
+
+    await migrated();
+    expect((await cli('db', 'migrate', '--dry-run')).stdout).toMatch(/^Nothing to migrate: .* is at schema version \d+\.\n$/);
+    const passed = await cli('db', 'migrate', '--dry-run', '--to', '1');
+    expect(passed.code).toBe(2);
+    expect(passed.stderr).toMatch(/migrate only moves forward/);
+
+    const all = json<{ path: string; dryRun: boolean; direction: string; steps: Array<{ name: string; dropsTables: string[] }>; userVersion: number; userVersionAfter: number }>(
+      await cli('db', 'rollback', '--dry-run', '--to', '0', '--json'),
+    );
+    expect(all).toMatchObject({ path: link(), dryRun: true, direction: 'down', userVersion: SCHEMA_VERSION, userVersionAfter: 0 });
+    expect(all.steps.map((step) => step.name)).toEqual([...MIGRATIONS].reverse());
+    expect(all.steps.flatMap((step) => step.dropsTables)).toContain('proposals');
+    const newest = await cli('db', 'rollback', '--dry-run');
+    expect(newest).toMatchObject({ code: 0, stderr: '' });
+    expect(newest.stdout).toMatch(new RegExp(`^Would revert ${MIGRATIONS.at(-1)}, taking .* from schema version ${SCHEMA_VERSION} to ${SCHEMA_VERSION - 1}\\. Dry run: nothing was changed\\.\n$`));
+    expect(userVersion(link())).toBe(SCHEMA_VERSION);
+  });
+
   it('asks on a terminal, names the tables it drops, and does nothing on "n"', async () => {
     await migrated();
     const declined = await runCliOnTerminal(['db', 'rollback', '--to', '0'], { home, input: 'n\n' });
