@@ -1,7 +1,7 @@
 /** The operator's answers from the CLI and the TUI: checked before anything is written, against a real database file. */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { answerProposal, checkDecision } from '../src/cli/supervise/actions.js';
+import { answerProposal, checkDecision, reasonRequired } from '../src/cli/supervise/actions.js';
 import { openHostDatabase, type SuperviseDatabase } from '../src/database.js';
 import { dumpData, expectFailure, GITLEAKS_REPORT, ROUTES_YAML, routesFor, tempDir } from './fixtures/storage-support.js';
 
@@ -34,6 +34,16 @@ describe('operator decisions', () => {
     await expectFailure(() => checkDecision(kinds, proposal, { status: 'approved', reason: ' ' }, RESPONDER), 'reason-required', /^approving a gitleaks-allow proposal needs a reason/);
     await expectFailure(() => checkDecision(kinds, proposal, { status: 'modified', reason: 'ok', finalPayload: GITLEAKS_REPORT }, RESPONDER), 'modify-not-allowed', /^gitleaks-allow proposals cannot be modified/);
     expect(checkDecision(kinds, proposal, { status: 'approved', reason: '  a test fixture \n' }, RESPONDER)).toEqual({ status: 'approved', responder: RESPONDER, notes: 'a test fixture' });
+  });
+
+  it('says up front when a reason is needed: to reject anything, and to approve kinds that ask for one', () => {
+    const kinds = database.queue.kinds;
+    expect(reasonRequired(kinds.find('egress-allow'), 'rejected')).toBe(true);
+    expect(reasonRequired(kinds.find('egress-allow'), 'approved')).toBe(false);
+    expect(reasonRequired(kinds.find('egress-allow'), 'modified')).toBe(false);
+    expect(reasonRequired(kinds.find('gitleaks-allow'), 'approved')).toBe(true);
+    expect(reasonRequired(kinds.find('egress-token-allow'), 'approved')).toBe(true);
+    expect(reasonRequired(undefined, 'approved')).toBe(false);
   });
 
   it('a refused decision writes nothing; an accepted one is written with trimmed notes', async () => {

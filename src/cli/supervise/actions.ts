@@ -1,6 +1,7 @@
 import { SuperviseError } from '../../core/errors.js';
+import type { KindDefinition } from '../../kinds/kind.js';
 import type { KindRegistry } from '../../kinds/registry.js';
-import type { NewResponse } from '../../kinds/response.js';
+import type { NewResponse, ResponseStatus } from '../../kinds/response.js';
 import type { Proposal, ProposalResponse } from '../../queue/proposal.js';
 import type { QueueStore } from '../../queue/queue-store.js';
 import { validateActor } from '../../core/validation.js';
@@ -23,6 +24,11 @@ export function operatorName(env: NodeJS.ProcessEnv = process.env): string {
     }
   }
   return 'operator';
+}
+
+/** Whether answering with `status` needs a reason, for prompts that say so before the operator types. */
+export function reasonRequired(kind: KindDefinition | undefined, status: ResponseStatus): boolean {
+  return status === 'rejected' || Boolean(kind?.reasonRequiredToApprove);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { useEffect, useState, useSyncExternalStore } from 'react';
 import { Box, Text, useInput, useStdout, type Key } from 'ink';
+import { reasonRequired } from './actions.js';
 import { renderDetail } from './detail.js';
 import { columnWidths, pendingRow, tableLine, type Palette } from './list-model.js';
 import type { KeyPress, SessionState, StatusLine, SuperviseSession } from './session.js';
@@ -80,8 +81,8 @@ function promptLines(session: SuperviseSession, state: SessionState, colors: Pal
   const view = state.view;
   if (view.name === 'invalid-edit') return ['', ...view.error.split('\n').map((line) => colors.red(line))];
   if (view.name !== 'prompt' || !state.open) return [];
-  const kind = session.kindOf(state.open);
-  const required = view.action === 'reject' || Boolean(kind?.reasonRequiredToApprove);
+  const status = ({ approve: 'approved', modify: 'modified', reject: 'rejected' } as const)[view.action];
+  const required = reasonRequired(session.kindOf(state.open), status);
   const label = { approve: 'Reason for approving', modify: 'Reason for the modification', reject: 'Reason for rejecting' }[view.action];
   const input = `${colors.bold(label)} ${colors.dim(required ? '(required)' : '(optional, Enter to skip)')}: ${view.text}${state.busy ? '' : '█'}`;
   return ['', input, ...(view.error ? [colors.red(view.error)] : [])];
