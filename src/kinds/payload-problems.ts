@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { SuperviseError, type PayloadProblem } from '../core/errors.js';
 
 /** A position in a payload's value: keys and list indexes from the root. */
-export type Path = readonly PropertyKey[];
+type Path = readonly PropertyKey[];
 
 export const TOP_LEVEL = '(top level)';
 /** For problems with the document as text (syntax, aliases, JSON) rather than with a value in it. */
