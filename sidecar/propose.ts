@@ -5,7 +5,7 @@ import { KIND_EGRESS_BLOCK } from '../src/kinds/egress-block.js';
 import { KindRegistry } from '../src/kinds/registry.js';
 import { askAndWait, idempotencyBase, resumeWait, type ProposalRequest } from '../src/queue/proposal-flow.js';
 import { reportForShell } from '../src/queue/proposal-result.js';
-import { checkDraft, parseSeconds, readPayloadFile, readPayloadStream, type PayloadStream } from '../src/queue/propose-input.js';
+import { checkDraft, parseSeconds, readPayloadFile, readPayloadStream, type PayloadStream, type ProposalDraft } from '../src/queue/propose-input.js';
 import { MAX_RESPONSE_TIMEOUT_SECONDS, readConfig } from './config.js';
 import { readCurrentRoutes } from './current-routes.js';
 import { openSidecarStorage } from './startup.js';
@@ -41,6 +41,7 @@ export async function propose(options: ProposeOptions, io: ProposeIo): Promise<n
   const timeoutMs = options.wait === undefined ? config.responseTimeoutMs : parseSeconds(options.wait, '--wait', { allowZero: true, max: MAX_RESPONSE_TIMEOUT_SECONDS });
   const kinds = KindRegistry.withBuiltins();
   const draft = options.proposalId === undefined ? await readDraft(options, io, kinds) : undefined;
+  // Resuming with --kind refuses another kind's proposal; an unknown kind is refused before opening anything.
   if (options.kind !== undefined && draft === undefined) kinds.get(options.kind);
 
   const storage = openSidecarStorage(options.db !== undefined ? { dbPath: options.db } : {});
@@ -49,18 +50,9 @@ export async function propose(options: ProposeOptions, io: ProposeIo): Promise<n
   try {
     const queue = storage.queue.forSlug(config.slug);
     const wait = { timeoutMs, signal: abort.signal };
-    let result;
-    if (draft) {
-      const current = draft.kind === KIND_EGRESS_ALLOW || draft.kind === KIND_EGRESS_BLOCK ? await readCurrentRoutes(config.routesFile, io.stderr) : undefined;
-      const request: ProposalRequest = {
-        ...draft,
-        justification: options.justification ?? '',
-        ...(current ? { currentFileHash: current.hash, ...(current.text !== undefined ? { currentFile: current.text } : {}) } : {}),
-      };
-      result = await askAndWait(queue, { ...request, idempotency: { base: idempotencyBase(request.origin, request), earlierAnswer: 'report' } }, wait);
-    } else {
-      result = await resumeWait(queue, options.proposalId as string, wait, { ...(options.kind !== undefined ? { kind: options.kind } : {}), target: 'operator' });
-    }
+    const result = draft
+      ? await askAndWait(queue, await withCurrentRoutes(draft, options.justification ?? '', config.routesFile, io.stderr), wait)
+      : await resumeWait(queue, options.proposalId as string, wait, { ...(options.kind !== undefined ? { kind: options.kind } : {}), target: 'operator' });
     const report = reportForShell(result, { resume: (id) => `bot-bottle-sidecar propose --proposal-id ${id}`, askAgain: 'change --justification (say what changed)' });
     io.stderr(report.summary);
     io.stdout(report.stdout);
@@ -71,7 +63,21 @@ export async function propose(options: ProposeOptions, io: ProposeIo): Promise<n
   }
 }
 
-async function readDraft(options: ProposeOptions, io: ProposeIo, kinds: KindRegistry) {
+/**
+ * A routes proposal is shown to the operator as a diff against the live routes file, and its key
+ * includes that file's hash: the same routes asked for after the live file changed are a new request.
+ */
+async function withCurrentRoutes(draft: Required<ProposalDraft>, justification: string, routesFile: string | undefined, log: (line: string) => void): Promise<ProposalRequest> {
+  const current = draft.kind === KIND_EGRESS_ALLOW || draft.kind === KIND_EGRESS_BLOCK ? await readCurrentRoutes(routesFile, log) : undefined;
+  const request = {
+    ...draft,
+    justification,
+    ...(current ? { currentFileHash: current.hash, ...(current.text !== undefined ? { currentFile: current.text } : {}) } : {}),
+  };
+  return { ...request, idempotency: { base: idempotencyBase(request.origin, request), earlierAnswer: 'report' } };
+}
+
+async function readDraft(options: ProposeOptions, io: ProposeIo, kinds: KindRegistry): Promise<Required<ProposalDraft>> {
   if (options.kind === undefined || options.payloadFile === undefined) {
     throw new SuperviseError('usage', 'propose needs --kind and --payload-file (or --proposal-id to resume a pending proposal).');
   }

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openHostDatabase, type SuperviseDatabase } from '../src/database.js';
+import { MAX_PAYLOAD_BYTES } from '../src/core/limits.js';
 import type { Proposal } from '../src/queue/proposal.js';
 import { assertBuilt, killCliChildren, runCli, runCliOnTerminal, type CliRun } from './fixtures/cli-support.js';
 import { ROUTES_YAML, routesFor, tempDir } from './fixtures/storage-support.js';
@@ -150,6 +151,13 @@ describe('propose: bad input exits 4 (5 for the environment) and writes nothing'
       expect({ code: run.code, stderr: run.stderr, stdout: run.stdout }, args.join(' ')).toEqual({ code: 4, stderr: expect.stringMatching(message), stdout: '' });
       expect(run.stderr).not.toMatch(/\n\s+at /);
     }
+    expect(proposals()).toEqual([]);
+  });
+
+  it('refuses a payload on stdin over the limit, writing nothing', async () => {
+    const run = await propose(['--bottle', 'acme', '--kind', 'egress-allow', '--payload-stdin', '--wait', '30'], `${ROUTES_YAML}#${'x'.repeat(MAX_PAYLOAD_BYTES)}\n`);
+    expect({ code: run.code, stdout: run.stdout }).toEqual({ code: 4, stdout: '' });
+    expect(run.stderr).toContain(`the payload on stdin is over the limit of ${MAX_PAYLOAD_BYTES} bytes`);
     expect(proposals()).toEqual([]);
   });
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { assertDbMountSupported, checkDbMount, parseMountinfo } from '../src/storage/mount-guard.js';
+import { assertDbMountSupported, checkDbMount, inspectDbMount, parseMountinfo } from '../src/storage/mount-guard.js';
 
 const DB = '/run/supervise/bot-bottle.db';
 const identity = (p: string): string => p;
@@ -189,6 +189,13 @@ describe('assertDbMountSupported', () => {
     expect(verdict.fsType).toMatch(/\S/);
     const realDir = fs.realpathSync(dir);
     expect(verdict.mountPoint === '/' || `${realDir}/`.startsWith(`${verdict.mountPoint}/`)).toBe(true);
+  });
+
+  it('acts on the verdict inspectDbMount gives', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mount-guard-'));
+    made.push(dir);
+    const dbPath = path.join(dir, 'bot-bottle.db');
+    expect(inspectDbMount(dbPath)).toEqual(assertDbMountSupported(dbPath));
   });
 
   it('judges a database that does not exist yet by its directory', () => {

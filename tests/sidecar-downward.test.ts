@@ -1,4 +1,4 @@
-// The downward flow (DESIGN §4.2): the launcher asks, the bottle's sidecar applies the routes file
+// The downward flow: the launcher asks, the bottle's sidecar applies the routes file
 // atomically, runs the reload command and answers. Real HOME layout, real sidecar process.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -87,6 +87,34 @@ describe('egress-routes-apply', () => {
     const result = await applyRoutes(SLUG, ROUTES, { timeoutMs: 30_000, proposalId: early.proposalId });
     expect(result).toMatchObject({ outcome: 'answered', status: 'approved', proposalId: early.proposalId });
     expect(fs.readFileSync(routesFile, 'utf8')).toBe(ROUTES);
+  });
+
+  it('a retried call joins the pending proposal; a caller-given key names its own proposal', async () => {
+    const first = await applyRoutes(SLUG, ROUTES, { timeoutMs: 0 });
+    const retried = await applyRoutes(SLUG, ROUTES, { timeoutMs: 0 });
+    expect(retried).toEqual({ outcome: 'pending', proposalId: first.proposalId });
+    const keyed = await applyRoutes(SLUG, ROUTES, { timeoutMs: 0, idempotencyKey: 'launch-7' });
+    expect(keyed.proposalId).not.toBe(first.proposalId);
+    expect(await applyRoutes(SLUG, ROUTES, { timeoutMs: 0, idempotencyKey: 'launch-7' })).toEqual(keyed);
+
+    const host = await openHostDatabase({ watch: false });
+    expect(host.queue.listPendingProposals({ slug: SLUG, target: 'sidecar' }).map((p) => [p.id, p.idempotencyKey])).toEqual([
+      [first.proposalId, expect.stringMatching(/^host:[0-9a-f]{64}$/)],
+      [keyed.proposalId, 'launch-7'],
+    ]);
+    await host.close();
+  });
+
+  it('applying the same file again after its answer was consumed asks the sidecar anew', async () => {
+    await start({ SUPERVISE_ROUTES_FILE: routesFile, SUPERVISE_RELOAD_COMMAND: recordReload() });
+    const first = await applyRoutes(SLUG, ROUTES, { timeoutMs: 30_000 });
+    expect(first).toMatchObject({ outcome: 'answered', status: 'approved' });
+    fs.writeFileSync(routesFile, PREVIOUS);
+    const again = await applyRoutes(SLUG, ROUTES, { timeoutMs: 30_000 });
+    expect(again).toMatchObject({ outcome: 'answered', status: 'approved' });
+    expect(again.proposalId).not.toBe(first.proposalId);
+    expect(fs.readFileSync(routesFile, 'utf8')).toBe(ROUTES);
+    expect(fs.readFileSync(reloads, 'utf8')).toBe('reloaded\nreloaded\n');
   });
 
   it('never answers another bottle’s downward proposals', async () => {

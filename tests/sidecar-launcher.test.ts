@@ -1,5 +1,5 @@
 // The launcher side of the sidecar: prepareSupervise makes the host database ready and says how
-// to run the sidecar against it (DESIGN §2, §5.3).
+// to run the sidecar against it: the shared directory mounted, the host user, the bottle's network.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

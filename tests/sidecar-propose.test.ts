@@ -6,6 +6,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { checkpoint } from '../src/storage/connection.js';
+import { MAX_PAYLOAD_BYTES } from '../src/core/limits.js';
+import { SCHEMA_VERSION } from '../src/storage/schema-version.js';
 import { openSidecarDatabase } from '../src/database.js';
 import { parseTokenAllowReport } from '../src/kinds/token-report.js';
 import { proposeTokenAllow } from '../sidecar/token-allow.js';
@@ -125,13 +127,25 @@ describe('propose exit codes', () => {
     expect(countRows(fixture.host, 'proposals')).toBe(0);
   });
 
-  it('5 when the environment is wrong: no slug, no database', async () => {
+  it('5 when the environment is wrong: no slug, no database, a schema this build does not know', async () => {
     const noSlug = await runSidecar(proposeArgs('--kind', 'gitleaks-allow', '--payload-file', reportFile), {});
     expect(noSlug.code).toBe(5);
     expect(noSlug.stderr).toContain('SUPERVISE_BOTTLE_SLUG');
     const noDb = await runSidecar(['propose', '--db', path.join(fixture.dir, 'missing.db'), '--kind', 'gitleaks-allow', '--payload-file', reportFile], env());
     expect(noDb.code).toBe(5);
     expect(noDb.stderr).toContain('no database');
+    fixture.host.db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    const newer = await runSidecar(proposeArgs('--kind', 'gitleaks-allow', '--payload-file', reportFile), env());
+    expect(newer.code).toBe(5);
+    expect(newer.stderr).toContain(`schema version is ${SCHEMA_VERSION + 1}`);
+    expect(countRows(fixture.host, 'proposals')).toBe(0);
+  });
+
+  it('refuses a payload on standard input over the limit, writing nothing', async () => {
+    const exit = await runSidecar(proposeArgs('--kind', 'gitleaks-allow', '--payload-file', '-', '--wait', '0'), env(), `${REPORT}${' '.repeat(MAX_PAYLOAD_BYTES)}`);
+    expect({ code: exit.code, stdout: exit.stdout }).toEqual({ code: 4, stdout: '' });
+    expect(exit.stderr).toContain(`the payload on stdin is over the limit of ${MAX_PAYLOAD_BYTES} bytes`);
+    expect(countRows(fixture.host, 'proposals')).toBe(0);
   });
 
   it('reads the payload from standard input with --payload-file -', async () => {

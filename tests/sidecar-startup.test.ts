@@ -1,5 +1,5 @@
 // The sidecar refuses to start, with one clear line and a non-zero exit, whenever it would run
-// against the wrong bottle, a missing or foreign database, or an unsafe mount (DESIGN §5.1).
+// against the wrong bottle, a missing or foreign database, or an unsafe mount.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
