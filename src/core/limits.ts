@@ -7,3 +7,14 @@ export const MAX_IDEMPOTENCY_KEY_LENGTH = 200;
 export const MAX_ACTOR_LENGTH = 64;
 /** Unanswered proposals expire after a day unless the proposer asks otherwise. */
 export const DEFAULT_PROPOSAL_TTL_MS = 24 * 60 * 60 * 1000;
+
+/** The limits above as one value, for callers that check input before sending it. */
+export const LIMITS = Object.freeze({
+  MAX_SLUG_LENGTH,
+  MAX_PAYLOAD_BYTES,
+  MAX_JUSTIFICATION_BYTES,
+  MAX_NOTES_BYTES,
+  MAX_IDEMPOTENCY_KEY_LENGTH,
+  MAX_ACTOR_LENGTH,
+  DEFAULT_PROPOSAL_TTL_MS,
+});
