@@ -63,7 +63,7 @@ export function parsePositiveInt(value: string, flag: string): number {
   return number;
 }
 
-/** The database file the global `--db` names, else the host path of DESIGN §2. */
+/** The database file the global `--db` names, else the host path every tool shares. */
 export function databasePathOption(command: Command): string | undefined {
   return (command.optsWithGlobals() as { db?: string }).db;
 }

@@ -37,7 +37,7 @@ const EVENT_BATCH = 1000;
 const SPIN_MS = 2;
 
 /**
- * Tells this process's subscribers what other processes committed (DESIGN §3.5). One per
+ * Tells this process's subscribers what other processes committed. One per
  * process and connection: `PRAGMA data_version` on the connection the stores write with changes
  * only for other connections' commits, so our own commits never wake us; the stores `poke()`
  * us instead so in-process waiters still see them.

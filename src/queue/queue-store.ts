@@ -42,7 +42,7 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]+$/;
 
 /**
- * The proposal queue of DESIGN §3.3. Takes a connection (and, to wait, the process's notifier);
+ * The proposal queue: every proposal, its one answer and its state, for every bottle. Takes a connection (and, to wait, the process's notifier);
  * owns neither. Every write is one BEGIN IMMEDIATE transaction that also sweeps expired
  * proposals and appends its change events, so readers never see a half-made decision.
  */
