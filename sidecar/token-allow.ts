@@ -27,10 +27,12 @@ const PROCESS_KEY = randomBytes(32);
  */
 export function proposeTokenAllow(queue: BottleQueue, input: TokenAllowInput, options: TokenAllowOptions): Promise<ProposalResult> {
   const payload = buildTokenAllowPayload(input);
-  const key = createHmac('sha256', PROCESS_KEY).update(input.token).update('\0').update(payload).digest('hex');
   // From the checked payload, never from `input`: only the payload is proven free of the token.
   const report = parseTokenAllowReport(payload);
   const justification = options.justification ?? `The egress DLP detector "${report.detector}" caught a token in a ${report.method} request to ${report.host}; allow it to pass?`;
+  // Different encodings of one token can redact to the same report; with another justification
+  // that is another question, not a retry of the first.
+  const key = createHmac('sha256', PROCESS_KEY).update(input.token).update('\0').update(payload).update('\0').update(justification).digest('hex');
   return askAndWait(
     queue,
     { kind: KIND_EGRESS_TOKEN_ALLOW, origin: 'egress', payload, justification, idempotency: { base: `egress:token-allow:${key}`, earlierAnswer: 'report' } },

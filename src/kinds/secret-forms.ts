@@ -51,32 +51,68 @@ function base64Cores(bytes: Buffer): string[] {
   return cores;
 }
 
-/** A whole base64 (or base64url) run holding one of the cores: the run is what must go. */
-function base64Patterns(bytes: Buffer): string[] {
-  const patterns: string[] = [];
+/** Each core as it appears in standard and in URL-safe base64, possibly wrapped. */
+function base64CorePatterns(bytes: Buffer): string[] {
+  const patterns = new Set<string>();
   for (const core of base64Cores(bytes)) {
-    const standard = core;
-    const urlSafe = core.replace(/\+/g, '-').replace(/\//g, '_');
-    patterns.push(`[${BASE64_CHARS}]*${spaced([...standard].map(escapeRegExp))}[${BASE64_CHARS}]*=*`);
-    if (urlSafe !== standard) patterns.push(`[${BASE64URL_CHARS}]*${spaced([...urlSafe].map(escapeRegExp))}[${BASE64URL_CHARS}]*=*`);
+    patterns.add(spaced([...core].map(escapeRegExp)));
+    patterns.add(spaced([...core.replace(/\+/g, '-').replace(/\//g, '_')].map(escapeRegExp)));
   }
-  return patterns;
+  return [...patterns];
+}
+
+const BASE64_RUN_CHAR = new RegExp(`[${BASE64_CHARS}${BASE64URL_CHARS}]`);
+
+/**
+ * A core's neighbours in its base64 run encode the bits of the secret's first and last bytes
+ * the core leaves out (and whatever the secret was encoded with), so the whole run goes. Found
+ * by scanning outwards rather than by a leading `[…]*` in the pattern, which would retry the
+ * whole run from every position in it: quadratic in a long base64-looking run a request carries.
+ */
+function widenToBase64Run(text: string, start: number, end: number): [number, number] {
+  while (start > 0 && BASE64_RUN_CHAR.test(text.charAt(start - 1))) start--;
+  while (end < text.length && BASE64_RUN_CHAR.test(text.charAt(end))) end++;
+  while (text.charAt(end) === '=') end++;
+  return [start, end];
 }
 
 /** Every form of one secret, compiled once per catch. */
 export class SecretForms {
+  /** Group 1: raw, percent-encoded or hex (replaced as matched); group 2: a base64 core (its run is replaced). */
   readonly #pattern: RegExp;
+  /** The same without the global flag, so testing leaves no `lastIndex` behind. */
+  readonly #probe: RegExp;
   readonly #bytes: Buffer;
 
   constructor(secret: string) {
     this.#bytes = Buffer.from(secret, 'utf8');
-    const alternatives = [percentPattern(secret), hexPattern(this.#bytes), ...base64Patterns(this.#bytes)];
-    this.#pattern = new RegExp(alternatives.map((alternative) => `(?:${alternative})`).join('|'), 'g');
+    const exact = [percentPattern(secret), hexPattern(this.#bytes)].map((alternative) => `(?:${alternative})`).join('|');
+    const base64 = base64CorePatterns(this.#bytes).map((alternative) => `(?:${alternative})`).join('|');
+    this.#probe = new RegExp(`(${exact})|(${base64})`);
+    this.#pattern = new RegExp(this.#probe.source, 'g');
   }
 
   /** Every raw, percent-encoded, hex, base64 or line-wrapped occurrence replaced by `marker`. */
   redact(text: string, marker: string): string {
-    return text.replace(this.#pattern, marker);
+    const spans: Array<[number, number]> = [];
+    for (const match of text.matchAll(this.#pattern)) {
+      const span: [number, number] = [match.index, match.index + match[0].length];
+      let [start, end] = match[2] !== undefined ? widenToBase64Run(text, ...span) : span;
+      // A widened run can reach back over earlier matches: they become one redaction.
+      for (let last = spans.at(-1); last && start < last[1]; last = spans.at(-1)) {
+        start = Math.min(start, last[0]);
+        end = Math.max(end, last[1]);
+        spans.pop();
+      }
+      spans.push([start, end]);
+    }
+    let redacted = '';
+    let from = 0;
+    for (const [start, end] of spans) {
+      redacted += `${text.slice(from, start)}${marker}`;
+      from = end;
+    }
+    return redacted + text.slice(from);
   }
 
   /**
@@ -87,13 +123,11 @@ export class SecretForms {
   foundIn(text: string): boolean {
     let layer = text;
     for (let depth = 0; depth < 4; depth++) {
-      this.#pattern.lastIndex = 0;
-      if (this.#pattern.test(layer) || this.#inBase64Runs(layer)) return true;
+      if (this.#probe.test(layer) || this.#inBase64Runs(layer)) return true;
       const decoded = percentDecode(layer);
       if (decoded === layer) break;
       layer = decoded;
     }
-    this.#pattern.lastIndex = 0;
     return false;
   }
 

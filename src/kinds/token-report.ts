@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { HOSTNAME, MAX_HOSTNAME_CHARS } from './hostname.js';
 import { jsonLocator, parseJsonPayload } from './json-payload.js';
 import { checkSchema, invalidPayload, problem, TOP_LEVEL } from './payload-problems.js';
+import { SecretForms } from './secret-forms.js';
 
 /** Upper bounds, in UTF-16 code units, for each field of a token-allow report. */
 export const TOKEN_ALLOW_MAX_CHARS = {
@@ -47,13 +48,18 @@ export interface TokenAllowInput {
   detector: string;
   /** The raw token the DLP caught. It never leaves this function. */
   token: string;
-  /** Request text around the catch; every occurrence of the token is redacted. */
+  /** Request text around the catch; every occurrence of the token, in any encoding, is redacted. */
   context: string;
 }
 
-/** Canonical JSON for an `egress-token-allow` proposal. Throws `invalid-payload` rather than leak the token. */
+/**
+ * Canonical JSON for an `egress-token-allow` proposal. Every form of the token (raw, base64 at any
+ * alignment, percent-encoded, hex, wrapped across lines) is redacted in the context and the path,
+ * and the snippet is cut from the redacted context, so no window can split a form and keep a part
+ * of it that redaction would have removed. Throws `invalid-payload` rather than leak the token.
+ */
 export function buildTokenAllowPayload(input: TokenAllowInput): string {
-  const { token, context } = input;
+  const { token } = input;
   if (token.length < MIN_REDACTABLE_TOKEN_CHARS) {
     throw invalidPayload(
       SUBJECT,
@@ -61,10 +67,10 @@ export function buildTokenAllowPayload(input: TokenAllowInput): string {
       UNREDACTABLE_REMEDY,
     );
   }
+  const forms = new SecretForms(token);
   const marker = `[REDACTED:${input.detector}]`;
-  const redacted = context.replaceAll(token, marker);
-  // Text before the first occurrence is unchanged by redaction, so the index holds in `redacted`.
-  const first = Math.max(context.indexOf(token), 0);
+  const redacted = forms.redact(input.context, marker);
+  const first = Math.max(redacted.indexOf(marker), 0);
   const limit = TOKEN_ALLOW_MAX_CHARS.redacted_snippet;
   const start = Math.max(0, Math.min(first - Math.floor((limit - marker.length) / 2), redacted.length - limit));
 
@@ -72,13 +78,15 @@ export function buildTokenAllowPayload(input: TokenAllowInput): string {
     detector: input.detector,
     host: input.host,
     method: input.method,
-    path: input.path.replaceAll(token, marker),
+    path: forms.redact(input.path, marker),
     redacted_snippet: redacted.slice(start, start + limit),
   };
-  const payload = JSON.stringify(checkSchema(tokenAllowReport, report, jsonLocator(report), SUBJECT, REMEDY));
+  const checked = checkSchema(tokenAllowReport, report, jsonLocator(report), SUBJECT, REMEDY);
+  const payload = JSON.stringify(checked);
 
-  // The token can survive redaction: in host or detector, or straddling a marker it resembles.
-  if (payload.includes(token) || payload.includes(JSON.stringify(token).slice(1, -1))) {
+  // The token can survive redaction: in host or detector, nested encodings redaction does not
+  // undo, or pieced together around a marker. Each field is checked as stored and as read back.
+  if ([payload, ...Object.values(checked)].some((text) => forms.foundIn(text))) {
     throw invalidPayload(SUBJECT, [problem(undefined, TOP_LEVEL, 'the token would still appear in the payload after redaction')], UNREDACTABLE_REMEDY);
   }
   return payload;
