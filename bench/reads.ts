@@ -86,7 +86,7 @@ function bulkLoad(file: string, archived: number, pending: number, now: number):
       const seq = i + 1;
       const hash = chainHash(
         prevHash,
-        canonicalAuditEntry({ seq, ts: answered, slug, component: shape.component, action: 'proposal-decision', proposalId: id, kind: shape.kind, status, notes, actor: 'operator', diff: shape.diff }),
+        canonicalAuditEntry({ seq, ts: answered, slug, component: shape.component, action: 'proposal-decision', proposalId: id, kind: shape.kind, status, notes, actor: 'operator', diff: shape.diff, detail: null }),
       );
       insertAudit.run(seq, answered, slug, shape.component, id, shape.kind, status, notes, shape.diff, prevHash, hash);
       prevHash = hash;

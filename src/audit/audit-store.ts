@@ -16,6 +16,8 @@ export interface AuditEntryInput {
   status?: string | null;
   notes?: string;
   diff?: string;
+  /** Structured facts a reader or `audit verify` checks (a decision's hashes and diffs); stored as JSON. */
+  detail?: Readonly<Record<string, unknown>>;
   /** Milliseconds since the epoch; defaults to now. */
   ts?: number;
 }
@@ -32,6 +34,8 @@ export interface AuditEntry {
   notes: string;
   actor: string;
   diff: string;
+  /** JSON text, exactly as hashed; null for entries without detail (every entry older than the column). */
+  detail: string | null;
   prevHash: string;
   hash: string;
 }
@@ -73,19 +77,30 @@ interface AuditRow {
   notes: string;
   actor: string;
   diff: string;
+  detail: string | null;
   prev_hash: string;
   hash: string;
 }
 
 const LABEL = /^[a-z][a-z0-9-]{0,47}$/;
+/** A modify's detail holds two diffs of files up to the payload limit, plus a few hashes. */
+const MAX_DETAIL_BYTES = 4 * MAX_PAYLOAD_BYTES + 4096;
 
 /**
  * The serialization the hash chain is computed over: a JSON array in a fixed field order, so
  * every implementation that reads the table can recompute it. `seq` is inside, so moving an
  * entry changes its hash.
+ *
+ *   ["bot-bottle-audit-v1", seq, ts, slug, component, action, proposal_id, kind, status, notes,
+ *    actor, diff]                 when detail is NULL
+ *   [... the same twelve ..., detail]   when detail is not NULL (its JSON text, as a string)
+ *
+ * `detail` came later: leaving it out when NULL keeps every entry written before it verifying
+ * unchanged, and the array's length says which form an entry uses, so no value of one form can
+ * pass for the other.
  */
 export function canonicalAuditEntry(entry: Omit<AuditEntry, 'hash' | 'prevHash'>): string {
-  return JSON.stringify([
+  const fields: unknown[] = [
     'bot-bottle-audit-v1',
     entry.seq,
     entry.ts,
@@ -98,7 +113,10 @@ export function canonicalAuditEntry(entry: Omit<AuditEntry, 'hash' | 'prevHash'>
     entry.notes,
     entry.actor,
     entry.diff,
-  ]);
+  ];
+  // An exported record read back without the field means the same as NULL.
+  if (entry.detail !== null && entry.detail !== undefined) fields.push(entry.detail);
+  return JSON.stringify(fields);
 }
 
 export function chainHash(prevHash: string, canonical: string): string {
@@ -118,6 +136,7 @@ function fromRow(row: AuditRow): AuditEntry {
     notes: row.notes,
     actor: row.actor,
     diff: row.diff,
+    detail: row.detail,
     prevHash: row.prev_hash,
     hash: row.hash,
   };
@@ -169,6 +188,7 @@ export class AuditStore {
     validateActor(entry.actor, 'audit actor');
     validateTextSize(entry.notes ?? '', MAX_NOTES_BYTES, 'audit notes');
     validateTextSize(entry.diff ?? '', 2 * MAX_PAYLOAD_BYTES, 'audit diff');
+    if (entry.detail !== undefined) validateTextSize(JSON.stringify(entry.detail), MAX_DETAIL_BYTES, 'audit detail');
     return entry;
   }
 
@@ -186,13 +206,14 @@ export class AuditStore {
       notes: entry.notes ?? '',
       actor: entry.actor,
       diff: entry.diff ?? '',
+      detail: entry.detail === undefined ? null : JSON.stringify(entry.detail),
     };
     const prevHash = last.hash;
     const hash = chainHash(prevHash, canonicalAuditEntry(body));
     cachedStatement(
       this.#db,
-      `INSERT INTO audit_entries (seq, ts, slug, component, action, proposal_id, kind, status, notes, actor, diff, prev_hash, hash)
-       VALUES (@seq, @ts, @slug, @component, @action, @proposalId, @kind, @status, @notes, @actor, @diff, @prevHash, @hash)`,
+      `INSERT INTO audit_entries (seq, ts, slug, component, action, proposal_id, kind, status, notes, actor, diff, detail, prev_hash, hash)
+       VALUES (@seq, @ts, @slug, @component, @action, @proposalId, @kind, @status, @notes, @actor, @diff, @detail, @prevHash, @hash)`,
     ).run({ ...body, prevHash, hash });
     return { ...body, prevHash, hash };
   }

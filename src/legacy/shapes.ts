@@ -43,7 +43,7 @@ export interface LegacyResponse {
 }
 
 /** An audit entry as read from a legacy log, before the chain gives it a place and a hash. */
-export type LegacyAuditLine = Omit<AuditEntry, 'seq' | 'prevHash' | 'hash'>;
+export type LegacyAuditLine = Omit<AuditEntry, 'seq' | 'prevHash' | 'hash' | 'detail'>;
 
 /** Tools the old system knew by other names: history is imported under today's names so filters find it. */
 export const KIND_ALIASES: Readonly<Record<string, string>> = {

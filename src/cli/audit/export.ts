@@ -26,6 +26,7 @@ export function auditRecord(entry: AuditEntry): AuditRecord {
     actor: entry.actor,
     notes: entry.notes,
     diff: entry.diff,
+    detail: entry.detail,
     prevHash: entry.prevHash,
     hash: entry.hash,
   };
