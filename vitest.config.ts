@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
+    globalSetup: ['tests/fixtures/temp-home.ts'],
     pool: 'forks',
     // Tests spawn real processes and fsync real files; two cores is what CI has.
     maxWorkers: 2,
