@@ -1,5 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import { SuperviseError } from '../src/core/errors.js';
 import { KIND_EGRESS_TOKEN_ALLOW } from '../src/kinds/egress-token-allow.js';
+import { SecretForms } from '../src/kinds/secret-forms.js';
 import { buildTokenAllowPayload, parseTokenAllowReport, type TokenAllowInput } from '../src/kinds/token-report.js';
 import type { BottleQueue } from '../src/queue/bottle-queue.js';
 import { askAndWait, type ProposalResult, type WaitSettings } from '../src/queue/proposal-flow.js';
@@ -23,17 +25,22 @@ const PROCESS_KEY = randomBytes(32);
  * What the egress DLP addon calls when a route's `dlp.outbound_on_match` is `supervise`: asks the
  * operator whether the caught token may pass, with a report that never contains the token, and
  * waits. Anything but `approved`/`modified` must be treated as "block" (fail closed).
- * Throws `SuperviseError` (`invalid-payload`) when the token cannot be redacted reliably: block the request then too.
+ * Throws `SuperviseError` (`invalid-payload`) when the token cannot be redacted reliably or the
+ * justification carries it: block the request then too.
  */
-export function proposeTokenAllow(queue: BottleQueue, input: TokenAllowInput, options: TokenAllowOptions): Promise<ProposalResult> {
+export async function proposeTokenAllow(queue: BottleQueue, input: TokenAllowInput, options: TokenAllowOptions): Promise<ProposalResult> {
   const payload = buildTokenAllowPayload(input);
   // From the checked payload, never from `input`: only the payload is proven free of the token.
   const report = parseTokenAllowReport(payload);
   const justification = options.justification ?? `The egress DLP detector "${report.detector}" caught a token in a ${report.method} request to ${report.host}; allow it to pass?`;
+  // Stored beside the payload, so held to the same rule.
+  if (new SecretForms(input.token).foundIn(justification)) {
+    throw new SuperviseError('invalid-payload', 'the justification carries the caught token (raw or encoded): leave it out of the justification, and block the request meanwhile.');
+  }
   // Different encodings of one token can redact to the same report; with another justification
   // that is another question, not a retry of the first.
   const key = createHmac('sha256', PROCESS_KEY).update(input.token).update('\0').update(payload).update('\0').update(justification).digest('hex');
-  return askAndWait(
+  return await askAndWait(
     queue,
     { kind: KIND_EGRESS_TOKEN_ALLOW, origin: 'egress', payload, justification, idempotency: { base: `egress:token-allow:${key}`, earlierAnswer: 'report' } },
     options,

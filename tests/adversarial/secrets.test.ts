@@ -138,6 +138,28 @@ describe('a caught token is stored in no form a reader can turn back into it', (
   });
 });
 
+describe('the token-allow call stores nothing else derived from the token', () => {
+  it('refuses a justification that carries the token in any form, writing nothing', async () => {
+    const queue = fixture.host.queue.forSlug(SLUG);
+    const basic = Buffer.from(`alice:${TOKEN}`).toString('base64');
+    for (const justification of [`token was ${TOKEN}`, `header Basic ${basic}`]) {
+      const error = await proposeTokenAllow(queue, input(TOKEN, 'x'), { timeoutMs: 0, justification }).catch((caught: unknown) => caught);
+      expect(isSuperviseError(error) && error.code).toBe('invalid-payload');
+      expect((error as Error).message).not.toContain(TOKEN);
+    }
+    expect(fixture.host.db.prepare('SELECT count(*) FROM proposals').pluck().get()).toBe(0);
+  });
+
+  it('the idempotency key is a keyed hash: neither the token nor an unkeyed hash of it', async () => {
+    const result = await proposeTokenAllow(fixture.host.queue.forSlug(SLUG), input(TOKEN, `t=${TOKEN}`), { timeoutMs: 0 });
+    const key = fixture.host.queue.readProposal(SLUG, result.proposalId)?.idempotencyKey ?? '';
+    expect(key).toMatch(/^egress:token-allow:[0-9a-f]{64}/);
+    const { createHash } = await import('node:crypto');
+    expect(key).not.toContain(createHash('sha256').update(TOKEN).digest('hex'));
+    expect(leaks(fixture.dbPath, TOKEN)).toEqual([]);
+  });
+});
+
 describe('buildTokenAllowPayload redacts every form before it windows the snippet', () => {
   it.each(encodedCorpus(TOKEN))('%s', (_name, context) => {
     const payload = buildTokenAllowPayload(input(TOKEN, `${'a '.repeat(300)}${context}${' b'.repeat(300)}`));
