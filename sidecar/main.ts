@@ -3,6 +3,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { SERVER_VERSION } from './mcp-server.js';
 import { isSuperviseError } from '../src/core/errors.js';
 import { PROPOSE_EXIT, exitCodeFor } from '../src/core/exit-codes.js';
+import { environmentError } from '../src/storage/environment-errors.js';
 import { propose, type ProposeOptions } from './propose.js';
 import { DEFAULT_HOST, DEFAULT_PORT, SERVE_EXIT, serve } from './serve.js';
 
@@ -65,8 +66,9 @@ function buildProgram(outcome: Outcome): Command {
         });
       } catch (error) {
         // Everything serve throws itself is a start-up refusal: a setting, the database, the port.
-        if (!isSuperviseError(error)) throw error;
-        log(error.message);
+        const failure = environmentError(error) ?? error;
+        if (!isSuperviseError(failure)) throw failure;
+        log(failure.message);
         outcome.code = SERVE_EXIT.refused;
       }
     });
@@ -97,9 +99,10 @@ function buildProgram(outcome: Outcome): Command {
           interrupted: firstSignal(),
         });
       } catch (error) {
-        if (!isSuperviseError(error)) throw error;
-        log(error.message);
-        outcome.code = exitCodeFor(error, 'propose');
+        const failure = environmentError(error) ?? error;
+        if (!isSuperviseError(failure)) throw failure;
+        log(failure.message);
+        outcome.code = exitCodeFor(failure, 'propose');
       }
     });
   return program;

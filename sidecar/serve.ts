@@ -64,12 +64,15 @@ export async function serve(options: ServeOptions): Promise<number> {
   options.stdout(`ready http://${hostForUrl(options.host)}:${address.port}${MCP_PATH}`);
   options.log(`serving bottle ${config.slug} from ${storage.path} (schema ${SCHEMA_VERSION})`);
 
-  const signal = await options.stopRequested;
-  options.log(`${signal}: shutting down; calls in flight return pending results`);
+  // The database can fail under a running sidecar (its schema rolled back, the file damaged):
+  // that ends the sidecar like a signal does, with the reason and the start-up refusal's exit code.
+  const failure = storage.notifier.failed.then((error) => (error instanceof Error ? error.message : String(error)));
+  const stop = await Promise.race([options.stopRequested.then((signal) => ({ signal })), failure.then((reason) => ({ reason }))]);
+  options.log(`${'signal' in stop ? stop.signal : stop.reason}: shutting down; calls in flight return pending results`);
   const stopped = http.stop(SHUTDOWN_DRAIN_MS);
   shutdown.abort();
   await stopped;
   await downward.stop();
   await storage.close();
-  return SERVE_EXIT.ok;
+  return 'signal' in stop ? SERVE_EXIT.ok : SERVE_EXIT.refused;
 }

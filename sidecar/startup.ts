@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { openSidecarDatabase, type SuperviseDatabase } from '../src/database.js';
 import { SuperviseError, isSuperviseError, type SuperviseErrorCode } from '../src/core/errors.js';
+import { environmentError } from '../src/storage/environment-errors.js';
 import { assertDbMountSupported } from '../src/storage/mount-guard.js';
 import { DB_PATH_IN_CONTAINER, SHARED_DIR_IN_CONTAINER } from '../src/storage/layout.js';
 
@@ -28,16 +29,9 @@ export function openSidecarStorage(options: OpenSidecarOptions = {}): SuperviseD
     assertDbMountSupported(file);
     return openSidecarDatabase({ path: file, watch: options.watch ?? true });
   } catch (error) {
-    if (isSuperviseError(error)) throw refusal(error.code, `refusing to open ${file}: ${error.message}`, error);
-    const code = (error as { code?: unknown }).code;
-    if (typeof code === 'string' && code.startsWith('SQLITE_')) {
-      throw refusal(
-        'mount',
-        `cannot open the database at ${file} (${code}: ${(error as Error).message}). Run the sidecar as the host user that owns it (--user "$(id -u):$(id -g)") with the shared directory mounted read-write.`,
-        error,
-      );
-    }
-    throw error;
+    const failure = environmentError(error, file) ?? error;
+    if (isSuperviseError(failure)) throw refusal(failure.code, `refusing to open ${file}: ${failure.message}`, failure);
+    throw failure;
   }
 }
 

@@ -4,7 +4,8 @@ import { SuperviseError } from './core/errors.js';
 import type { KindRegistry } from './kinds/registry.js';
 import { migrateUp, readUserVersion } from './storage/migrations.js';
 import { ChangeNotifier } from './notify/notifier.js';
-import { DB_PATH_IN_CONTAINER, ensureHostLayout } from './storage/layout.js';
+import { refuseEmptyDatabase, requireSafeDatabaseFile } from './storage/database-file.js';
+import { DB_PATH_IN_CONTAINER, ensureHostLayout, hostDbPath, requireExistingDatabase } from './storage/layout.js';
 import { QueueStore } from './queue/queue-store.js';
 import { SCHEMA_VERSION } from './storage/schema-version.js';
 
@@ -24,6 +25,8 @@ export interface OpenDatabaseOptions {
   kinds?: KindRegistry;
   /** Watch the shared directory for file events (default true). */
   watch?: boolean;
+  /** Only a database that exists (read-only commands): neither the layout nor the file is created. */
+  mustExist?: boolean;
 }
 
 /**
@@ -31,8 +34,9 @@ export interface OpenDatabaseOptions {
  * migrates: sidecars of different builds share this file, and none may change the schema under the others.
  */
 export async function openHostDatabase(options: OpenDatabaseOptions = {}): Promise<SuperviseDatabase> {
-  const file = options.path ?? ensureHostLayout();
-  const db = openConnection(file);
+  const file = options.mustExist ? requireExistingDatabase(options.path ?? hostDbPath(), { hostLayout: options.path === undefined }) : (options.path ?? ensureHostLayout());
+  refuseEmptyDatabase(requireSafeDatabaseFile(file));
+  const db = openConnection(file, { fileMustExist: options.mustExist ?? false });
   try {
     if (readUserVersion(db) !== SCHEMA_VERSION) await migrateUp(file);
     assertSchemaVersion(db, 'host');

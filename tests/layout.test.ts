@@ -3,7 +3,8 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openConnection } from '../src/storage/connection.js';
 import { openHostDatabase, openSidecarDatabase } from '../src/database.js';
-import { DB_FILENAME, ensureHostLayout, hostDbPath, inspectHostLink, sharedDbFile, sharedDir, stateDir } from '../src/storage/layout.js';
+import { DB_FILENAME } from '../src/storage/database-file.js';
+import { ensureHostLayout, hostDbPath, inspectHostLink, sharedDbFile, sharedDir, stateDir } from '../src/storage/layout.js';
 import { expectFailure, ROUTES_YAML, tempDir } from './fixtures/storage-support.js';
 
 /** Every path under `root` with its type, mode and content (or link target): equal means untouched. */

@@ -1,11 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { openConnection } from '../storage/connection.js';
-import { SIDE_FILE_SUFFIXES, holdsData } from './status.js';
+import { holdsData } from './status.js';
 import { SuperviseError } from '../core/errors.js';
 import { migrateUp } from '../storage/migrations.js';
 import { processesHolding, type FileHolder } from './open-files.js';
-import { DB_FILENAME, describeHostLinkProblem, hostDbPath, inspectHostLink, sharedDbFile, sharedDir } from '../storage/layout.js';
+import { DB_FILENAME, SHARED_DIR_NAME, SIDE_FILE_SUFFIXES } from '../storage/database-file.js';
+import { describeHostLinkProblem, hostDbPath, inspectHostLink, sharedDbFile, sharedDir } from '../storage/layout.js';
 
 export type AdoptResult =
   | { adopted: false; reason: 'already-linked' | 'nothing-there'; message: string }
@@ -122,7 +123,7 @@ export async function adoptLegacyDatabase(): Promise<AdoptResult> {
     throw new SuperviseError('migration', `the adopted database could not be migrated, so it was moved back to ${legacy} unchanged: ${reason}`);
   }
   try {
-    fs.symlinkSync(path.join('supervise', DB_FILENAME), legacy);
+    fs.symlinkSync(path.join(SHARED_DIR_NAME, DB_FILENAME), legacy);
   } catch (error) {
     // A host command run meanwhile may have made the same link.
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || inspectHostLink().kind !== 'ok') throw error;

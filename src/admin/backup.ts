@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { GENESIS_HASH, readAuditHead, type AuditHead } from '../audit/audit-store.js';
 import { openConnection, retryOnBusy } from '../storage/connection.js';
-import { SIDE_FILE_SUFFIXES } from './status.js';
+import { SIDE_FILE_SUFFIXES } from '../storage/database-file.js';
 import { tableExists } from '../storage/tables.js';
 import { SuperviseError } from '../core/errors.js';
 import { sharedDir } from '../storage/layout.js';

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { SIDE_FILE_SUFFIXES } from './status.js';
 import { openConnection, type Db } from '../storage/connection.js';
 import { readMigrationStatus } from '../storage/migrations.js';
 import { checkDbMount } from '../storage/mount-guard.js';
-import { DB_FILENAME, describeHostLinkProblem, hostDbPath, inspectHostLink, sharedDbFile, sharedDir, stateDir } from '../storage/layout.js';
+import { DB_FILENAME, SHARED_DIR_NAME, SIDE_FILE_SUFFIXES } from '../storage/database-file.js';
+import { describeHostLinkProblem, hostDbPath, inspectHostLink, sharedDbFile, sharedDir, stateDir } from '../storage/layout.js';
 import { SCHEMA_VERSION } from '../storage/schema-version.js';
 
 export interface CheckResult {
@@ -43,7 +43,7 @@ export function checkHostLayout(): CheckResult[] {
   if (!fs.existsSync(stateDir())) return [fail('layout', `${stateDir()} does not exist`, CREATE_LAYOUT)];
   const results: CheckResult[] = [];
   const link = inspectHostLink();
-  if (link.kind === 'ok') results.push(pass('link', `${hostDbPath()} -> ${path.join('supervise', DB_FILENAME)}`));
+  if (link.kind === 'ok') results.push(pass('link', `${hostDbPath()} -> ${path.join(SHARED_DIR_NAME, DB_FILENAME)}`));
   else if (link.kind === 'missing') results.push(fail('link', `${hostDbPath()} is missing`, CREATE_LAYOUT));
   else results.push(fail('link', `${hostDbPath()} is not the link to ${sharedDbFile()}`, describeHostLinkProblem(link) ?? 'Remove it and run the command again.'));
 

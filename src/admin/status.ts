@@ -4,8 +4,6 @@ import { readMigrationStatus, type MigrationStatus } from '../storage/migrations
 import type { ProposalState } from '../queue/proposal.js';
 import { tableExists } from '../storage/tables.js';
 
-export const SIDE_FILE_SUFFIXES = ['-wal', '-shm', '-journal'] as const;
-
 export interface FileSizes {
   db: number;
   /** `null` when the side file does not exist. */

@@ -4,6 +4,7 @@ import { createColors } from 'picocolors';
 import { openHostDatabase, type SuperviseDatabase } from '../database.js';
 import { isSuperviseError } from '../core/errors.js';
 import { VERB_EXIT, exitCodeFor } from '../core/exit-codes.js';
+import { environmentError } from '../storage/environment-errors.js';
 import { hostDbPath } from '../storage/layout.js';
 
 /** A failure the user caused and can fix, reported without a stack trace. */
@@ -28,8 +29,10 @@ export function printJson(value: unknown): void {
 }
 
 /** Maps what a verb throws to one line on stderr and a meaningful exit code. */
-export function reportFailure(error: unknown): number {
+export function reportFailure(thrown: unknown): number {
   const red = colorsFor(process.stderr).red;
+  // A full disk, a read-only mount or a damaged file is the environment's fault, never a bug.
+  const error = environmentError(thrown) ?? thrown;
   if (error instanceof UserError || isSuperviseError(error)) {
     process.stderr.write(`${red('bot-bottle:')} ${error.message}\n`);
     return error instanceof UserError ? error.exitCode : exitCodeFor(error, 'verb');
@@ -74,13 +77,22 @@ export function databasePathFor(command: Command): string {
 
 /**
  * Opens the host database for one verb (layout, migrations, connection) and always closes it.
- * File watching is off unless the verb waits for other processes.
+ * File watching is off unless the verb waits for other processes. A verb that only reads passes
+ * `existing`, so a typo in --db is an error instead of a new, empty database. Environment failures
+ * are reported with the file they concern.
  */
-export async function withHostDatabase<T>(command: Command, run: (database: SuperviseDatabase) => Promise<T> | T, options: { watch?: boolean } = {}): Promise<T> {
+export async function withHostDatabase<T>(command: Command, run: (database: SuperviseDatabase) => Promise<T> | T, options: { watch?: boolean; existing?: boolean } = {}): Promise<T> {
   const path = databasePathOption(command);
-  const database = await openHostDatabase({ ...(path === undefined ? {} : { path }), watch: options.watch ?? false });
+  let database: SuperviseDatabase;
+  try {
+    database = await openHostDatabase({ ...(path === undefined ? {} : { path }), watch: options.watch ?? false, mustExist: options.existing ?? false });
+  } catch (error) {
+    throw environmentError(error, path ?? hostDbPath()) ?? error;
+  }
   try {
     return await run(database);
+  } catch (error) {
+    throw environmentError(error, database.path) ?? error;
   } finally {
     await database.close();
   }

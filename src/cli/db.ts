@@ -3,12 +3,11 @@ import type { Command } from 'commander';
 import { adoptLegacyDatabase } from '../admin/adopt.js';
 import { backupDatabase } from '../admin/backup.js';
 import { checkDatabase } from '../admin/check.js';
-import { requireExistingDatabase } from '../admin/existing-database.js';
 import { planMigrate, planRollback, type MigrationPlan } from '../admin/migration-plan.js';
 import { readDatabaseStatus, type DatabaseStatus } from '../admin/status.js';
 import { isSuperviseError, SuperviseError } from '../core/errors.js';
 import { migrateDown, migrateUp } from '../storage/migrations.js';
-import { ensureHostLayout, sharedDir } from '../storage/layout.js';
+import { ensureHostLayout, requireExistingDatabase, sharedDir } from '../storage/layout.js';
 import { colorsFor, confirmOrRefuse, databasePathFor, databasePathOption, printJson, UserError } from './common.js';
 import { VERB_EXIT } from '../core/exit-codes.js';
 

@@ -2,12 +2,14 @@ import fs from 'node:fs';
 import { CommanderError, type Command } from 'commander';
 import { SuperviseError } from '../core/errors.js';
 import { PROPOSE_EXIT, exitCodeFor } from '../core/exit-codes.js';
+import { MAX_PROPOSAL_TTL_MS } from '../core/limits.js';
 import type { Target } from '../core/target.js';
 import { validateSlug } from '../core/validation.js';
 import { KindRegistry } from '../kinds/registry.js';
 import { askAndWait, resumeWait, type ProposalRequest, type ProposalResult } from '../queue/proposal-flow.js';
 import { reportForShell } from '../queue/proposal-result.js';
 import { checkDraft, parseSeconds, readPayloadFile, readPayloadStream } from '../queue/propose-input.js';
+import { environmentError } from '../storage/environment-errors.js';
 import { printJson, reportFailure, UserError, withHostDatabase } from './common.js';
 
 interface ProposeFlags {
@@ -44,7 +46,7 @@ async function newProposal(flags: ProposeFlags): Promise<ProposalRequest> {
     ...(flags.target !== undefined ? { target: flags.target as Target } : {}),
     ...(flags.currentFile !== undefined ? { currentFile: readPayloadFile(flags.currentFile, '--current-file') } : {}),
     ...(flags.idempotencyKey !== undefined ? { idempotency: { key: flags.idempotencyKey } } : {}),
-    ...(flags.ttl !== undefined ? { ttlMs: parseSeconds(flags.ttl, '--ttl', { allowZero: false }) } : {}),
+    ...(flags.ttl !== undefined ? { ttlMs: parseSeconds(flags.ttl, '--ttl', { allowZero: false, max: MAX_PROPOSAL_TTL_MS / 1000 }) } : {}),
   };
 }
 
@@ -134,8 +136,9 @@ export function registerPropose(program: Command): void {
       try {
         process.exitCode = await runPropose(flags, self);
       } catch (error) {
-        reportFailure(error);
-        process.exitCode = exitCodeFor(error, 'propose');
+        const failure = environmentError(error) ?? error;
+        reportFailure(failure);
+        process.exitCode = exitCodeFor(failure, 'propose');
       }
     });
 }

@@ -24,7 +24,12 @@ export type SuperviseErrorCode =
   | 'busy'
   | 'migration'
   | 'listen'
-  | 'reload-failed';
+  | 'reload-failed'
+  | 'disk-full'
+  | 'read-only'
+  | 'permission-denied'
+  | 'damaged'
+  | 'io-error';
 
 export type ErrorCategory = 'usage' | 'input' | 'conflict' | 'environment';
 
@@ -47,6 +52,11 @@ const CATEGORY: Record<SuperviseErrorCode, ErrorCategory> = {
   migration: 'environment',
   listen: 'environment',
   'reload-failed': 'environment',
+  'disk-full': 'environment',
+  'read-only': 'environment',
+  'permission-denied': 'environment',
+  damaged: 'environment',
+  'io-error': 'environment',
 };
 
 /** One thing wrong with a payload. `line` is 1-based and only known for YAML payloads. */

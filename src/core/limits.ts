@@ -7,6 +7,8 @@ export const MAX_IDEMPOTENCY_KEY_LENGTH = 200;
 export const MAX_ACTOR_LENGTH = 64;
 /** Unanswered proposals expire after a day unless the proposer asks otherwise. */
 export const DEFAULT_PROPOSAL_TTL_MS = 24 * 60 * 60 * 1000;
+/** A year: far beyond any wait that makes sense, and its expiry time stays a valid date. */
+export const MAX_PROPOSAL_TTL_MS = 365 * 24 * 60 * 60 * 1000;
 
 /** The limits above as one value, for callers that check input before sending it. */
 export const LIMITS = Object.freeze({

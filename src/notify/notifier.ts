@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
-import type { Db } from '../storage/connection.js';
+import { isBusyError, type Db } from '../storage/connection.js';
+import { environmentError } from '../storage/environment-errors.js';
 import { latestEventId, readEventsAfter, type ChangeEvent } from './events.js';
 
 export type Notification = ChangeEvent | { type: 'resync' };
@@ -57,6 +58,9 @@ export class ChangeNotifier {
   #eventDuringSettle = false;
   #pokeScheduled = false;
   #closed = false;
+  #failure: unknown;
+  readonly #failed: Promise<unknown>;
+  #reportFailure: (error: unknown) => void = () => undefined;
 
   constructor(db: Db, options: NotifierOptions) {
     this.#db = db;
@@ -72,9 +76,20 @@ export class ChangeNotifier {
     this.#dataVersion = () => statement.get() as number;
     this.#lastDataVersion = this.#dataVersion();
     this.#cursor = latestEventId(db);
+    this.#failed = new Promise((resolve) => (this.#reportFailure = resolve));
+  }
+
+  /**
+   * Resolves, with the error, if reading changes fails for good: the schema was rolled back or the
+   * file damaged under this process. The notifier has stopped by then; a long-running process
+   * (the sidecar, the TUI) ends on it with the error's message instead of crashing in a timer.
+   */
+  get failed(): Promise<unknown> {
+    return this.#failed;
   }
 
   subscribe(listener: ChangeListener, options: SubscribeOptions = {}): () => void {
+    if (this.#failure !== undefined) throw this.#failure;
     if (this.#closed) throw new Error('the change notifier is closed');
     if (this.#subscriptions.size === 0) {
       // Nobody listened, so nobody needs what happened before now.
@@ -97,7 +112,7 @@ export class ChangeNotifier {
     this.#pokeScheduled = true;
     queueMicrotask(() => {
       this.#pokeScheduled = false;
-      this.#drain();
+      this.#guarded(() => this.#drain());
     });
   }
 
@@ -109,12 +124,15 @@ export class ChangeNotifier {
     this.#closed = true;
     const open = [...this.#subscriptions];
     this.#subscriptions.clear();
-    for (const subscription of open) subscription.onClose?.();
     clearTimeout(this.#pollTimer);
     this.#pollTimer = undefined;
     const watcher = this.#watcher;
     this.#watcher = undefined;
-    await watcher?.close();
+    try {
+      for (const subscription of open) subscription.onClose?.();
+    } finally {
+      await watcher?.close();
+    }
   }
 
   #startWatching(): void {
@@ -161,7 +179,7 @@ export class ChangeNotifier {
     const started = performance.now();
     const step = (): void => {
       if (this.#closed) return;
-      if (this.#checkDataVersion()) return this.#endSettle();
+      if (this.#guarded(() => this.#checkDataVersion())) return this.#endSettle();
       const elapsed = performance.now() - started;
       if (elapsed >= this.#options.settleWindowMs) return this.#endSettle();
       if (elapsed < SPIN_MS) setImmediate(step);
@@ -191,10 +209,28 @@ export class ChangeNotifier {
     this.#pollDueAt = dueAt;
     this.#pollTimer = setTimeout(() => {
       this.#pollTimer = undefined;
-      this.#checkDataVersion();
+      this.#guarded(() => this.#checkDataVersion());
       this.#schedulePoll();
     }, intervalMs);
     this.#pollTimer.unref();
+  }
+
+  /**
+   * Runs a check from a timer or a file event, where nobody could catch what it throws. A busy
+   * database is tried again on the next poll; anything else stops the notifier and is reported
+   * through `failed`.
+   */
+  #guarded(check: () => boolean | void): boolean {
+    try {
+      return check() === true;
+    } catch (error) {
+      if (isBusyError(error)) return false;
+      this.#failure = environmentError(error, this.#dbFile) ?? error;
+      this.#reportFailure(this.#failure);
+      // Waiters end as they do on close; what they then read fails the same way, to their callers.
+      this.close().catch(() => undefined);
+      return true;
+    }
   }
 
   /** Returns true when another connection committed since the last check (and delivers it). */

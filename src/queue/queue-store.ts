@@ -22,7 +22,7 @@ import {
   type WaitOptions,
   type WaitOutcome,
 } from './proposal.js';
-import { DEFAULT_PROPOSAL_TTL_MS, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_JUSTIFICATION_BYTES, MAX_NOTES_BYTES, MAX_PAYLOAD_BYTES } from '../core/limits.js';
+import { DEFAULT_PROPOSAL_TTL_MS, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_PROPOSAL_TTL_MS, MAX_JUSTIFICATION_BYTES, MAX_NOTES_BYTES, MAX_PAYLOAD_BYTES } from '../core/limits.js';
 import type { ChangeNotifier, Notification } from '../notify/notifier.js';
 import { cachedStatement } from '../storage/statements.js';
 import { validateActor, validateSlug, validateTextSize } from '../core/validation.js';
@@ -102,8 +102,8 @@ export class QueueStore {
       throw new SuperviseError('invalid-input', `idempotency key must be 1–${MAX_IDEMPOTENCY_KEY_LENGTH} printable characters without spaces.`);
     }
     const ttlMs = input.ttlMs === undefined ? DEFAULT_PROPOSAL_TTL_MS : input.ttlMs;
-    if (ttlMs !== null && (!Number.isFinite(ttlMs) || ttlMs <= 0)) {
-      throw new SuperviseError('invalid-input', `ttlMs must be a positive number of milliseconds or null, got ${String(ttlMs)}.`);
+    if (ttlMs !== null && (!Number.isFinite(ttlMs) || ttlMs <= 0 || ttlMs > MAX_PROPOSAL_TTL_MS)) {
+      throw new SuperviseError('invalid-input', `ttlMs must be a positive number of milliseconds up to ${MAX_PROPOSAL_TTL_MS} (a year), or null for no expiry; got ${String(ttlMs)}.`);
     }
     const now = Date.now();
     return {
@@ -357,7 +357,18 @@ export class QueueStore {
           finish(error as Error);
         }
       };
-      const onDeadline = (): void => {
+      // Timers, abort signals and the notifier call these; what they throw (the table gone, the
+      // file damaged) ends this wait with the error instead of escaping where nobody catches it.
+      const settling =
+        (step: () => void) =>
+        (): void => {
+          try {
+            step();
+          } catch (error) {
+            finish(error as Error);
+          }
+        };
+      const onDeadline = settling((): void => {
         // A timer can fire a millisecond before Date.now() reaches its target; an expiry seen
         // as not yet due would end the wait as pending long before the caller's deadline.
         if (Date.now() < wakeAt) return arm();
@@ -368,11 +379,11 @@ export class QueueStore {
         }
         check();
         finish({ outcome: 'pending', proposalId: id, proposal });
-      };
-      const onAbort = (): void => finish({ outcome: 'pending', proposalId: id, proposal: this.#requireProposal(slug, id) });
+      });
+      const onAbort = settling(() => finish({ outcome: 'pending', proposalId: id, proposal: this.#requireProposal(slug, id) }));
       // Closing the database ends the wait as pending rather than leaving its timer to fire on a
       // closed connection (and to hold the process open until then).
-      const onClose = (): void => finish({ outcome: 'pending', proposalId: id, proposal: this.#db.open ? this.#requireProposal(slug, id) : initial });
+      const onClose = settling(() => finish({ outcome: 'pending', proposalId: id, proposal: this.#db.open ? this.#requireProposal(slug, id) : initial }));
       const unsubscribe = notifier.subscribe(
         (events) => {
           if (events.some((event) => event.type === 'resync' || event.proposalId === id)) check();

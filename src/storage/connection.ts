@@ -1,7 +1,8 @@
-import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { SuperviseError } from '../core/errors.js';
+import { requireSafeDatabaseFile, requireSameDatabaseFile } from './database-file.js';
+import { environmentError } from './environment-errors.js';
 
 export type Db = Database.Database;
 
@@ -35,9 +36,16 @@ export interface OpenOptions {
 export function openConnection(file: string, options: OpenOptions = {}): Db {
   const readonly = options.readonly ?? false;
   const fileMustExist = readonly || (options.fileMustExist ?? false);
-  refuseNonFile(file, fileMustExist ? (readonly ? 'inspect' : 'sidecar') : undefined);
-  const db = new Database(file, { readonly, fileMustExist, timeout: BUSY_TIMEOUT_MS });
+  const checked = requireSafeDatabaseFile(file);
+  if (checked.stat === undefined && fileMustExist) throw missingDatabase(file, readonly ? 'inspect' : 'sidecar');
+  let db: Db;
   try {
+    db = new Database(file, { readonly, fileMustExist, timeout: BUSY_TIMEOUT_MS });
+  } catch (error) {
+    throw environmentError(error, checked.file) ?? error;
+  }
+  try {
+    requireSameDatabaseFile(checked, file);
     if (!readonly && (options.journalMode ?? 'wal') === 'wal') {
       const mode = retrySyncOnBusy(() => db.pragma('journal_mode = WAL', { simple: true }));
       if (mode !== 'wal') {
@@ -49,30 +57,17 @@ export function openConnection(file: string, options: OpenOptions = {}): Db {
     return db;
   } catch (error) {
     db.close();
-    throw error;
+    throw environmentError(error, checked.file) ?? error;
   }
 }
 
 /** Who needs the file to exist already: a sidecar (the host creates it) or a read-only inspection. */
 type MustExist = 'sidecar' | 'inspect';
 
-function refuseNonFile(file: string, mustExist: MustExist | undefined): void {
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    if (mustExist === 'sidecar') {
-      throw new SuperviseError('layout', `no database at ${file}. Start the bottle with the shared directory mounted there (prepareSupervise gives the mount), and make sure the host has created the database.`);
-    }
-    if (mustExist === 'inspect') {
-      throw new SuperviseError('layout', `no database at ${file}, so there is nothing to read. Check the path; \`bot-bottle db migrate\` creates the database.`);
-    }
-    return;
-  }
-  if (stat.isDirectory()) {
-    throw new SuperviseError('layout', `${file} is a directory, not a database file. Point at the database file itself, or move the directory away.`);
-  }
+function missingDatabase(file: string, mustExist: MustExist): SuperviseError {
+  return mustExist === 'sidecar'
+    ? new SuperviseError('layout', `no database at ${file}. Start the bottle with the shared directory mounted there (prepareSupervise gives the mount), and make sure the host has created the database.`)
+    : new SuperviseError('layout', `no database at ${file}, so there is nothing to read. Check the path; \`bot-bottle db migrate\` creates the database.`);
 }
 
 export function isBusyError(error: unknown): boolean {

@@ -1,9 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SuperviseError } from '../core/errors.js';
-
-export const DB_FILENAME = 'bot-bottle.db';
+import { openConnection } from './connection.js';
+import { DB_FILENAME, SHARED_DIR_NAME, SIDE_FILE_SUFFIXES } from './database-file.js';
 /** The one path a sidecar opens; the launcher mounts the shared directory so this file is the host's. */
 export const SHARED_DIR_IN_CONTAINER = '/run/supervise';
 export const DB_PATH_IN_CONTAINER = `${SHARED_DIR_IN_CONTAINER}/${DB_FILENAME}`;
@@ -21,7 +22,7 @@ export function stateDir(): string {
 }
 
 export function sharedDir(): string {
-  return path.join(stateDir(), 'supervise');
+  return path.join(stateDir(), SHARED_DIR_NAME);
 }
 
 export function sharedDbFile(): string {
@@ -97,7 +98,7 @@ export function ensureHostLayout(): string {
 
   if (inspectHostLink().kind === 'missing') {
     try {
-      fs.symlinkSync(path.join('supervise', DB_FILENAME), hostDbPath());
+      fs.symlinkSync(path.join(SHARED_DIR_NAME, DB_FILENAME), hostDbPath());
     } catch (error) {
       // Another host process may have created it between our check and now.
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
@@ -119,14 +120,46 @@ function ensureDirectory(dir: string): void {
   }
 }
 
-/** An empty file is a valid SQLite database; creating it ourselves is how it gets 0600 regardless of umask. */
+/**
+ * Makes the database file whole or not at all: a new database is initialised (its first page
+ * written, WAL mode set, mode 0600) under a temporary name and then hard-linked into place, which
+ * never replaces a file another host process made meanwhile. So a database the host made is never
+ * empty, and an empty one can be recognised as truncated instead of silently started afresh.
+ */
 function ensureDbFile(file: string): void {
-  try {
-    fs.closeSync(fs.openSync(file, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY, DB_FILE_MODE));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    if (!fs.statSync(file).isFile()) {
-      throw new SuperviseError('layout', `${file} exists but is not a regular file. Move it away and run the command again.`);
-    }
+  const stat = fs.lstatSync(file, { throwIfNoEntry: false });
+  if (stat) {
+    // Symlinks, foreign owners and side files are refused, with their fix, when the file is opened.
+    if (stat.isDirectory()) throw new SuperviseError('layout', `${file} is a directory, not a database file. Move it away and run the command again.`);
+    return;
   }
+  const temp = path.join(path.dirname(file), `.${DB_FILENAME}.new-${process.pid}-${randomBytes(4).toString('hex')}`);
+  fs.closeSync(fs.openSync(temp, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY | fs.constants.O_NOFOLLOW, DB_FILE_MODE));
+  try {
+    openConnection(temp).close();
+    try {
+      fs.linkSync(temp, file);
+    } catch (error) {
+      // Another host process made it first: theirs is the database.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  } finally {
+    for (const leftover of [temp, ...SIDE_FILE_SUFFIXES.map((suffix) => `${temp}${suffix}`)]) fs.rmSync(leftover, { force: true });
+  }
+}
+
+/**
+ * The database a command that must not create anything works on. With the host layout (no
+ * explicit file) a broken host link is refused first, with its fix: the file behind it is not the
+ * one the user means.
+ */
+export function requireExistingDatabase(file: string, options: { hostLayout: boolean }): string {
+  if (options.hostLayout) {
+    const problem = describeHostLinkProblem(inspectHostLink());
+    if (problem) throw new SuperviseError('layout', problem);
+  }
+  if (!fs.existsSync(file)) {
+    throw new SuperviseError('layout', `there is no database at ${file} yet. \`bot-bottle db migrate\` creates it (so does any command that writes, such as propose); if you named it with --db, check the path.`);
+  }
+  return file;
 }

@@ -93,7 +93,7 @@ function listCommand(audit: Command): void {
     .option('--json', 'print the entries as a JSON array (with diffs and hashes)')
     .action(async (flags: FilterFlags & { limit?: string; json?: boolean }, command: Command) => {
       const filter: AuditFilter = { ...filterFrom(flags), order: 'desc', limit: flags.limit === undefined ? LIST_DEFAULT_LIMIT : parsePositiveInt(flags.limit, '--limit') };
-      const entries = await withHostDatabase(command, ({ audit: store }) => store.readAuditEntries(filter));
+      const entries = await withHostDatabase(command, ({ audit: store }) => store.readAuditEntries(filter), { existing: true });
       if (flags.json) return printJson(entries.map(auditRecord));
       if (entries.length === 0) {
         const filtered = Object.keys(filter).some((key) => key !== 'order' && key !== 'limit');
@@ -112,7 +112,7 @@ function showCommand(audit: Command): void {
     .option('--json', 'print the entry as JSON')
     .action(async (seqText: string, flags: { json?: boolean }, command: Command) => {
       const seq = parsePositiveInt(seqText, 'the entry number');
-      const { entry, head } = await withHostDatabase(command, ({ audit: store }) => ({ entry: store.readAuditEntry(seq), head: store.head() }));
+      const { entry, head } = await withHostDatabase(command, ({ audit: store }) => ({ entry: store.readAuditEntry(seq), head: store.head() }), { existing: true });
       if (!entry) {
         throw new UserError(
           head.count === 0 ? `there is no audit entry ${seq}: the audit log is empty.` : `there is no audit entry ${seq}: the log has entries 1–${head.count}. List them with \`bot-bottle audit list\`.`,
@@ -181,7 +181,7 @@ function exportCommand(audit: Command): void {
         } finally {
           bar?.stop();
         }
-      });
+      }, { existing: true });
       if (flags.output !== undefined) process.stderr.write(`Exported ${count} audit entries to ${flags.output} (${format}).\n`);
     });
 }
@@ -205,7 +205,7 @@ function verifyCommand(audit: Command): void {
       const { result, expectation } = await withHostDatabase(command, ({ audit: store }) => ({
         result: store.verify(),
         expectation: expected === undefined ? undefined : checkKeptHead(store, expected),
-      }));
+      }), { existing: true });
       const ok = result.ok && (expectation?.matches ?? true);
       if (!ok) process.exitCode = VERB_EXIT.failed;
       if (flags.json) return printJson({ ...result, ok, ...(expectation === undefined ? {} : { expectedHead: expectation }) });

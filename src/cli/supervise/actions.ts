@@ -74,6 +74,8 @@ export function describeSettled(queue: QueueStore, proposal: Proposal): string {
     case 'cancelled':
       return 'cancelled by its proposer';
     case 'pending':
+      // Past its expiry but not yet swept: the refused answer's transaction rolled the sweep back.
+      if (current.expiresAt !== null && current.expiresAt <= Date.now()) return `expired unanswered at ${new Date(current.expiresAt).toISOString()}`;
       return 'still pending';
   }
 }

@@ -68,7 +68,7 @@ Exit codes: 0 ok, 2 bad flags, 3 bad input (unknown id, invalid file, missing re
 4 no longer pending (answered elsewhere, expired, cancelled), 5 environment (no TTY, database).`,
     )
     .action(async (options: { once?: boolean; json?: boolean }, command: Command) => {
-      if (options.once || options.json) return withHostDatabase(command, (database) => printPendingOnce(database, Boolean(options.json)));
+      if (options.once || options.json) return withHostDatabase(command, (database) => printPendingOnce(database, Boolean(options.json)), { existing: true });
       // Refused before the database is touched: a TUI without a terminal can only hang.
       assertInteractiveTerminal('bot-bottle supervise');
       await withHostDatabase(

@@ -73,7 +73,8 @@ export async function runSuperviseTui(database: SuperviseDatabase, options: TuiO
     mount();
     // A proposal that arrived between the first read and the subscription is picked up here.
     session.refresh();
-    await quit;
+    // The database failing under the session (its schema rolled back, the file damaged) ends it with that error.
+    await Promise.race([quit, database.notifier.failed.then((error) => Promise.reject(error))]);
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGHUP', onSignal);
