@@ -16,7 +16,8 @@ const LAYERS = [
   { name: 'notify', path: '^src/notify/' },
   { name: 'kinds', path: '^src/kinds/' },
   { name: 'audit', path: '^src/audit/' },
-  { name: 'queue', path: '^src/queue/' },
+  // The bottles table sits beside the queue: staleness is a proposal read against a bottle's row.
+  { name: 'queue', path: '^src/(queue|bottles)/' },
   // Peers that compose the layers below into what the outside uses: administration, legacy import,
   // the launcher API, the opened database and the package entry points (src/*.ts).
   { name: 'composition', path: '^src/(admin|legacy|launcher)/|^src/[^/]+\\.tsx?$' },

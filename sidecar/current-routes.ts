@@ -9,20 +9,41 @@ export interface CurrentRoutes {
   hash: string;
 }
 
+export interface LiveRoutes {
+  /** The whole file; empty when it does not exist yet (the proxy then has no routes). */
+  text: string;
+  hash: string;
+}
+
+/** The live routes file as it is now. Throws for anything but a missing file: an unreadable live file is not an empty one. */
+export async function readLiveRoutes(routesFile: string): Promise<LiveRoutes> {
+  let text: string;
+  try {
+    text = await fs.readFile(routesFile, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    text = '';
+  }
+  return { text, hash: sha256(text) };
+}
+
+/** Only a text within the payload limit goes into a proposal or a heartbeat; the hash always does. */
+export function withinPayloadLimit(text: string): string | undefined {
+  return Buffer.byteLength(text, 'utf8') <= MAX_PAYLOAD_BYTES ? text : undefined;
+}
+
 /**
  * What a routes proposal replaces (for the operator's diff and stale-proposal detection). A file
  * that does not exist yet is the empty file; an unreadable one is reported and treated as unknown.
  */
 export async function readCurrentRoutes(routesFile: string | undefined, log: (line: string) => void): Promise<CurrentRoutes> {
   if (!routesFile) return { text: undefined, hash: sha256('') };
-  let text: string;
   try {
-    text = await fs.readFile(routesFile, 'utf8');
+    const live = await readLiveRoutes(routesFile);
+    return { text: withinPayloadLimit(live.text), hash: live.hash };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { text: '', hash: sha256('') };
     log(`cannot read the live routes file ${routesFile} (${code ?? String(error)}); proposals are shown against an empty file.`);
     return { text: undefined, hash: sha256('') };
   }
-  return { text: Buffer.byteLength(text, 'utf8') <= MAX_PAYLOAD_BYTES ? text : undefined, hash: sha256(text) };
 }

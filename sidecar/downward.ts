@@ -2,7 +2,8 @@ import { isSuperviseError } from '../src/core/errors.js';
 import { KIND_EGRESS_ROUTES_APPLY } from '../src/kinds/egress-routes-apply.js';
 import type { BottleQueue } from '../src/queue/bottle-queue.js';
 import type { Proposal } from '../src/queue/proposal.js';
-import { applyRoutesFile } from './routes-file.js';
+import { baseOf, downwardAnswerFor } from './approved-routes.js';
+import type { LiveRoutesFile } from './live-routes.js';
 
 export interface DownwardAnswer {
   status: 'approved' | 'rejected';
@@ -18,26 +19,17 @@ const RESPONDER = 'sidecar';
 /** Responses carry notes of at most 8 KiB; error text is cut well below that. */
 const MAX_NOTES_CHARS = 4000;
 
-export function routesApplyHandler(routesFile: string | undefined, reloadCommand: string[] | undefined): DownwardHandler {
+export function routesApplyHandler(live: LiveRoutesFile | undefined): DownwardHandler {
   return async (proposal, signal) => {
-    if (!routesFile) {
+    if (!live) {
       return { status: 'rejected', notes: 'this sidecar has no live routes file configured (SUPERVISE_ROUTES_FILE is unset), so it cannot apply routes. Start it with SUPERVISE_ROUTES_FILE set.' };
     }
-    try {
-      const applied = await applyRoutesFile(routesFile, proposal.payload, reloadCommand, signal);
-      const reload = applied.reloaded ? `reloaded with \`${applied.reloaded}\`` : 'no reload command configured';
-      return { status: 'approved', notes: `applied ${applied.routeCount} route(s) to ${applied.file}; sha256=${applied.sha256}; ${reload}.` };
-    } catch (error) {
-      if (signal.aborted) throw error;
-      if (isSuperviseError(error) && (error.code === 'invalid-payload' || error.code === 'reload-failed')) return { status: 'rejected', notes: error.message };
-      const code = (error as NodeJS.ErrnoException).code;
-      return { status: 'rejected', notes: `could not write ${routesFile}: ${code ?? (error as Error).message}. Check that the sidecar can write its directory.` };
-    }
+    return downwardAnswerFor(await live.apply({ proposalId: proposal.id, kind: proposal.kind, base: baseOf(proposal), approved: proposal.payload }, signal));
   };
 }
 
-export function builtinDownwardHandlers(routesFile: string | undefined, reloadCommand: string[] | undefined): Map<string, DownwardHandler> {
-  return new Map([[KIND_EGRESS_ROUTES_APPLY, routesApplyHandler(routesFile, reloadCommand)]]);
+export function builtinDownwardHandlers(live: LiveRoutesFile | undefined): Map<string, DownwardHandler> {
+  return new Map([[KIND_EGRESS_ROUTES_APPLY, routesApplyHandler(live)]]);
 }
 
 /**

@@ -76,7 +76,7 @@ function buildProgram(outcome: Outcome): Command {
   program
     .command('propose')
     .description(
-      'Propose to the operator and wait. Exit 0 approved (or modified), 1 rejected, 2 still pending (prints the id), 3 expired, 4 bad input, 5 environment, 6 cancelled.',
+      'Propose to the operator and wait. Exit 0 approved (or modified), 1 rejected, 2 still pending (prints the id), 3 expired, 4 bad input, 5 environment, 6 cancelled, 7 stale (approved, but the live routes file changed and the change does not merge: nothing applied).',
     )
     .option('--kind <kind>', 'proposal kind: gitleaks-allow, egress-allow, egress-block or egress-token-allow')
     .option('--payload-file <file>', 'the payload (report or routes file); - reads standard input')

@@ -11,8 +11,10 @@ import type { BottleQueue } from '../src/queue/bottle-queue.js';
 import type { Proposal } from '../src/queue/proposal.js';
 import { validateTextSize } from '../src/core/validation.js';
 import type { SidecarConfig } from './config.js';
+import { applyIfApproved, reportApplied } from './approved-routes.js';
 import { readCurrentRoutes } from './current-routes.js';
 import { listEgressRoutes } from './egress-routes.js';
+import type { ApplyOutcome, LiveRoutesFile } from './live-routes.js';
 import { askAndWait, idempotencyBase, resumeWait, type ProposalResult } from '../src/queue/proposal-flow.js';
 import { describeForAgent } from '../src/queue/proposal-result.js';
 
@@ -25,6 +27,7 @@ const ORIGIN = 'agent';
 
 export interface ToolContext {
   queue: BottleQueue;
+  live: LiveRoutesFile | undefined;
   config: SidecarConfig;
   /** Aborted at shutdown: every wait in flight returns a pending result. */
   shutdown: AbortSignal;
@@ -49,27 +52,39 @@ const routeProposalInput = {
     .describe('Only to keep waiting on a proposal an earlier call reported as pending; routes_yaml and justification are then not needed.'),
 };
 
-const STATUSES = ['approved', 'modified', 'rejected', 'pending', 'expired', 'cancelled'] as const;
+const STATUSES = ['approved', 'modified', 'rejected', 'pending', 'expired', 'cancelled', 'stale'] as const;
 const routeProposalOutput = {
   status: z.enum(STATUSES),
   notes: z.string(),
   proposal_id: z.string(),
   final_routes_yaml: z.string().optional(),
+  merged_routes_yaml: z.string().optional(),
+  apply_error: z.string().optional(),
 };
 
 function toolError(message: string): CallToolResult {
   return { content: [{ type: 'text', text: message }], isError: true };
 }
 
-function routeProposalResult(result: ProposalResult, tool: string): CallToolResult {
+function routeProposalResult(result: ProposalResult, tool: string, applied: ApplyOutcome | undefined): CallToolResult {
   let text = describeForAgent(result, {
     resume: (id) => `call ${tool} again with {"proposal_id": "${id}"}`,
     askAgain: 'change the justification (say what changed)',
   });
   const structured: Record<string, unknown> = { status: result.status, notes: 'notes' in result ? result.notes : '', proposal_id: result.proposalId };
+  const report = applied && reportApplied(applied);
+  if (report) {
+    text += ` ${report.sentence}`;
+    if (report.stale) structured.status = 'stale';
+    if (report.error !== undefined) structured.apply_error = report.error;
+  }
   if (result.status === 'modified' && result.finalPayload !== null) {
     structured.final_routes_yaml = result.finalPayload;
     text += `\n\nThe routes file as the operator approved it:\n\n${result.finalPayload}`;
+  }
+  if (report?.mergedFile !== undefined) {
+    structured.merged_routes_yaml = report.mergedFile;
+    text += `\n\nThe live routes file now (merged):\n\n${report.mergedFile}`;
   }
   return { content: [{ type: 'text', text }], structuredContent: structured };
 }
@@ -87,8 +102,9 @@ function routeProposalTool(kind: string, context: ToolContext) {
       onQueued: (proposal: Proposal) => context.log(`${kind} proposal ${proposal.id} for bottle ${queue.slug} (${proposal.state}); waiting for operator...`),
     };
     try {
+      const answered = async (result: ProposalResult) => routeProposalResult(result, kind, await applyIfApproved(result, queue, context.live, context.shutdown));
       if (args.proposal_id !== undefined) {
-        return routeProposalResult(await resumeWait(queue, args.proposal_id, wait, { kind, target: 'operator' }), kind);
+        return answered(await resumeWait(queue, args.proposal_id, wait, { kind, target: 'operator' }));
       }
       if (args.routes_yaml === undefined || args.justification === undefined) {
         return toolError(`${kind} needs routes_yaml (the complete routes file you propose) and justification, or proposal_id to keep waiting on a pending proposal.`);
@@ -108,7 +124,7 @@ function routeProposalTool(kind: string, context: ToolContext) {
       };
       const result = await askAndWait(queue, { ...proposal, idempotency: { base: idempotencyBase(ORIGIN, proposal), earlierAnswer: 'report' } }, wait);
       context.log(`${kind} proposal ${result.proposalId} for bottle ${queue.slug}: ${result.status}`);
-      return routeProposalResult(result, kind);
+      return answered(result);
     } catch (error) {
       if (isSuperviseError(error)) return toolError(error.message);
       throw error;

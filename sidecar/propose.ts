@@ -1,13 +1,19 @@
 import fs from 'node:fs';
 import { SuperviseError } from '../src/core/errors.js';
+import { PROPOSE_EXIT } from '../src/core/exit-codes.js';
+import type { SuperviseDatabase } from '../src/database.js';
 import { KIND_EGRESS_ALLOW } from '../src/kinds/egress-allow.js';
 import { KIND_EGRESS_BLOCK } from '../src/kinds/egress-block.js';
 import { KindRegistry } from '../src/kinds/registry.js';
 import { askAndWait, idempotencyBase, resumeWait, type ProposalRequest } from '../src/queue/proposal-flow.js';
 import { reportForShell } from '../src/queue/proposal-result.js';
 import { checkDraft, parseSeconds, readPayloadFile, readPayloadStream, type PayloadStream, type ProposalDraft } from '../src/queue/propose-input.js';
-import { MAX_RESPONSE_TIMEOUT_SECONDS, readConfig } from './config.js';
+import { applyIfApproved, reportApplied } from './approved-routes.js';
+import { MAX_RESPONSE_TIMEOUT_SECONDS, readConfig, type SidecarConfig } from './config.js';
 import { readCurrentRoutes } from './current-routes.js';
+import { SidecarHeartbeat } from './heartbeat.js';
+import { LiveRoutesFile } from './live-routes.js';
+import { SERVER_VERSION } from './mcp-server.js';
 import { openSidecarStorage } from './startup.js';
 
 export interface ProposeOptions {
@@ -54,13 +60,22 @@ export async function propose(options: ProposeOptions, io: ProposeIo): Promise<n
       ? await askAndWait(queue, await withCurrentRoutes(draft, options.justification ?? '', config.routesFile, io.stderr), wait)
       : await resumeWait(queue, options.proposalId as string, wait, { ...(options.kind !== undefined ? { kind: options.kind } : {}), target: 'operator' });
     const report = reportForShell(result, { resume: (id) => `bot-bottle-sidecar propose --proposal-id ${id}`, askAgain: 'change --justification (say what changed)' });
-    io.stderr(report.summary);
+    const applied = await applyIfApproved(result, queue, liveRoutesFile(storage, config, io.stderr), abort.signal);
+    const appliedReport = applied && reportApplied(applied);
+    io.stderr(appliedReport ? `${report.summary} ${appliedReport.sentence}` : report.summary);
     io.stdout(report.stdout);
     if (result.status === 'modified' && result.finalPayload !== null && options.finalFile !== undefined) fs.writeFileSync(options.finalFile, result.finalPayload, 'utf8');
-    return report.exitCode;
+    return appliedReport?.stale ? PROPOSE_EXIT.stale : report.exitCode;
   } finally {
     await storage.close();
   }
+}
+
+function liveRoutesFile(storage: SuperviseDatabase, config: SidecarConfig, log: (line: string) => void): LiveRoutesFile | undefined {
+  if (!config.routesFile) return undefined;
+  const bottle = storage.bottles.forSlug(config.slug);
+  const heartbeat = new SidecarHeartbeat({ bottle, sidecarVersion: SERVER_VERSION, routesFile: config.routesFile, log });
+  return new LiveRoutesFile({ file: config.routesFile, reloadCommand: config.reloadCommand, bottle, log, onChanged: () => heartbeat.beat() });
 }
 
 /**

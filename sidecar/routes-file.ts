@@ -19,15 +19,30 @@ export interface AppliedRoutes {
   reloaded: string | undefined;
 }
 
+export interface ApplyRoutesOptions {
+  signal?: AbortSignal;
+  /**
+   * sha256 the live file must still have (that of the empty text when it must not exist yet).
+   * Checked right before the replace, so a file changed since the caller read it is not
+   * overwritten: a `SuperviseError('conflict')` is thrown and nothing is written.
+   */
+  expectedHash?: string;
+}
+
 /**
  * Validates `yaml`, replaces `file` atomically (temp file + fsync + rename in its directory, so the
  * proxy never reads half a file), then runs the reload command without a shell. When the reload
  * fails the previous file is restored, since the proxy still runs it. Throws `SuperviseError`
- * (`invalid-payload`) for an invalid file and `SuperviseError` (`reload-failed`) for a failed reload.
+ * (`invalid-payload`) for an invalid file, (`conflict`) when the live file is no longer the one
+ * expected, and (`reload-failed`) for a failed reload.
  */
-export async function applyRoutesFile(file: string, yaml: string, reloadCommand: string[] | undefined, signal?: AbortSignal): Promise<AppliedRoutes> {
+export async function applyRoutesFile(file: string, yaml: string, reloadCommand: string[] | undefined, options: ApplyRoutesOptions = {}): Promise<AppliedRoutes> {
+  const { signal, expectedHash } = options;
   const routes = parseRoutesYaml(yaml);
   const previous = await readIfExists(file);
+  if (expectedHash !== undefined && sha256(previous?.text ?? '') !== expectedHash) {
+    throw new SuperviseError('conflict', `the live routes file ${file} changed while the new one was being prepared; nothing was written.`);
+  }
   await writeAtomically(file, yaml, previous?.mode);
   if (!reloadCommand) return { file, sha256: sha256(yaml), routeCount: routes.routes.length, reloaded: undefined };
 

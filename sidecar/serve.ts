@@ -3,7 +3,9 @@ import { SuperviseError } from '../src/core/errors.js';
 import { readConfig } from './config.js';
 import { DownwardDispatcher, builtinDownwardHandlers } from './downward.js';
 import { SidecarHttpServer, MCP_PATH } from './http-server.js';
-import { TOOL_NAMES, createMcpServer } from './mcp-server.js';
+import { SidecarHeartbeat } from './heartbeat.js';
+import { LiveRoutesFile } from './live-routes.js';
+import { SERVER_VERSION, TOOL_NAMES, createMcpServer } from './mcp-server.js';
 import { openSidecarStorage } from './startup.js';
 
 export const DEFAULT_PORT = 9100;
@@ -36,8 +38,13 @@ export async function serve(options: ServeOptions): Promise<number> {
   const config = readConfig(options.env);
   const storage = openSidecarStorage(options.dbPath !== undefined ? { dbPath: options.dbPath } : {});
   const queue = storage.queue.forSlug(config.slug);
+  const bottle = storage.bottles.forSlug(config.slug);
+  const heartbeat = new SidecarHeartbeat({ bottle, sidecarVersion: SERVER_VERSION, routesFile: config.routesFile, log: options.log });
+  const live = config.routesFile
+    ? new LiveRoutesFile({ file: config.routesFile, reloadCommand: config.reloadCommand, bottle, log: options.log, onChanged: () => heartbeat.beat() })
+    : undefined;
   const shutdown = new AbortController();
-  const context = { queue, config, shutdown: shutdown.signal, log: options.log };
+  const context = { queue, live, config, shutdown: shutdown.signal, log: options.log };
   const http = new SidecarHttpServer({
     host: options.host,
     port: options.port,
@@ -59,7 +66,8 @@ export async function serve(options: ServeOptions): Promise<number> {
         : `cannot listen on ${options.host}:${options.port} (${code ?? String(error)}).`,
     );
   }
-  const downward = new DownwardDispatcher(queue, builtinDownwardHandlers(config.routesFile, config.reloadCommand), options.log);
+  await heartbeat.start();
+  const downward = new DownwardDispatcher(queue, builtinDownwardHandlers(live), options.log);
   downward.start();
   options.stdout(`ready http://${hostForUrl(options.host)}:${address.port}${MCP_PATH}`);
   options.log(`serving bottle ${config.slug} from ${storage.path} (schema ${SCHEMA_VERSION})`);
@@ -73,6 +81,7 @@ export async function serve(options: ServeOptions): Promise<number> {
   shutdown.abort();
   await stopped;
   await downward.stop();
+  await heartbeat.stop();
   await storage.close();
   return 'signal' in stop ? SERVE_EXIT.ok : SERVE_EXIT.refused;
 }

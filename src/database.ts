@@ -1,4 +1,5 @@
 import { AuditStore } from './audit/audit-store.js';
+import { BottleStore } from './bottles/bottle-store.js';
 import { checkpoint, openConnection, type Db } from './storage/connection.js';
 import { SuperviseError } from './core/errors.js';
 import type { KindRegistry } from './kinds/registry.js';
@@ -15,6 +16,7 @@ export interface SuperviseDatabase {
   db: Db;
   queue: QueueStore;
   audit: AuditStore;
+  bottles: BottleStore;
   notifier: ChangeNotifier;
   close(): Promise<void>;
 }
@@ -80,6 +82,7 @@ function assemble(file: string, db: Db, options: OpenDatabaseOptions): Supervise
     db,
     queue,
     audit: new AuditStore(db),
+    bottles: new BottleStore(db),
     notifier,
     async close() {
       await notifier.close();

@@ -15,6 +15,7 @@ export type { QueueStore } from './queue/queue-store.js';
 export type { BottleQueue } from './queue/bottle-queue.js';
 export type { ListPendingOptions, NewProposal, Proposal, ProposalResponse, ProposalState, WaitOptions, WaitOutcome } from './queue/proposal.js';
 export type { AuditStore, AuditEntry, AuditEntryInput, AuditFilter, AuditHead, AuditVerification } from './audit/audit-store.js';
+export type { Bottle, BottleSelf, BottleStore, Heartbeat, RoutesApplyRecord } from './bottles/bottle-store.js';
 export type { ChangeNotifier, Notification } from './notify/notifier.js';
 export type { ChangeEvent, ChangeType } from './notify/events.js';
 export { KindRegistry } from './kinds/registry.js';

@@ -27,6 +27,8 @@ export const PROPOSE_EXIT = {
   environment: 5,
   /** The proposal was withdrawn before anyone answered it. */
   cancelled: 6,
+  /** Approved, but the live routes file changed since it was proposed and the change does not merge: nothing applied, propose again. */
+  stale: 7,
   internal: 70,
 } as const;
 

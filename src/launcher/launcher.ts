@@ -5,6 +5,7 @@ import { SHARED_DIR_IN_CONTAINER, hostDbPath, sharedDir } from '../storage/layou
 import { askAndWait, idempotencyBase, resumeWait } from '../queue/proposal-flow.js';
 import type { ProposalResponse } from '../queue/proposal.js';
 import { validateSlug } from '../core/validation.js';
+import { sha256 } from '../core/hash.js';
 
 export type ContainerEngine = 'docker' | 'podman';
 
@@ -103,6 +104,13 @@ export interface ApplyRoutesOptions {
    * asks the sidecar anew: the live file may have changed since.
    */
   idempotencyKey?: string;
+  /**
+   * The live routes file this one was made from, as the launcher last knew it. The sidecar then
+   * applies the new file only onto that file; onto a file changed since, only through a clean
+   * route-level merge, and otherwise answers rejected with "stale: propose again". Without it the
+   * file replaces whatever is live.
+   */
+  currentFile?: string;
   signal?: AbortSignal;
 }
 
@@ -124,7 +132,13 @@ export async function applyRoutes(slug: string, routesYaml: string, options: App
   try {
     const queue = database.queue.forSlug(slug);
     const wait = { timeoutMs: options.timeoutMs, ...(options.signal ? { signal: options.signal } : {}) };
-    const request = { kind: KIND_EGRESS_ROUTES_APPLY, origin: ORIGIN, payload: routesYaml, justification: JUSTIFICATION };
+    const request = {
+      kind: KIND_EGRESS_ROUTES_APPLY,
+      origin: ORIGIN,
+      payload: routesYaml,
+      justification: JUSTIFICATION,
+      ...(options.currentFile !== undefined ? { currentFile: options.currentFile, currentFileHash: sha256(options.currentFile) } : {}),
+    };
     const result =
       options.proposalId !== undefined
         ? await resumeWait(queue, options.proposalId, wait, { kind: KIND_EGRESS_ROUTES_APPLY })

@@ -1,0 +1,71 @@
+import type { BottleSelf, Heartbeat } from '../src/bottles/bottle-store.js';
+import { SCHEMA_VERSION } from '../src/storage/schema-version.js';
+import { readLiveRoutes, withinPayloadLimit } from './current-routes.js';
+
+/**
+ * How often a running sidecar republishes its row. The live routes hash is also published right
+ * after the sidecar replaces the file; this interval bounds how long a change made by anyone else
+ * (a hand edit) goes unnoticed by the operator's stale warning.
+ */
+export const HEARTBEAT_INTERVAL_MS = 30_000;
+
+export interface HeartbeatOptions {
+  bottle: BottleSelf;
+  sidecarVersion: string;
+  routesFile: string | undefined;
+  log: (line: string) => void;
+}
+
+/**
+ * The sidecar's row in the bottles table: its version, the schema it runs, and the live routes
+ * file's hash and text, so the operator is warned when a proposal was made against another file.
+ * A failed beat is logged and tried again at the next one; it never stops the sidecar.
+ */
+export class SidecarHeartbeat {
+  readonly #options: HeartbeatOptions;
+  #timer: NodeJS.Timeout | undefined;
+  #beating: Promise<void> = Promise.resolve();
+
+  constructor(options: HeartbeatOptions) {
+    this.#options = options;
+  }
+
+  /** Beats once now (so the row is there when the sidecar says it is ready), then every interval. */
+  async start(): Promise<void> {
+    await this.beat();
+    this.#timer = setInterval(() => void this.beat(), HEARTBEAT_INTERVAL_MS);
+    this.#timer.unref();
+  }
+
+  /** Resolves once this beat is written (beats run one after another, so the newest file wins). */
+  beat(): Promise<void> {
+    this.#beating = this.#beating.then(() => this.#publish());
+    return this.#beating;
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#beating;
+  }
+
+  async #publish(): Promise<void> {
+    try {
+      await this.#options.bottle.recordHeartbeat(await this.#read());
+    } catch (error) {
+      this.#options.log(`heartbeat not recorded: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  async #read(): Promise<Heartbeat> {
+    const { routesFile, sidecarVersion } = this.#options;
+    const beat = { sidecarVersion, schemaVersion: SCHEMA_VERSION };
+    if (!routesFile) return { ...beat, liveRoutes: undefined };
+    try {
+      const live = await readLiveRoutes(routesFile);
+      return { ...beat, liveRoutes: { hash: live.hash, text: withinPayloadLimit(live.text) } };
+    } catch (error) {
+      this.#options.log(`cannot read the live routes file ${routesFile} for the heartbeat (${(error as NodeJS.ErrnoException).code ?? String(error)}); published as unknown.`);
+      return { ...beat, liveRoutes: undefined };
+    }
+  }
+}
