@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { rejectUnknownTools } from './mcp-server.js';
+import { RequestGuard, type Refusal } from './request-guard.js';
 
 export const MCP_PATH = '/mcp';
 export const HEALTH_PATH = '/healthz';
@@ -11,6 +12,12 @@ export const HEALTH_PATH = '/healthz';
  * larger body is refused with 413 before it is read.
  */
 export const MAX_REQUEST_BODY_BYTES = 1024 * 1024;
+/**
+ * Each call may hold its connection, a subscription and a timer while the operator decides; an
+ * agent needs a few at once, and past this many a new call is answered 429 instead of letting
+ * one client exhaust the sidecar's memory or file descriptors.
+ */
+export const MAX_CONCURRENT_MCP_REQUESTS = 32;
 
 export interface SidecarHttpOptions {
   host: string;
@@ -19,6 +26,10 @@ export interface SidecarHttpOptions {
   toolNames: readonly string[];
   health: () => Record<string, unknown>;
   log: (line: string) => void;
+  /** Host names requests must carry (DNS rebinding); see RequestGuard. */
+  allowedHosts: readonly string[];
+  /** When set, `/mcp` requires it as `Authorization: Bearer`. */
+  bearerToken: string | undefined;
 }
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: http.OutgoingHttpHeaders = {}): void {
@@ -31,12 +42,14 @@ const rpcError = (code: number, message: string) => ({ jsonrpc: '2.0', error: { 
 export class SidecarHttpServer {
   readonly #options: SidecarHttpOptions;
   readonly #server: http.Server;
+  readonly #guard: RequestGuard;
   #inFlight = 0;
   #idle: (() => void) | undefined;
   #stopping = false;
 
   constructor(options: SidecarHttpOptions) {
     this.#options = options;
+    this.#guard = new RequestGuard({ allowedHosts: options.allowedHosts, bearerToken: options.bearerToken });
     this.#server = http.createServer((req, res) => this.#route(req, res));
     // Tool calls legitimately stay open while the operator decides.
     this.#server.requestTimeout = 0;
@@ -80,6 +93,9 @@ export class SidecarHttpServer {
       sendJson(res, 503, rpcError(-32000, 'The supervise sidecar is shutting down; retry against the restarted sidecar.'), { connection: 'close' });
       return;
     }
+    // Before anything else reads the request: a refused one costs no body read and no store access.
+    const wrongHost = this.#guard.checkHost(req);
+    if (wrongHost) return this.#refuse(res, wrongHost);
     if (path === HEALTH_PATH && (req.method === 'GET' || req.method === 'HEAD')) {
       sendJson(res, 200, this.#options.health());
       return;
@@ -88,9 +104,15 @@ export class SidecarHttpServer {
       sendJson(res, 404, { error: `nothing at ${path}: the MCP endpoint is ${MCP_PATH}, the health check ${HEALTH_PATH}.` });
       return;
     }
+    const unauthenticated = this.#guard.checkBearer(req);
+    if (unauthenticated) return this.#refuse(res, unauthenticated);
     if (req.method !== 'POST') {
       // Stateless: no session to resume or delete and no server-initiated stream.
       sendJson(res, 405, rpcError(-32000, `Method not allowed: this MCP endpoint is stateless and takes POST only.`), { allow: 'POST' });
+      return;
+    }
+    if (this.#inFlight >= MAX_CONCURRENT_MCP_REQUESTS) {
+      sendJson(res, 429, rpcError(-32000, `Too many calls in flight (${MAX_CONCURRENT_MCP_REQUESTS}): wait for one to return before making another.`), { 'retry-after': '1', connection: 'close' });
       return;
     }
     this.#track(res);
@@ -99,6 +121,11 @@ export class SidecarHttpServer {
       if (!res.headersSent) sendJson(res, 500, rpcError(-32603, 'Internal error in the supervise sidecar.'));
       else res.destroy();
     });
+  }
+
+  #refuse(res: http.ServerResponse, refusal: Refusal): void {
+    this.#options.log(`refused a request (HTTP ${refusal.status}): ${refusal.message}`);
+    sendJson(res, refusal.status, rpcError(-32000, refusal.message), { ...refusal.headers, connection: 'close' });
   }
 
   #track(res: http.ServerResponse): void {

@@ -5,7 +5,8 @@ import { isSuperviseError } from '../src/core/errors.js';
 import { PROPOSE_EXIT, exitCodeFor } from '../src/core/exit-codes.js';
 import { environmentError } from '../src/storage/environment-errors.js';
 import { propose, type ProposeOptions } from './propose.js';
-import { DEFAULT_HOST, DEFAULT_PORT, SERVE_EXIT, serve } from './serve.js';
+import { DEFAULT_LISTEN_HOST } from './config.js';
+import { DEFAULT_PORT, SERVE_EXIT, serve } from './serve.js';
 
 const NAME = 'bot-bottle-sidecar';
 
@@ -49,16 +50,16 @@ function buildProgram(outcome: Outcome): Command {
     .description('Serve MCP over HTTP for this bottle (SUPERVISE_BOTTLE_SLUG) and answer downward proposals until SIGTERM.')
     .option('--db <path>', 'database file, only for running outside a container (inside one it is always /run/supervise/bot-bottle.db)')
     .option('--port <n>', `TCP port; 0 picks a free one (default ${DEFAULT_PORT})`, parsePort, DEFAULT_PORT)
-    .option('--host <addr>', `address to listen on (default ${DEFAULT_HOST})`, DEFAULT_HOST)
+    .option('--host <addr>', `address to listen on (default SUPERVISE_LISTEN_HOST or ${DEFAULT_LISTEN_HOST})`)
     .exitOverride((error) => {
       throw Object.assign(error, { sidecarExit: error.exitCode === 0 ? 0 : SERVE_EXIT.usage });
     })
-    .action(async (options: { db?: string; port: number; host: string }) => {
+    .action(async (options: { db?: string; port: number; host?: string }) => {
       try {
         outcome.code = await serve({
           ...(options.db !== undefined ? { dbPath: options.db } : {}),
           port: options.port,
-          host: options.host,
+          ...(options.host !== undefined ? { host: options.host } : {}),
           env: process.env,
           stopRequested: firstSignal(),
           stdout: (line) => process.stdout.write(`${line}\n`),

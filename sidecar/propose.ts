@@ -50,7 +50,7 @@ export async function propose(options: ProposeOptions, io: ProposeIo): Promise<n
   // Resuming with --kind refuses another kind's proposal; an unknown kind is refused before opening anything.
   if (options.kind !== undefined && draft === undefined) kinds.get(options.kind);
 
-  const storage = openSidecarStorage(options.db !== undefined ? { dbPath: options.db } : {});
+  const storage = openSidecarStorage({ ...(options.db !== undefined ? { dbPath: options.db } : {}), flood: config.flood });
   const abort = new AbortController();
   void io.interrupted.then(() => abort.abort());
   try {

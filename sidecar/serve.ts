@@ -9,14 +9,14 @@ import { SERVER_VERSION, TOOL_NAMES, createMcpServer } from './mcp-server.js';
 import { openSidecarStorage } from './startup.js';
 
 export const DEFAULT_PORT = 9100;
-export const DEFAULT_HOST = '0.0.0.0';
 /** In-flight calls get this long to return their pending results before connections are cut. */
 const SHUTDOWN_DRAIN_MS = 3000;
 
 export interface ServeOptions {
   dbPath?: string;
   port: number;
-  host: string;
+  /** Overrides SUPERVISE_LISTEN_HOST (default DEFAULT_LISTEN_HOST). */
+  host?: string;
   env: Readonly<Record<string, string | undefined>>;
   /** Resolves when the sidecar should shut down (SIGTERM/SIGINT in the real process). */
   stopRequested: Promise<string>;
@@ -36,7 +36,8 @@ function hostForUrl(host: string): string {
  */
 export async function serve(options: ServeOptions): Promise<number> {
   const config = readConfig(options.env);
-  const storage = openSidecarStorage(options.dbPath !== undefined ? { dbPath: options.dbPath } : {});
+  const host = options.host ?? config.listenHost;
+  const storage = openSidecarStorage({ ...(options.dbPath !== undefined ? { dbPath: options.dbPath } : {}), flood: config.flood });
   const queue = storage.queue.forSlug(config.slug);
   const bottle = storage.bottles.forSlug(config.slug);
   const heartbeat = new SidecarHeartbeat({ bottle, sidecarVersion: SERVER_VERSION, routesFile: config.routesFile, log: options.log });
@@ -46,12 +47,14 @@ export async function serve(options: ServeOptions): Promise<number> {
   const shutdown = new AbortController();
   const context = { queue, live, config, shutdown: shutdown.signal, log: options.log };
   const http = new SidecarHttpServer({
-    host: options.host,
+    host,
     port: options.port,
     createServer: () => createMcpServer(context),
     toolNames: TOOL_NAMES,
     health: () => ({ ok: storage.db.open, slug: config.slug, schemaVersion: SCHEMA_VERSION }),
     log: options.log,
+    allowedHosts: config.allowedHosts,
+    bearerToken: config.mcpToken,
   });
   let address;
   try {
@@ -62,14 +65,14 @@ export async function serve(options: ServeOptions): Promise<number> {
     throw new SuperviseError(
       'listen',
       code === 'EADDRINUSE'
-        ? `port ${options.port} on ${options.host} is already in use; stop whatever holds it or pass --port.`
-        : `cannot listen on ${options.host}:${options.port} (${code ?? String(error)}).`,
+        ? `port ${options.port} on ${host} is already in use; stop whatever holds it or pass --port.`
+        : `cannot listen on ${host}:${options.port} (${code ?? String(error)}).`,
     );
   }
   await heartbeat.start();
   const downward = new DownwardDispatcher(queue, builtinDownwardHandlers(live), options.log);
   downward.start();
-  options.stdout(`ready http://${hostForUrl(options.host)}:${address.port}${MCP_PATH}`);
+  options.stdout(`ready http://${hostForUrl(host)}:${address.port}${MCP_PATH}`);
   options.log(`serving bottle ${config.slug} from ${storage.path} (schema ${SCHEMA_VERSION})`);
 
   // The database can fail under a running sidecar (its schema rolled back, the file damaged):

@@ -4,6 +4,7 @@ import { SuperviseError, isSuperviseError, type SuperviseErrorCode } from '../sr
 import { environmentError } from '../src/storage/environment-errors.js';
 import { assertDbMountSupported } from '../src/storage/mount-guard.js';
 import { DB_PATH_IN_CONTAINER, SHARED_DIR_IN_CONTAINER } from '../src/storage/layout.js';
+import { DEFAULT_FLOOD_LIMITS, type FloodLimits } from '../src/queue/flood-control.js';
 
 /** Why the sidecar will not start, as one line saying what is wrong and how to fix it. */
 function refusal(code: SuperviseErrorCode, message: string, cause?: unknown): SuperviseError {
@@ -14,6 +15,8 @@ export interface OpenSidecarOptions {
   /** Only outside a container (tests, the demo); inside one the DB is always DB_PATH_IN_CONTAINER. */
   dbPath?: string;
   watch?: boolean;
+  /** The bottle's quota (the launcher's settings, from the environment); default DEFAULT_FLOOD_LIMITS. */
+  flood?: FloodLimits;
 }
 
 /**
@@ -27,7 +30,7 @@ export function openSidecarStorage(options: OpenSidecarOptions = {}): SuperviseD
   requireDatabaseFile(file, options.dbPath !== undefined);
   try {
     assertDbMountSupported(file);
-    return openSidecarDatabase({ path: file, watch: options.watch ?? true });
+    return openSidecarDatabase({ path: file, watch: options.watch ?? true, flood: options.flood ?? DEFAULT_FLOOD_LIMITS });
   } catch (error) {
     const failure = environmentError(error, file) ?? error;
     if (isSuperviseError(failure)) throw refusal(failure.code, `refusing to open ${file}: ${failure.message}`, failure);

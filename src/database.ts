@@ -8,6 +8,7 @@ import { ChangeNotifier } from './notify/notifier.js';
 import { refuseEmptyDatabase, requireSafeDatabaseFile } from './storage/database-file.js';
 import { DB_PATH_IN_CONTAINER, ensureHostLayout, hostDbPath, requireExistingDatabase } from './storage/layout.js';
 import { QueueStore } from './queue/queue-store.js';
+import type { FloodLimits } from './queue/flood-control.js';
 import { SCHEMA_VERSION } from './storage/schema-version.js';
 
 /** One process's handle on the supervise database: a connection, its notifier and the stores on it. */
@@ -29,6 +30,8 @@ export interface OpenDatabaseOptions {
   watch?: boolean;
   /** Only a database that exists (read-only commands): neither the layout nor the file is created. */
   mustExist?: boolean;
+  /** Bottle-side openers: the bottle's quota, which every enqueue is held to (the host has none). */
+  flood?: FloodLimits;
 }
 
 /**
@@ -76,7 +79,7 @@ export function assertSchemaVersion(db: Db, role: 'host' | 'sidecar'): void {
 
 function assemble(file: string, db: Db, options: OpenDatabaseOptions): SuperviseDatabase {
   const notifier = new ChangeNotifier(db, { dbFile: file, watch: options.watch ?? true });
-  const queue = new QueueStore(db, { notifier, ...(options.kinds ? { kinds: options.kinds } : {}) });
+  const queue = new QueueStore(db, { notifier, ...(options.kinds ? { kinds: options.kinds } : {}), ...(options.flood ? { flood: options.flood } : {}) });
   return {
     path: file,
     db,

@@ -13,7 +13,25 @@ describe('readConfig', () => {
       egressUrl: undefined,
       routesFile: undefined,
       reloadCommand: undefined,
+      flood: { maxPending: 20, perMinute: 30 },
+      allowedHosts: ['supervise', 'localhost', '127.0.0.1', '[::1]'],
+      mcpToken: undefined,
+      listenHost: '0.0.0.0',
     });
+  });
+
+  it('reads the quota, the names, the bearer token and the listen address', () => {
+    const token = 'f'.repeat(64);
+    expect(
+      readConfig({
+        SUPERVISE_BOTTLE_SLUG: 'acme',
+        SUPERVISE_MAX_PENDING: '5',
+        SUPERVISE_PROPOSALS_PER_MINUTE: '12',
+        SUPERVISE_ALLOWED_HOSTS: 'Supervise, sidecar.internal,[::1]',
+        SUPERVISE_MCP_TOKEN: token,
+        SUPERVISE_LISTEN_HOST: '::',
+      }),
+    ).toMatchObject({ flood: { maxPending: 5, perMinute: 12 }, allowedHosts: ['supervise', 'sidecar.internal', '[::1]'], mcpToken: token, listenHost: '::' });
   });
 
   it('reads every setting', () => {
@@ -36,6 +54,15 @@ describe('readConfig', () => {
     [{ SUPERVISE_BOTTLE_SLUG: 'acme', SUPERVISE_EGRESS_URL: 'ftp://egress/routes' }, /http/],
     [{ SUPERVISE_BOTTLE_SLUG: 'acme', SUPERVISE_EGRESS_URL: 'http://user:pw@egress/routes' }, /credentials/],
     [{ SUPERVISE_BOTTLE_SLUG: 'acme', SUPERVISE_ROUTES_FILE: 'relative.yaml' }, /absolute/],
+    [{ SUPERVISE_BOTTLE_SLUG: 'acme', SUPERVISE_MAX_PENDING: '0' }, /SUPERVISE_MAX_PENDING="0" is not valid: give a whole number from 1 to 10000 \(default 20\)/],
+    [{ SUPERVISE_BOTTLE_SLUG: 'acme', SUPERVISE_MAX_PENDING: '2.5' }, /SUPERVISE_MAX_PENDING/],
+    [{ SUPERVISE_BOTTLE_SLUG: 'acme', SUPERVISE_PROPOSALS_PER_MINUTE: '20000' }, /SUPERVISE_PROPOSALS_PER_MINUTE="20000" .* \(default 30\)/],
+    [{ SUPERVISE_BOTTLE_SLUG: 'acme', SUPERVISE_ALLOWED_HOSTS: 'supervise:9100' }, /without ports/],
+    [{ SUPERVISE_BOTTLE_SLUG: 'acme', SUPERVISE_ALLOWED_HOSTS: 'http://supervise' }, /not a host name/],
+    [{ SUPERVISE_BOTTLE_SLUG: 'acme', SUPERVISE_ALLOWED_HOSTS: ' , ' }, /names no host/],
+    [{ SUPERVISE_BOTTLE_SLUG: 'acme', SUPERVISE_MCP_TOKEN: 'short' }, /at least 32 characters/],
+    [{ SUPERVISE_BOTTLE_SLUG: 'acme', SUPERVISE_MCP_TOKEN: `${'a'.repeat(40)} b` }, /SUPERVISE_MCP_TOKEN is not valid/],
+    [{ SUPERVISE_BOTTLE_SLUG: 'acme', SUPERVISE_LISTEN_HOST: 'supervise' }, /not an IP address/],
   ])('refuses %j', (env, message) => {
     expect(() => readConfig(env)).toThrow(SuperviseError);
     expect(() => readConfig(env)).toThrow(expect.objectContaining({ code: 'config', message: expect.stringMatching(message) }));

@@ -79,6 +79,22 @@ describe('prepareSupervise', () => {
     expect(fs.statSync(first.hostDbPath).ino).toBe(inode);
   });
 
+  it('passes the bottle quota, the names, the listen address and the bearer token to the sidecar', async () => {
+    const plan = await prepareSupervise('acme', { maxPending: 5, proposalsPerMinute: 12, allowedHosts: ['supervise', 'sidecar.internal'], listenHost: '0.0.0.0', requireMcpToken: true });
+    expect(plan.env).toMatchObject({
+      SUPERVISE_MAX_PENDING: '5',
+      SUPERVISE_PROPOSALS_PER_MINUTE: '12',
+      SUPERVISE_ALLOWED_HOSTS: 'supervise,sidecar.internal',
+      SUPERVISE_LISTEN_HOST: '0.0.0.0',
+      SUPERVISE_MCP_TOKEN: plan.mcpToken,
+    });
+    expect(plan.runArgs('docker', 'img')).toContain(`SUPERVISE_MCP_TOKEN=${plan.mcpToken}`);
+    for (const maxPending of [0, 1.5, 10_001]) {
+      await expect(prepareSupervise('acme', { maxPending })).rejects.toThrow(/maxPending must be a whole number from 1 to 10000/);
+    }
+    await expect(prepareSupervise('acme', { proposalsPerMinute: -1 })).rejects.toThrow(/proposalsPerMinute/);
+  });
+
   it('refuses an invalid slug before creating anything', async () => {
     await expect(prepareSupervise('../etc')).rejects.toThrow(/path separator/);
     expect(fs.existsSync(path.join(home, '.bot-bottle'))).toBe(false);

@@ -14,6 +14,8 @@ export type SuperviseErrorCode =
   | 'not-found'
   | 'reason-required'
   | 'modify-not-allowed'
+  // A bottle asked more than its quota allows; waiting for answers fixes it.
+  | 'rate-limited'
   // The proposal is no longer in a state that allows the action.
   | 'conflict'
   // The environment needs fixing, not the input.
@@ -43,6 +45,7 @@ const CATEGORY: Record<SuperviseErrorCode, ErrorCategory> = {
   'not-found': 'input',
   'reason-required': 'input',
   'modify-not-allowed': 'input',
+  'rate-limited': 'input',
   conflict: 'conflict',
   layout: 'environment',
   mount: 'environment',

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { openHostDatabase, type SuperviseDatabase } from '../database.js';
 import { SuperviseError } from '../core/errors.js';
 import { KIND_EGRESS_ROUTES_APPLY } from '../kinds/egress-routes-apply.js';
@@ -5,6 +6,8 @@ import { SHARED_DIR_IN_CONTAINER, hostDbPath, sharedDir } from '../storage/layou
 import { askAndWait, idempotencyBase, resumeWait } from '../queue/proposal-flow.js';
 import type { ProposalResponse } from '../queue/proposal.js';
 import { validateSlug } from '../core/validation.js';
+import { ensureBottleKeys, ensureHostKeyPair, readBottleKey } from '../keys/key-files.js';
+import { MAX_FLOOD_SETTING } from '../queue/flood-control.js';
 import { sha256 } from '../core/hash.js';
 
 export type ContainerEngine = 'docker' | 'podman';
@@ -32,6 +35,16 @@ export interface PrepareSuperviseOptions {
   responseTimeoutSeconds?: number;
   /** uid:gid the sidecar runs as; default this process's, which owns the shared directory. */
   user?: { uid: number; gid: number };
+  /** The bottle's proposals waiting for the operator at once; past it the agent is told to wait (default 20). */
+  maxPending?: number;
+  /** The bottle's proposals in any minute (default 30). */
+  proposalsPerMinute?: number;
+  /** Host names the sidecar answers to (default `supervise`, `localhost`, `127.0.0.1`, `[::1]`); others get 403. */
+  allowedHosts?: string[];
+  /** The sidecar's listen address (default 0.0.0.0: the bottle's network is the boundary). */
+  listenHost?: string;
+  /** Require a bearer token on `/mcp`, derived from the bottle key; the plan's `mcpToken` is what the agent's client sends. */
+  requireMcpToken?: boolean;
 }
 
 /** Everything a launcher needs to start a bottle's sidecar against the host database. */
@@ -40,6 +53,8 @@ export interface SupervisePlan {
   sharedDir: string;
   mount: SuperviseMount;
   env: Record<string, string>;
+  /** With `requireMcpToken`: give it to the agent's MCP client as `Authorization: Bearer <mcpToken>`. */
+  mcpToken?: string;
   /** Arguments after the engine's binary: `[engine, ...plan.runArgs(engine, image)]`. */
   runArgs(engine: ContainerEngine, image: string): string[];
 }
@@ -63,6 +78,12 @@ export async function prepareSupervise(slug: string, options: PrepareSuperviseOp
   if (options.routesFile !== undefined) env.SUPERVISE_ROUTES_FILE = options.routesFile;
   if (options.reloadCommand !== undefined) env.SUPERVISE_RELOAD_COMMAND = JSON.stringify(options.reloadCommand);
   if (options.responseTimeoutSeconds !== undefined) env.SUPERVISE_RESPONSE_TIMEOUT_SECONDS = String(options.responseTimeoutSeconds);
+  if (options.maxPending !== undefined) env.SUPERVISE_MAX_PENDING = String(floodSetting(options.maxPending, 'maxPending'));
+  if (options.proposalsPerMinute !== undefined) env.SUPERVISE_PROPOSALS_PER_MINUTE = String(floodSetting(options.proposalsPerMinute, 'proposalsPerMinute'));
+  if (options.allowedHosts !== undefined) env.SUPERVISE_ALLOWED_HOSTS = options.allowedHosts.join(',');
+  if (options.listenHost !== undefined) env.SUPERVISE_LISTEN_HOST = options.listenHost;
+  const mcpToken = options.requireMcpToken ? mcpBearerToken(slug) : undefined;
+  if (mcpToken !== undefined) env.SUPERVISE_MCP_TOKEN = mcpToken;
   const user = options.user ?? currentUser();
   const network = options.network ?? `bot-bottle-${slug}`;
   const name = options.name ?? `bot-bottle-${slug}-supervise`;
@@ -72,6 +93,7 @@ export async function prepareSupervise(slug: string, options: PrepareSuperviseOp
     sharedDir: source,
     mount,
     env,
+    ...(mcpToken !== undefined ? { mcpToken } : {}),
     runArgs(engine, image) {
       const args = ['run', '--name', name, '--mount', `type=bind,src=${mount.source},dst=${mount.target}`, '--user', `${user.uid}:${user.gid}`];
       // Rootless podman maps the host user to root in the container unless told to keep the id.
@@ -82,6 +104,24 @@ export async function prepareSupervise(slug: string, options: PrepareSuperviseOp
       return args;
     },
   };
+}
+
+function floodSetting(value: number, name: string): number {
+  if (!Number.isSafeInteger(value) || value < 1 || value > MAX_FLOOD_SETTING) {
+    throw new SuperviseError('invalid-input', `${name} must be a whole number from 1 to ${MAX_FLOOD_SETTING}, got ${String(value)}.`);
+  }
+  return value;
+}
+
+/**
+ * Derived from the bottle key rather than stored: the launcher and the sidecar agree on it without
+ * another secret file, it differs per bottle, and a new bottle key gives a new token.
+ */
+function mcpBearerToken(slug: string): string {
+  ensureBottleKeys(slug, ensureHostKeyPair());
+  const key = readBottleKey(slug);
+  if (key === undefined) throw new SuperviseError('layout', `the key of bottle "${slug}" was not made; check ~/.bot-bottle/keys and run prepareSupervise again.`);
+  return createHmac('sha256', key).update('mcp-bearer').digest('hex');
 }
 
 function currentUser(): { uid: number; gid: number } {

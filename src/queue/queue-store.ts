@@ -9,6 +9,7 @@ import type { NewResponse } from '../kinds/response.js';
 import type { Target } from '../core/target.js';
 import { sha256 } from '../core/hash.js';
 import { BottleQueue } from './bottle-queue.js';
+import { admitProposal, type FloodLimits } from './flood-control.js';
 import {
   proposalFromRow,
   responseFromRow,
@@ -31,6 +32,8 @@ export interface QueueStoreOptions {
   kinds?: KindRegistry;
   /** Needed for `waitForResponse` and subscriptions; one per process serves every store. */
   notifier?: ChangeNotifier;
+  /** A bottle's quota, which every enqueue through this store is held to; the host's stores have none. */
+  flood?: FloodLimits;
 }
 
 /** A proposal carried over from another system (the pre-SQLite queue), already mapped and checked. */
@@ -51,12 +54,14 @@ export class QueueStore {
   readonly kinds: KindRegistry;
   readonly #notifier: ChangeNotifier | undefined;
   readonly #audit: AuditStore;
+  readonly #flood: FloodLimits | undefined;
 
   constructor(db: Db, options: QueueStoreOptions = {}) {
     this.#db = db;
     this.kinds = options.kinds ?? KindRegistry.withBuiltins();
     this.#notifier = options.notifier;
     this.#audit = new AuditStore(db);
+    this.#flood = options.flood;
   }
 
   /** The view a sidecar gets: it can neither read nor answer another bottle's proposals. */
@@ -74,6 +79,7 @@ export class QueueStore {
         const existing = cachedStatement(this.#db, 'SELECT * FROM proposals WHERE slug = ? AND idempotency_key = ?').get(slug, row.idempotency_key) as ProposalRow | undefined;
         if (existing) return proposalFromRow(sameRequest(existing, row));
       }
+      if (this.#flood) admitProposal(this.#db, slug, this.#flood, row.created_at);
       cachedStatement(
         this.#db,
         `INSERT INTO proposals (id, slug, kind, origin, target, payload, justification, current_file, current_file_hash, idempotency_key, state, created_at, expires_at, updated_at)
@@ -152,7 +158,12 @@ export class QueueStore {
     return rows[0] ? proposalFromRow(rows[0]) : undefined;
   }
 
-  /** Proposals still waiting for an answer, oldest first, across all bottles unless `slug` is given. */
+  /**
+   * Proposals still waiting for an answer. For one bottle (`slug`): oldest first. Across all
+   * bottles: in turns, each bottle's oldest, then each one's second oldest, and so on (oldest first
+   * within a turn), so one bottle's flood cannot bury another's single question. Both read only
+   * the pending rows, through their partial index, however long the history.
+   */
   listPendingProposals(options: ListPendingOptions = {}): Proposal[] {
     const target = options.target ?? 'operator';
     if (options.limit !== undefined && (!Number.isSafeInteger(options.limit) || options.limit < 1)) {
@@ -161,7 +172,13 @@ export class QueueStore {
     const limit = options.limit ?? -1;
     const rows =
       options.slug === undefined
-        ? cachedStatement(this.#db, `SELECT * FROM proposals WHERE state = 'pending' AND target = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY seq LIMIT ?`).all(target, Date.now(), limit)
+        ? cachedStatement(
+            this.#db,
+            `SELECT * FROM (
+               SELECT *, ROW_NUMBER() OVER (PARTITION BY slug ORDER BY seq) AS turn
+               FROM proposals WHERE state = 'pending' AND target = ? AND (expires_at IS NULL OR expires_at > ?)
+             ) ORDER BY turn, seq LIMIT ?`,
+          ).all(target, Date.now(), limit)
         : cachedStatement(this.#db, `SELECT * FROM proposals WHERE state = 'pending' AND target = ? AND slug = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY seq LIMIT ?`).all(
             target,
             validateSlug(options.slug),
