@@ -27,6 +27,7 @@ const ORIGIN = 'agent';
 
 export interface ToolContext {
   queue: BottleQueue;
+  /** The live routes file approved proposals are applied to; undefined without SUPERVISE_ROUTES_FILE. */
   live: LiveRoutesFile | undefined;
   config: SidecarConfig;
   /** Aborted at shutdown: every wait in flight returns a pending result. */
@@ -102,6 +103,7 @@ function routeProposalTool(kind: string, context: ToolContext) {
       onQueued: (proposal: Proposal) => context.log(`${kind} proposal ${proposal.id} for bottle ${queue.slug} (${proposal.state}); waiting for operator...`),
     };
     try {
+      // The operator's answer is applied even when the agent stopped listening; only shutdown interrupts it.
       const answered = async (result: ProposalResult) => routeProposalResult(result, kind, await applyIfApproved(result, queue, context.live, context.shutdown));
       if (args.proposal_id !== undefined) {
         return answered(await resumeWait(queue, args.proposal_id, wait, { kind, target: 'operator' }));
