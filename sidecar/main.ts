@@ -4,6 +4,7 @@ import { SERVER_VERSION } from './mcp-server.js';
 import { isSuperviseError } from '../src/core/errors.js';
 import { PROPOSE_EXIT, exitCodeFor } from '../src/core/exit-codes.js';
 import { environmentError } from '../src/storage/environment-errors.js';
+import { formatLogLine } from './log-line.js';
 import { propose, type ProposeOptions } from './propose.js';
 import { DEFAULT_LISTEN_HOST } from './config.js';
 import { DEFAULT_PORT, SERVE_EXIT, serve } from './serve.js';
@@ -11,7 +12,7 @@ import { DEFAULT_PORT, SERVE_EXIT, serve } from './serve.js';
 const NAME = 'bot-bottle-sidecar';
 
 function log(line: string): void {
-  process.stderr.write(`${NAME}: ${line}\n`);
+  process.stderr.write(formatLogLine(NAME, line));
 }
 
 /** The first of SIGTERM/SIGINT, by name. Listening also stops Node's default of dying at once. */
@@ -120,7 +121,7 @@ async function main(argv: string[]): Promise<number> {
       return exit ?? (error.exitCode === 0 ? 0 : SERVE_EXIT.usage);
     }
     log(`unexpected error: ${error instanceof Error ? error.message : String(error)}`);
-    if (process.env.BOT_BOTTLE_DEBUG && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    if (process.env.BOT_BOTTLE_DEBUG && error instanceof Error && error.stack) process.stderr.write(formatLogLine(NAME, error.stack));
     return PROPOSE_EXIT.internal;
   }
 }

@@ -4,6 +4,7 @@ import { createColors } from 'picocolors';
 import { openHostDatabase, type SuperviseDatabase } from '../database.js';
 import { isSuperviseError } from '../core/errors.js';
 import { VERB_EXIT, exitCodeFor } from '../core/exit-codes.js';
+import { safeJson, safeText } from '../core/safe-text.js';
 import { environmentError } from '../storage/environment-errors.js';
 import { hostDbPath } from '../storage/layout.js';
 
@@ -24,22 +25,23 @@ export function colorsFor(stream: NodeJS.WriteStream): ReturnType<typeof createC
   return createColors(enabled);
 }
 
+/** JSON on stdout: bottle-originated strings inside it are written as `\u` escapes, never as raw controls. */
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  process.stdout.write(`${safeJson(value)}\n`);
 }
 
-/** Maps what a verb throws to one line on stderr and a meaningful exit code. */
+/** Maps what a verb throws to one line on stderr and a meaningful exit code. Messages can quote a bottle's text, so they are shown display-safe. */
 export function reportFailure(thrown: unknown): number {
   const red = colorsFor(process.stderr).red;
   // A full disk, a read-only mount or a damaged file is the environment's fault, never a bug.
   const error = environmentError(thrown) ?? thrown;
   if (error instanceof UserError || isSuperviseError(error)) {
-    process.stderr.write(`${red('bot-bottle:')} ${error.message}\n`);
+    process.stderr.write(`${red('bot-bottle:')} ${safeText(error.message)}\n`);
     return error instanceof UserError ? error.exitCode : exitCodeFor(error, 'verb');
   }
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`${red('bot-bottle: unexpected error:')} ${message}\n`);
-  if (process.env.BOT_BOTTLE_DEBUG && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  process.stderr.write(`${red('bot-bottle: unexpected error:')} ${safeText(message)}\n`);
+  if (process.env.BOT_BOTTLE_DEBUG && error instanceof Error && error.stack) process.stderr.write(`${safeText(error.stack)}\n`);
   else process.stderr.write('This is a bug; rerun with BOT_BOTTLE_DEBUG=1 for the stack trace and report it.\n');
   return VERB_EXIT.internal;
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { registerAudit } from './audit/command.js';
+import { endQuietlyOnClosedOutput } from './closed-output.js';
 import { reportFailure } from './common.js';
 import { VERB_EXIT } from '../core/exit-codes.js';
 import { registerDb } from './db.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  endQuietlyOnClosedOutput();
   try {
     await buildProgram().parseAsync(argv);
     return process.exitCode === undefined ? VERB_EXIT.ok : Number(process.exitCode);

@@ -6,10 +6,12 @@ import type { Command } from 'commander';
 import { canonicalAuditEntry, chainHash, type AuditEntry, type AuditFilter, type AuditHead } from '../../audit/audit-store.js';
 import { checkKeptHead, parseKeptHead } from '../../audit/kept-head.js';
 import { validateSlug } from '../../core/validation.js';
-import { auditRecord, EXPORT_FORMATS, exportToFile, isClosedPipe, streamAuditExport, type ExportFormat } from './export.js';
+import { auditRecord, EXPORT_FORMATS, exportToFile, streamAuditExport, type ExportFormat } from './export.js';
+import { isClosedPipe } from '../closed-output.js';
 import { colorsFor, parsePositiveInt, parseTime, printJson, UserError, withHostDatabase } from '../common.js';
 import { VERB_EXIT } from '../../core/exit-codes.js';
-import { colorDiff } from '../supervise/detail.js';
+import { safeLine } from '../../core/safe-text.js';
+import { colorDiff, safeLines } from '../supervise/detail.js';
 import type { Palette } from '../supervise/list-model.js';
 
 interface FilterFlags {
@@ -68,14 +70,24 @@ function colorStatus(status: string | null, colors: Palette): string {
   }
 }
 
+/** The first line of `text`, display-safe and cut to `width` characters, with … when anything was left out. */
 function firstLine(text: string, width: number): string {
-  const line = text.split('\n', 1)[0] ?? '';
-  return line.length > width || text.includes('\n') ? `${line.slice(0, width - 1)}…` : line;
+  const line = [...safeLine(text.split('\n', 1)[0] ?? '')];
+  return line.length > width || text.includes('\n') ? `${line.slice(0, width - 1).join('')}…` : line.join('');
 }
 
+/**
+ * Entries hold what bottles sent (notes and diffs quote it) and sidecars write entries of their
+ * own, so every cell is display-safe.
+ */
 function printTable(entries: AuditEntry[], colors: Palette): void {
   const header = ['SEQ', 'TIME', 'BOTTLE', 'COMPONENT', 'ACTION', 'KIND', 'STATUS', 'ACTOR', 'NOTES'];
-  const rows = entries.map((e) => [String(e.seq), shortTime(e.ts), e.slug, e.component, e.action, e.kind ?? '-', e.status ?? '-', e.actor, e.notes === '' ? '' : firstLine(e.notes, 60)]);
+  const rows = entries.map((e) => [
+    String(e.seq),
+    shortTime(e.ts),
+    ...[e.slug, e.component, e.action, e.kind ?? '-', e.status ?? '-', e.actor].map(safeLine),
+    e.notes === '' ? '' : firstLine(e.notes, 60),
+  ]);
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
   const pad = (cells: string[], style: (cell: string, column: number) => string): string =>
     cells
@@ -122,21 +134,22 @@ function showCommand(audit: Command): void {
       const intact = chainHash(entry.prevHash, canonicalAuditEntry(entry)) === entry.hash;
       if (flags.json) return printJson({ ...auditRecord(entry), contentsMatchHash: intact });
       const colors = colorsFor(process.stdout);
+      // Every stored text is shown display-safe: the entry quotes what a bottle sent, and a sidecar may have written it.
       const field = (name: string, value: string): string => `${colors.bold(name.padEnd(10))} ${value}\n`;
       process.stdout.write(
         [
           `${colors.bold(`Audit entry ${entry.seq}`)} of ${head.count}\n`,
           field('time', new Date(entry.ts).toISOString()),
-          field('bottle', entry.slug),
-          field('component', entry.component),
-          field('action', entry.action),
-          field('kind', entry.kind ?? '-'),
-          field('proposal', entry.proposalId ?? '-'),
-          field('status', colorStatus(entry.status, colors)),
-          field('actor', entry.actor),
-          field('notes', entry.notes === '' ? colors.dim('(none)') : entry.notes.replace(/\n/g, `\n${' '.repeat(11)}`)),
-          field('prev hash', entry.prevHash),
-          field('hash', `${entry.hash} ${intact ? colors.green('(matches the contents)') : colors.red('(DOES NOT match the contents: run `bot-bottle audit verify`)')}`),
+          field('bottle', safeLine(entry.slug)),
+          field('component', safeLine(entry.component)),
+          field('action', safeLine(entry.action)),
+          field('kind', safeLine(entry.kind ?? '-')),
+          field('proposal', safeLine(entry.proposalId ?? '-')),
+          field('status', colorStatus(entry.status === null ? null : safeLine(entry.status), colors)),
+          field('actor', safeLine(entry.actor)),
+          field('notes', entry.notes === '' ? colors.dim('(none)') : safeLines(entry.notes).join(`\n${' '.repeat(11)}`)),
+          field('prev hash', safeLine(entry.prevHash)),
+          field('hash', `${safeLine(entry.hash)} ${intact ? colors.green('(matches the contents)') : colors.red('(DOES NOT match the contents: run `bot-bottle audit verify`)')}`),
         ].join(''),
       );
       process.stdout.write(entry.diff === '' ? `\n${colors.dim('(no diff)')}\n` : `\n${colorDiff(entry.diff, colors).join('\n')}\n`);

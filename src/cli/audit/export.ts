@@ -3,6 +3,7 @@ import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify/sync';
 import type { AuditEntry } from '../../audit/audit-store.js';
+import { safeJson } from '../../core/safe-text.js';
 
 export type ExportFormat = 'jsonl' | 'csv';
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['jsonl', 'csv'];
@@ -44,8 +45,10 @@ export interface ExportProgress {
 
 function render(batch: AuditEntry[], format: ExportFormat): string {
   const records = batch.map(auditRecord);
-  if (format === 'jsonl') return records.map((record) => `${JSON.stringify(record)}\n`).join('');
+  // The same values as JSON.stringify, with a bottle's control characters as \u escapes: a terminal can show the export.
+  if (format === 'jsonl') return records.map((record) => `${safeJson(record, 0)}\n`).join('');
   // Spreadsheets run cells that start with = + - @; diffs start with '='. JSONL keeps the exact text.
+  // CSV is data for a file and a spreadsheet, not for a terminal: its cells keep the exact text.
   return stringify(records, { columns: CSV_COLUMNS, escape_formulas: true });
 }
 
@@ -97,10 +100,4 @@ export async function exportToFile(file: string, run: (out: Writable) => Promise
     fs.rmSync(partial, { force: true });
     throw error;
   }
-}
-
-/** The reader of stdout went away (`| head`): a normal end for an export, not a failure. */
-export function isClosedPipe(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ERR_STREAM_DESTROYED';
 }

@@ -9,11 +9,12 @@ import type { AuditEntry } from '../../audit/audit-store.js';
 import type { SuperviseDatabase } from '../../database.js';
 import type { Proposal } from '../../queue/proposal.js';
 import { SCHEMA_VERSION } from '../../storage/schema-version.js';
+import { safeLine } from '../../core/safe-text.js';
 import { UserError } from '../common.js';
 import { VERB_EXIT } from '../../core/exit-codes.js';
 import { startSidecar, type RunningSidecar } from './sidecar.js';
 import { answerProposal, operatorName } from '../supervise/actions.js';
-import { colorDiff, renderDetail } from '../supervise/detail.js';
+import { colorDiff, renderDetail, safeLines } from '../supervise/detail.js';
 import { renderPendingTable, type Palette } from '../supervise/list-model.js';
 import { loadSuperviseTui } from '../supervise/load-tui.js';
 
@@ -45,8 +46,9 @@ export class Narrator {
   }
 }
 
-function toolText(result: CallToolResult): string {
-  return result.content.map((part) => (part.type === 'text' ? part.text : `[${part.type}]`)).join('\n');
+/** What the tool told the agent, display-safe: it carries the operator's notes and the sidecar's words back. */
+function toolText(result: CallToolResult): string[] {
+  return safeLines(result.content.map((part) => (part.type === 'text' ? part.text : `[${part.type}]`)).join('\n'));
 }
 
 function toolStatus(result: CallToolResult): string | undefined {
@@ -78,10 +80,11 @@ function waitForProposal(database: SuperviseDatabase, slug: string): Promise<Pro
 }
 
 function auditLines(entry: AuditEntry, colors: Palette): string[] {
+  const [bottle, component, action, status, actor] = [entry.slug, entry.component, entry.action, entry.status ?? '', entry.actor].map(safeLine);
   return [
-    `#${entry.seq} ${new Date(entry.ts).toISOString()}  bottle ${entry.slug}  ${entry.component}/${entry.action}  ${entry.status ?? ''} by ${entry.actor}`,
-    `notes: ${entry.notes === '' ? '(none)' : entry.notes}`,
-    `hash ${entry.hash.slice(0, 16)}… (previous ${entry.prevHash.slice(0, 16)}…)`,
+    `#${entry.seq} ${new Date(entry.ts).toISOString()}  bottle ${bottle}  ${component}/${action}  ${status} by ${actor}`,
+    ...(entry.notes === '' ? ['(none)'] : safeLines(entry.notes)).map((line, index) => `${index === 0 ? 'notes:' : '      '} ${line}`),
+    `hash ${safeLine(entry.hash.slice(0, 16))}… (previous ${safeLine(entry.prevHash.slice(0, 16))}…)`,
     ...(entry.diff === '' ? [] : colorDiff(entry.diff, colors)),
   ];
 }
@@ -135,7 +138,7 @@ export async function runDemo(database: SuperviseDatabase, options: DemoOptions,
       narrator.lines(colors.dim('The wait timed out with a pending result; the agent calls again with the proposal_id, as the tool told it to.'));
       result = (await client.callTool({ name: 'egress-allow', arguments: { proposal_id: proposal.id } }, undefined, callOptions)) as CallToolResult;
     }
-    narrator.step(`The agent's tool call returns (status ${toolStatus(result) ?? 'unknown'}${result.isError ? ', an error' : ''}):`);
+    narrator.step(`The agent's tool call returns (status ${safeLine(toolStatus(result) ?? 'unknown')}${result.isError ? ', an error' : ''}):`);
     narrator.lines(toolText(result));
     const settled = database.queue.readProposal(slug, proposal.id);
     narrator.lines(colors.dim(`Having read the answer, the sidecar archived the proposal (state now: ${settled?.state ?? 'unknown'}); archiving is the waiter's job, never the operator's.`));

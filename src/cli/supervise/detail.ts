@@ -1,55 +1,114 @@
+import { hasUnsafeCharacters, safeLine } from '../../core/safe-text.js';
 import { renderDiff } from '../../kinds/diff.js';
 import type { KindRegistry } from '../../kinds/registry.js';
 import type { Proposal } from '../../queue/proposal.js';
 import { formatAge, type Palette } from './list-model.js';
+import { layoutLine, plainLines, type StyledLine } from './styled-line.js';
 
-/** Colours a unified diff line by line: additions green, removals red, hunks cyan. */
-export function colorDiff(diff: string, colors: Palette): string[] {
-  const lines = diff.replace(/\n$/, '').split('\n');
-  return lines.map((line) => {
-    if (line.startsWith('+++') || line.startsWith('---')) return colors.bold(line);
-    if (line.startsWith('===')) return colors.dim(line);
-    if (line.startsWith('@@')) return colors.cyan(line);
-    if (line.startsWith('+')) return colors.green(line);
-    if (line.startsWith('-')) return colors.red(line);
-    if (line.startsWith('\\')) return colors.dim(line);
-    return line;
+/** Each line of `text` display-safe: tabs and every control character shown as markers, so a line is exactly one line. */
+export function safeLines(text: string): string[] {
+  return text.replace(/\n$/, '').split('\n').map(safeLine);
+}
+
+/**
+ * A unified diff as lines to paint: additions green, removals red, hunks cyan. The text is made
+ * display-safe before any colour is added, so nothing in it can end or change our colours.
+ */
+function diffLines(diff: string, colors: Palette): StyledLine[] {
+  return safeLines(diff).map((line): StyledLine => {
+    if (line.startsWith('+++') || line.startsWith('---')) return { spans: [{ text: line }], paint: colors.bold };
+    if (line.startsWith('===')) return { spans: [{ text: line }], paint: colors.dim };
+    if (line.startsWith('@@')) return { spans: [{ text: line }], paint: colors.cyan };
+    if (line.startsWith('\\')) return { spans: [{ text: line }], paint: colors.dim };
+    const sign = line.charAt(0);
+    const paint = sign === '+' ? colors.green : sign === '-' ? colors.red : undefined;
+    return { lead: sign, spans: [{ text: line.slice(1) }], ...(paint ? { paint } : {}) };
   });
 }
 
-function indent(text: string): string[] {
-  return (text === '' ? '(none given)' : text).replace(/\n$/, '').split('\n').map((line) => `  ${line}`);
+/** Colours a unified diff line by line (see {@link diffLines}), wrapped to `width` columns when given. */
+export function colorDiff(diff: string, colors: Palette, width?: number): string[] {
+  return diffLines(diff, colors).flatMap((line) => layoutLine(line, width));
+}
+
+function indented(text: string): StyledLine[] {
+  return plainLines(text === '' ? ['(none given)'] : safeLines(text), '  ');
+}
+
+function hiddenCharacterCount(text: string): number {
+  if (!hasUnsafeCharacters(text)) return 0;
+  let count = 0;
+  for (const char of text) if (hasUnsafeCharacters(char)) count += 1;
+  return count;
+}
+
+/** One warning per field a bottle filled with characters that would have acted on the terminal or hidden text. */
+function hiddenCharacterWarnings(proposal: Proposal, colors: Palette): StyledLine[] {
+  const fields: Array<[string, string | null]> = [
+    ['the proposal id', proposal.id],
+    ['the bottle name', proposal.slug],
+    ['the kind', proposal.kind],
+    ['the origin', proposal.origin],
+    ['the justification', proposal.justification],
+    ['the proposed file', proposal.payload],
+    ['the current file', proposal.currentFile],
+  ];
+  return fields.flatMap(([label, text]) => {
+    const count = hiddenCharacterCount(text ?? '');
+    if (count === 0) return [];
+    const characters = count === 1 ? 'character' : 'characters';
+    return [{ lead: '  ', spans: [{ text: `⚠ ${label} contained ${count} hidden or control ${characters}, shown as ⟨…⟩ markers.` }], paint: (text: string) => colors.bold(colors.yellow(text)) }];
+  });
+}
+
+function detailLines(proposal: Proposal, kinds: KindRegistry, colors: Palette, now: number): StyledLine[] {
+  const kind = kinds.find(proposal.kind);
+  const expiry = proposal.expiresAt === null ? 'never expires' : `expires in ${formatAge(proposal.expiresAt - now)}`;
+  const lines: StyledLine[] = [
+    { spans: [{ text: 'Proposal ', paint: colors.bold }, { text: safeLine(proposal.id) }] },
+    {
+      lead: '  ',
+      spans: [
+        { text: 'bottle ', paint: colors.dim },
+        { text: safeLine(proposal.slug), paint: colors.bold },
+        { text: '   kind ', paint: colors.dim },
+        { text: safeLine(proposal.kind), paint: colors.bold },
+        { text: '   from ', paint: colors.dim },
+        { text: safeLine(proposal.origin) },
+      ],
+    },
+    { lead: '  ', spans: [{ text: `asked ${formatAge(now - proposal.createdAt)} ago (${new Date(proposal.createdAt).toISOString()}), ${expiry}` }] },
+  ];
+  if (kind) lines.push({ lead: '  ', spans: [{ text: kind.description, paint: colors.dim }] });
+  if (kind && !kind.modifiable) {
+    lines.push({ lead: '  ', spans: [{ text: `This kind cannot be modified${kind.reasonRequiredToApprove ? '; approving it needs a reason' : ''}.`, paint: colors.yellow }] });
+  } else if (kind?.reasonRequiredToApprove) {
+    lines.push({ lead: '  ', spans: [{ text: 'Approving this kind needs a reason.', paint: colors.yellow }] });
+  }
+  lines.push(...hiddenCharacterWarnings(proposal, colors));
+  const heading = (text: string): StyledLine => ({ spans: [{ text }], paint: colors.bold });
+  const blank: StyledLine = { spans: [] };
+  lines.push(blank, heading('Justification'), ...indented(proposal.justification), blank);
+
+  // A kind that cannot be modified and replaces no file is a report: there is nothing to diff against.
+  if (kind && !kind.modifiable && proposal.currentFile === null) {
+    lines.push(heading('Report'), ...indented(kind.render(proposal.payload)));
+    return lines;
+  }
+  const against = proposal.currentFile === null ? 'an empty file (the proposer sent no current file)' : 'the current file';
+  lines.push(heading(`Change against ${against}`));
+  // A kind this build does not know still gets a plain line diff, labelled with its name.
+  const diff = kind ? kind.diff(proposal.currentFile ?? '', proposal.payload) : renderDiff(proposal.currentFile ?? '', proposal.payload, proposal.kind);
+  lines.push(...(diff === '' ? plainLines(['(no change: the proposed file equals the current file)'], '  ') : diffLines(diff, colors)));
+  return lines;
 }
 
 /**
  * What the operator reads before deciding: who asks for what and why, and the change itself —
- * a coloured diff against the current file, or the report for kinds that replace no file.
+ * a coloured diff against the current file, or the report for kinds that replace no file. Every
+ * string a bottle wrote is shown display-safe, with a warning for each that hid characters; with
+ * a `width`, long lines wrap onto rows marked ↪ instead of being cut.
  */
-export function renderDetail(proposal: Proposal, kinds: KindRegistry, colors: Palette, now: number): string[] {
-  const kind = kinds.find(proposal.kind);
-  const expiry = proposal.expiresAt === null ? 'never expires' : `expires in ${formatAge(proposal.expiresAt - now)}`;
-  const lines = [
-    `${colors.bold('Proposal')} ${proposal.id}`,
-    `  ${colors.dim('bottle')} ${colors.bold(proposal.slug)}   ${colors.dim('kind')} ${colors.bold(proposal.kind)}   ${colors.dim('from')} ${proposal.origin}`,
-    `  ${colors.dim('asked')} ${formatAge(now - proposal.createdAt)} ago (${new Date(proposal.createdAt).toISOString()}), ${expiry}`,
-  ];
-  if (kind) lines.push(`  ${colors.dim(kind.description)}`);
-  if (kind && !kind.modifiable) {
-    lines.push(`  ${colors.yellow(`This kind cannot be modified${kind.reasonRequiredToApprove ? '; approving it needs a reason' : ''}.`)}`);
-  } else if (kind?.reasonRequiredToApprove) {
-    lines.push(`  ${colors.yellow('Approving this kind needs a reason.')}`);
-  }
-  lines.push('', colors.bold('Justification'), ...indent(proposal.justification), '');
-
-  // A kind that cannot be modified and replaces no file is a report: there is nothing to diff against.
-  if (kind && !kind.modifiable && proposal.currentFile === null) {
-    lines.push(colors.bold('Report'), ...indent(kind.render(proposal.payload)));
-    return lines;
-  }
-  const against = proposal.currentFile === null ? 'an empty file (the proposer sent no current file)' : 'the current file';
-  lines.push(colors.bold(`Change against ${against}`));
-  // A kind this build does not know still gets a plain line diff, labelled with its name.
-  const diff = kind ? kind.diff(proposal.currentFile ?? '', proposal.payload) : renderDiff(proposal.currentFile ?? '', proposal.payload, proposal.kind);
-  lines.push(...(diff === '' ? ['  (no change: the proposed file equals the current file)'] : colorDiff(diff, colors)));
-  return lines;
+export function renderDetail(proposal: Proposal, kinds: KindRegistry, colors: Palette, now: number, options: { width?: number } = {}): string[] {
+  return detailLines(proposal, kinds, colors, now).flatMap((line) => layoutLine(line, options.width));
 }

@@ -1,4 +1,5 @@
 import type { colorsFor } from '../common.js';
+import { safeLine, safeText } from '../../core/safe-text.js';
 import type { KindRegistry } from '../../kinds/registry.js';
 import type { Proposal } from '../../queue/proposal.js';
 import type { QueueStore } from '../../queue/queue-store.js';
@@ -6,7 +7,7 @@ import type { QueueStore } from '../../queue/queue-store.js';
 /** How many characters of an id the list shows; the answer verbs accept this prefix. */
 export const SHORT_ID_LENGTH = 8;
 
-/** One line of the pending list, as the operator sees it in the table, the TUI and the demo. */
+/** One line of the pending list, as the operator sees it in the table, the TUI and the demo: every text display-safe. */
 export interface PendingRow {
   id: string;
   shortId: string;
@@ -48,21 +49,24 @@ export function formatAge(ms: number): string {
 
 /** First line of the justification, squeezed to `width` characters with an ellipsis. */
 export function excerpt(text: string, width: number): string {
-  const line = text.replace(/\s+/g, ' ').trim();
+  // By code point, so a cut never splits a character in two.
+  const line = [...text.replace(/\s+/g, ' ').trim()];
   if (width <= 0) return '';
-  if (line.length <= width) return line;
-  return width === 1 ? '…' : `${line.slice(0, width - 1)}…`;
+  if (line.length <= width) return line.join('');
+  return width === 1 ? '…' : `${line.slice(0, width - 1).join('')}…`;
 }
 
+/** The row a proposal is listed as. A bottle wrote its fields, so each is made display-safe here, once for every list. */
 export function pendingRow(proposal: Proposal, now: number): PendingRow {
   return {
     id: proposal.id,
-    shortId: proposal.id.slice(0, SHORT_ID_LENGTH),
-    slug: proposal.slug,
-    kind: proposal.kind,
-    origin: proposal.origin,
+    shortId: safeLine(proposal.id.slice(0, SHORT_ID_LENGTH)),
+    slug: safeLine(proposal.slug),
+    kind: safeLine(proposal.kind),
+    origin: safeLine(proposal.origin),
     age: formatAge(now - proposal.createdAt),
-    justification: proposal.justification,
+    // Newlines stay for the excerpt to fold into spaces; everything that could act on a terminal is a marker already.
+    justification: safeText(proposal.justification),
   };
 }
 

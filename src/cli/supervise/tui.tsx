@@ -1,9 +1,11 @@
 import { useEffect, useState, useSyncExternalStore } from 'react';
 import { Box, Text, useInput, useStdout, type Key } from 'ink';
+import { safeLine } from '../../core/safe-text.js';
 import { reasonRequired } from './actions.js';
 import { renderDetail } from './detail.js';
 import { columnWidths, pendingRow, tableLine, type Palette } from './list-model.js';
 import type { KeyPress, SessionState, StatusLine, SuperviseSession } from './session.js';
+import { layoutLine, type StyledLine } from './styled-line.js';
 
 /** Rows the header, the key help and the status line take; the rest is the list or the detail. */
 const CHROME_ROWS = 5;
@@ -54,8 +56,9 @@ export function visibleWindow<T>(lines: T[], focus: number, height: number): { s
   return { start, items: lines.slice(start, start + height) };
 }
 
-function Line({ children }: { children: string }) {
-  return <Text wrap="truncate-end">{children === '' ? ' ' : children}</Text>;
+/** One row. List rows and status lines may be cut (they are an index); detail rows are laid out to fit and wrap rather than lose a character. */
+function Line({ children, wrap = 'truncate-end' }: { children: string; wrap?: 'truncate-end' | 'wrap' }) {
+  return <Text wrap={wrap}>{children === '' ? ' ' : children}</Text>;
 }
 
 function ListView({ state, colors, width, height }: { state: SessionState; colors: Palette; width: number; height: number }) {
@@ -76,25 +79,40 @@ function ListView({ state, colors, width, height }: { state: SessionState; color
   );
 }
 
+/** Error text (it can quote the payload's problems) as red display-safe lines. */
+function errorLines(message: string, colors: Palette): StyledLine[] {
+  return message.split('\n').map((line) => ({ spans: [{ text: safeLine(line) }], paint: colors.red }));
+}
+
 /** The lines under the detail: the reason prompt and its error, or why an edited file was refused. */
-function promptLines(session: SuperviseSession, state: SessionState, colors: Palette): string[] {
+function promptLines(session: SuperviseSession, state: SessionState, colors: Palette): StyledLine[] {
   const view = state.view;
-  if (view.name === 'invalid-edit') return ['', ...view.error.split('\n').map((line) => colors.red(line))];
+  const blank: StyledLine = { spans: [] };
+  if (view.name === 'invalid-edit') return [blank, ...errorLines(view.error, colors)];
   if (view.name !== 'prompt' || !state.open) return [];
   const status = ({ approve: 'approved', modify: 'modified', reject: 'rejected' } as const)[view.action];
   const required = reasonRequired(session.kindOf(state.open), status);
   const label = { approve: 'Reason for approving', modify: 'Reason for the modification', reject: 'Reason for rejecting' }[view.action];
-  const input = `${colors.bold(label)} ${colors.dim(required ? '(required)' : '(optional, Enter to skip)')}: ${view.text}${state.busy ? '' : '█'}`;
-  return ['', input, ...(view.error ? [colors.red(view.error)] : [])];
+  const input: StyledLine = {
+    spans: [
+      { text: label, paint: colors.bold },
+      { text: ' ' },
+      { text: required ? '(required)' : '(optional, Enter to skip)', paint: colors.dim },
+      { text: `: ${safeLine(view.text)}${state.busy ? '' : '█'}` },
+    ],
+  };
+  return [blank, input, ...(view.error ? errorLines(view.error, colors) : [])];
 }
 
-function DetailView({ session, state, colors, height }: { session: SuperviseSession; state: SessionState; colors: Palette; height: number }) {
+function DetailView({ session, state, colors, width, height }: { session: SuperviseSession; state: SessionState; colors: Palette; width: number; height: number }) {
   const open = state.open;
   if (!open) return null;
-  const settled = state.settledElsewhere;
-  const banner = settled === undefined ? [] : [colors.yellow(colors.bold(`${settled.charAt(0).toUpperCase()}${settled.slice(1)}.`)), ''];
-  const lines = [...banner, ...renderDetail(open, session.kinds, colors, state.now)];
-  const footer = promptLines(session, state, colors).slice(0, Math.max(0, height - 4));
+  const settled = state.settledElsewhere === undefined ? undefined : safeLine(state.settledElsewhere);
+  const banner = settled === undefined ? [] : [...layoutLine({ spans: [{ text: `${settled.charAt(0).toUpperCase()}${settled.slice(1)}.` }], paint: (text) => colors.yellow(colors.bold(text)) }, width), ''];
+  const lines = [...banner, ...renderDetail(open, session.kinds, colors, state.now, { width })];
+  const footer = promptLines(session, state, colors)
+    .flatMap((line) => layoutLine(line, width))
+    .slice(0, Math.max(0, height - 4));
   const bodyHeight = Math.max(2, height - footer.length - 1);
   const scroll = Math.min(state.scroll, Math.max(0, lines.length - bodyHeight));
   const position =
@@ -102,7 +120,9 @@ function DetailView({ session, state, colors, height }: { session: SuperviseSess
   return (
     <Box flexDirection="column">
       {[...lines.slice(scroll, scroll + bodyHeight), position, ...footer].map((line, index) => (
-        <Line key={index}>{line}</Line>
+        <Line key={index} wrap="wrap">
+          {line}
+        </Line>
       ))}
     </Box>
   );
@@ -129,7 +149,7 @@ function keyHelp(session: SuperviseSession, state: SessionState): string {
 function statusText(status: StatusLine | undefined, colors: Palette): string {
   if (!status) return ' ';
   const paint = { ok: colors.green, info: colors.cyan, error: colors.red }[status.tone];
-  return paint(status.text);
+  return paint(safeLine(status.text));
 }
 
 export function SuperviseApp({ session, colors }: { session: SuperviseSession; colors: Palette }) {
@@ -150,7 +170,7 @@ export function SuperviseApp({ session, colors }: { session: SuperviseSession; c
       {state.view.name === 'list' ? (
         <ListView state={state} colors={colors} width={columns} height={height} />
       ) : (
-        <DetailView session={session} state={state} colors={colors} height={height} />
+        <DetailView session={session} state={state} colors={colors} width={Math.max(20, columns - 1)} height={height} />
       )}
       <Line>{colors.dim(keyHelp(session, state))}</Line>
       <Line>{statusText(state.status, colors)}</Line>
