@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { canonicalAuditEntry, chainHash, GENESIS_HASH } from '../src/audit/audit-store.js';
 import { checkpoint, openConnection, type Db } from '../src/storage/connection.js';
 import { openHostDatabase } from '../src/database.js';
+import { benchKeysDir } from './keys.js';
 import { renderDiff } from '../src/kinds/diff.js';
 import { sha256 } from '../src/core/hash.js';
 import { runBench } from './lib/cli.js';
@@ -160,7 +161,7 @@ await runBench('reads', async ({ quick, dir }) => {
   const load = bulkLoad(file, archived, pending, now);
   console.log(`  loaded in ${load.loadS.toFixed(1)} s`);
 
-  const database = await openHostDatabase({ path: file, watch: false });
+  const database = await openHostDatabase({ path: file, watch: false, keysDir: benchKeysDir(file) });
   const recorder = recordQueries(database.db);
   const { queue, audit } = database;
   const middle = Math.round((load.from + load.to) / 2);

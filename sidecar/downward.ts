@@ -99,6 +99,13 @@ export class DownwardDispatcher {
   }
 
   async #handle(proposal: Proposal): Promise<void> {
+    // Only the host gives a sidecar orders; anything else in its queue was forged with raw SQL.
+    if (this.#queue.proposalSeal(proposal) !== 'host') {
+      this.#skipped.add(proposal.id);
+      await this.#queue.auditForged(proposal, 'proposal');
+      this.#log(`downward: proposal ${proposal.id} (${proposal.kind}) is not signed by the host; not applied, left pending and recorded in the audit log as forged.`);
+      return;
+    }
     const handler = this.#handlers.get(proposal.kind);
     let answer: DownwardAnswer;
     if (!handler) {
@@ -120,8 +127,9 @@ export class DownwardDispatcher {
       await this.#queue.writeResponse(proposal.id, { status: answer.status, notes: answer.notes.slice(0, MAX_NOTES_CHARS), responder: RESPONDER });
       this.#log(`downward: ${proposal.kind} ${proposal.id} ${answer.status}`);
     } catch (error) {
-      // Expired or cancelled while the handler ran: nobody waits for this answer any more.
-      if (!isSuperviseError(error) || error.code !== 'conflict') throw error;
+      // Expired or cancelled while the handler ran: nobody waits for this answer any more. Or its
+      // row was altered meanwhile (forged): the answer is refused, the forgery already audited.
+      if (!isSuperviseError(error) || (error.code !== 'conflict' && error.code !== 'forged')) throw error;
       this.#skipped.add(proposal.id);
       this.#log(`downward: ${proposal.kind} ${proposal.id} could not be answered: ${error.message}`);
     }

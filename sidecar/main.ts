@@ -50,15 +50,17 @@ function buildProgram(outcome: Outcome): Command {
     .command('serve', { isDefault: true })
     .description('Serve MCP over HTTP for this bottle (SUPERVISE_BOTTLE_SLUG) and answer downward proposals until SIGTERM.')
     .option('--db <path>', 'database file, only for running outside a container (inside one it is always /run/supervise/bot-bottle.db)')
+    .option('--keys-dir <dir>', "the bottle's key directory, only outside a container (inside one it is always the read-only mount at /run/supervise-keys)")
     .option('--port <n>', `TCP port; 0 picks a free one (default ${DEFAULT_PORT})`, parsePort, DEFAULT_PORT)
     .option('--host <addr>', `address to listen on (default SUPERVISE_LISTEN_HOST or ${DEFAULT_LISTEN_HOST})`)
     .exitOverride((error) => {
       throw Object.assign(error, { sidecarExit: error.exitCode === 0 ? 0 : SERVE_EXIT.usage });
     })
-    .action(async (options: { db?: string; port: number; host?: string }) => {
+    .action(async (options: { db?: string; keysDir?: string; port: number; host?: string }) => {
       try {
         outcome.code = await serve({
           ...(options.db !== undefined ? { dbPath: options.db } : {}),
+          ...(options.keysDir !== undefined ? { keysDir: options.keysDir } : {}),
           port: options.port,
           ...(options.host !== undefined ? { host: options.host } : {}),
           env: process.env,
@@ -88,6 +90,7 @@ function buildProgram(outcome: Outcome): Command {
     .option('--origin <name>', 'who proposes, shown to the operator (default: the kind’s component, e.g. git-gate)')
     .option('--final-file <file>', 'when the operator modifies the proposal, write the final payload here')
     .option('--db <path>', 'database file, only outside a container')
+    .option('--keys-dir <dir>', "the bottle's key directory, only outside a container")
     .exitOverride((error) => {
       throw Object.assign(error, { sidecarExit: error.exitCode === 0 ? 0 : PROPOSE_EXIT.input });
     })

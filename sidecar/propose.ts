@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { SuperviseError } from '../src/core/errors.js';
 import { PROPOSE_EXIT } from '../src/core/exit-codes.js';
-import type { SuperviseDatabase } from '../src/database.js';
+import type { BottleDatabase } from '../src/database.js';
 import { KIND_EGRESS_ALLOW } from '../src/kinds/egress-allow.js';
 import { KIND_EGRESS_BLOCK } from '../src/kinds/egress-block.js';
 import { KindRegistry } from '../src/kinds/registry.js';
@@ -22,6 +22,7 @@ export interface ProposeOptions {
   justification?: string;
   wait?: string;
   db?: string;
+  keysDir?: string;
   proposalId?: string;
   origin?: string;
   finalFile?: string;
@@ -50,11 +51,15 @@ export async function propose(options: ProposeOptions, io: ProposeIo): Promise<n
   // Resuming with --kind refuses another kind's proposal; an unknown kind is refused before opening anything.
   if (options.kind !== undefined && draft === undefined) kinds.get(options.kind);
 
-  const storage = openSidecarStorage({ ...(options.db !== undefined ? { dbPath: options.db } : {}), flood: config.flood });
+  const storage = openSidecarStorage(config.slug, {
+    ...(options.db !== undefined ? { dbPath: options.db } : {}),
+    ...(options.keysDir !== undefined ? { keysDir: options.keysDir } : {}),
+    flood: config.flood,
+  });
   const abort = new AbortController();
   void io.interrupted.then(() => abort.abort());
   try {
-    const queue = storage.queue.forSlug(config.slug);
+    const { queue } = storage;
     const wait = { timeoutMs, signal: abort.signal };
     const result = draft
       ? await askAndWait(queue, await withCurrentRoutes(draft, options.justification ?? '', config.routesFile, io.stderr), wait)
@@ -71,9 +76,10 @@ export async function propose(options: ProposeOptions, io: ProposeIo): Promise<n
   }
 }
 
-function liveRoutesFile(storage: SuperviseDatabase, config: SidecarConfig, log: (line: string) => void): LiveRoutesFile | undefined {
+/** The live routes file an approved routes proposal is applied to, publishing the new hash once it changed. */
+function liveRoutesFile(storage: BottleDatabase, config: SidecarConfig, log: (line: string) => void): LiveRoutesFile | undefined {
   if (!config.routesFile) return undefined;
-  const bottle = storage.bottles.forSlug(config.slug);
+  const { bottle } = storage;
   const heartbeat = new SidecarHeartbeat({ bottle, sidecarVersion: SERVER_VERSION, routesFile: config.routesFile, log });
   return new LiveRoutesFile({ file: config.routesFile, reloadCommand: config.reloadCommand, bottle, log, onChanged: () => heartbeat.beat() });
 }

@@ -14,6 +14,8 @@ const SHUTDOWN_DRAIN_MS = 3000;
 
 export interface ServeOptions {
   dbPath?: string;
+  /** The bottle's key directory, only outside a container (tests, the demo); inside one it is KEYS_DIR_IN_CONTAINER. */
+  keysDir?: string;
   port: number;
   /** Overrides SUPERVISE_LISTEN_HOST (default DEFAULT_LISTEN_HOST). */
   host?: string;
@@ -37,9 +39,12 @@ function hostForUrl(host: string): string {
 export async function serve(options: ServeOptions): Promise<number> {
   const config = readConfig(options.env);
   const host = options.host ?? config.listenHost;
-  const storage = openSidecarStorage({ ...(options.dbPath !== undefined ? { dbPath: options.dbPath } : {}), flood: config.flood });
-  const queue = storage.queue.forSlug(config.slug);
-  const bottle = storage.bottles.forSlug(config.slug);
+  const storage = openSidecarStorage(config.slug, {
+    ...(options.dbPath !== undefined ? { dbPath: options.dbPath } : {}),
+    ...(options.keysDir !== undefined ? { keysDir: options.keysDir } : {}),
+    flood: config.flood,
+  });
+  const { queue, bottle } = storage;
   const heartbeat = new SidecarHeartbeat({ bottle, sidecarVersion: SERVER_VERSION, routesFile: config.routesFile, log: options.log });
   const live = config.routesFile
     ? new LiveRoutesFile({ file: config.routesFile, reloadCommand: config.reloadCommand, bottle, log: options.log, onChanged: () => heartbeat.beat() })
@@ -51,7 +56,7 @@ export async function serve(options: ServeOptions): Promise<number> {
     port: options.port,
     createServer: () => createMcpServer(context),
     toolNames: TOOL_NAMES,
-    health: () => ({ ok: storage.db.open, slug: config.slug, schemaVersion: SCHEMA_VERSION }),
+    health: () => ({ ok: storage.isOpen(), slug: config.slug, schemaVersion: SCHEMA_VERSION }),
     log: options.log,
     allowedHosts: config.allowedHosts,
     bearerToken: config.mcpToken,
@@ -77,7 +82,7 @@ export async function serve(options: ServeOptions): Promise<number> {
 
   // The database can fail under a running sidecar (its schema rolled back, the file damaged):
   // that ends the sidecar like a signal does, with the reason and the start-up refusal's exit code.
-  const failure = storage.notifier.failed.then((error) => (error instanceof Error ? error.message : String(error)));
+  const failure = storage.failed.then((error) => (error instanceof Error ? error.message : String(error)));
   const stop = await Promise.race([options.stopRequested.then((signal) => ({ signal })), failure.then((reason) => ({ reason }))]);
   options.log(`${'signal' in stop ? stop.signal : stop.reason}: shutting down; calls in flight return pending results`);
   const stopped = http.stop(SHUTDOWN_DRAIN_MS);

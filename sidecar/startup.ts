@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { openSidecarDatabase, type SuperviseDatabase } from '../src/database.js';
+import { openSidecarDatabase, type BottleDatabase } from '../src/database.js';
 import { SuperviseError, isSuperviseError, type SuperviseErrorCode } from '../src/core/errors.js';
 import { environmentError } from '../src/storage/environment-errors.js';
 import { assertDbMountSupported } from '../src/storage/mount-guard.js';
@@ -14,6 +14,8 @@ function refusal(code: SuperviseErrorCode, message: string, cause?: unknown): Su
 export interface OpenSidecarOptions {
   /** Only outside a container (tests, the demo); inside one the DB is always DB_PATH_IN_CONTAINER. */
   dbPath?: string;
+  /** Only outside a container, like dbPath; inside one the bottle's keys are always mounted at KEYS_DIR_IN_CONTAINER. */
+  keysDir?: string;
   watch?: boolean;
   /** The bottle's quota (the launcher's settings, from the environment); default DEFAULT_FLOOD_LIMITS. */
   flood?: FloodLimits;
@@ -24,13 +26,21 @@ export interface OpenSidecarOptions {
  * there, it is reached through a directory mount on a local filesystem, and its schema is the one
  * this build knows. Only then is the database opened, never created and never migrated: the host
  * owns the file and its schema. Every refusal is a `SuperviseError` of an environment code.
+ *
+ * What it returns is bottle `slug`'s views and nothing more: no store, audit log or connection
+ * that could answer the operator's proposals or reach another bottle.
  */
-export function openSidecarStorage(options: OpenSidecarOptions = {}): SuperviseDatabase {
+export function openSidecarStorage(slug: string, options: OpenSidecarOptions = {}): BottleDatabase {
   const file = options.dbPath ?? DB_PATH_IN_CONTAINER;
   requireDatabaseFile(file, options.dbPath !== undefined);
   try {
     assertDbMountSupported(file);
-    return openSidecarDatabase({ path: file, watch: options.watch ?? true, flood: options.flood ?? DEFAULT_FLOOD_LIMITS });
+    return openSidecarDatabase(slug, {
+      path: file,
+      watch: options.watch ?? true,
+      flood: options.flood ?? DEFAULT_FLOOD_LIMITS,
+      ...(options.keysDir !== undefined ? { keysDir: options.keysDir } : {}),
+    });
   } catch (error) {
     const failure = environmentError(error, file) ?? error;
     if (isSuperviseError(failure)) throw refusal(failure.code, `refusing to open ${file}: ${failure.message}`, failure);

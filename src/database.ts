@@ -1,5 +1,5 @@
 import { AuditStore } from './audit/audit-store.js';
-import { BottleStore } from './bottles/bottle-store.js';
+import { BottleStore, type BottleSelf } from './bottles/bottle-store.js';
 import { checkpoint, openConnection, type Db } from './storage/connection.js';
 import { SuperviseError } from './core/errors.js';
 import type { KindRegistry } from './kinds/registry.js';
@@ -7,9 +7,12 @@ import { migrateUp, readUserVersion } from './storage/migrations.js';
 import { ChangeNotifier } from './notify/notifier.js';
 import { refuseEmptyDatabase, requireSafeDatabaseFile } from './storage/database-file.js';
 import { DB_PATH_IN_CONTAINER, ensureHostLayout, hostDbPath, requireExistingDatabase } from './storage/layout.js';
+import { openBottleKeyring, openHostKeyring, type HostKeyring } from './keys/keyring.js';
+import type { BottleQueue } from './queue/bottle-queue.js';
 import { QueueStore } from './queue/queue-store.js';
 import type { FloodLimits } from './queue/flood-control.js';
 import { SCHEMA_VERSION } from './storage/schema-version.js';
+import { validateSlug } from './core/validation.js';
 
 /** One process's handle on the supervise database: a connection, its notifier and the stores on it. */
 export interface SuperviseDatabase {
@@ -19,6 +22,24 @@ export interface SuperviseDatabase {
   audit: AuditStore;
   bottles: BottleStore;
   notifier: ChangeNotifier;
+  /** Signs what the host writes and checks every seal it reads. */
+  keyring: HostKeyring;
+  close(): Promise<void>;
+}
+
+/**
+ * What a bottle's sidecar gets: its own bottle's views and a way to close them. Never the stores,
+ * the audit log or the connection: code in a bottle may be compromised, and nothing reachable from
+ * here can answer the operator's proposals, speak as the host or touch another bottle's rows.
+ */
+export interface BottleDatabase {
+  path: string;
+  slug: string;
+  queue: BottleQueue;
+  bottle: BottleSelf;
+  isOpen(): boolean;
+  /** Resolves (with the cause) if the database fails under this process, e.g. its schema rolled back. */
+  failed: Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -32,6 +53,12 @@ export interface OpenDatabaseOptions {
   mustExist?: boolean;
   /** Bottle-side openers: the bottle's quota, which every enqueue is held to (the host has none). */
   flood?: FloodLimits;
+  /**
+   * Host: the keys directory (default ~/.bot-bottle/keys, outside the shared directory) with the
+   * host's signing pair, made on first use, and each bottle's MAC key. Sidecar: the bottle's
+   * read-only key mount (default KEYS_DIR_IN_CONTAINER).
+   */
+  keysDir?: string;
 }
 
 /**
@@ -45,24 +72,49 @@ export async function openHostDatabase(options: OpenDatabaseOptions = {}): Promi
   try {
     if (readUserVersion(db) !== SCHEMA_VERSION) await migrateUp(file);
     assertSchemaVersion(db, 'host');
+    const keyring = openHostKeyring(options.keysDir);
+    const notifier = new ChangeNotifier(db, { dbFile: file, watch: options.watch ?? true });
+    return {
+      path: file,
+      db,
+      queue: new QueueStore(db, { notifier, keyring, ...(options.kinds ? { kinds: options.kinds } : {}), ...(options.flood ? { flood: options.flood } : {}) }),
+      audit: new AuditStore(db),
+      bottles: new BottleStore(db),
+      notifier,
+      keyring,
+      close: () => closeAll(notifier, db),
+    };
   } catch (error) {
     db.close();
     throw error;
   }
-  return assemble(file, db, options);
 }
 
-/** The sidecar side: never creates or migrates; refuses a schema it was not built for. */
-export function openSidecarDatabase(options: OpenDatabaseOptions = {}): SuperviseDatabase {
+/**
+ * The sidecar side, for bottle `slug`: never creates or migrates, refuses a schema it was not built
+ * for, and seals with the bottle's key from its read-only mount. Returns the bottle's views only.
+ */
+export function openSidecarDatabase(slug: string, options: OpenDatabaseOptions = {}): BottleDatabase {
   const file = options.path ?? DB_PATH_IN_CONTAINER;
   const db = openConnection(file, { fileMustExist: true });
   try {
     assertSchemaVersion(db, 'sidecar');
+    const keyring = openBottleKeyring(validateSlug(slug), options.keysDir);
+    const notifier = new ChangeNotifier(db, { dbFile: file, watch: options.watch ?? true });
+    const store = new QueueStore(db, { notifier, keyring, ...(options.kinds ? { kinds: options.kinds } : {}), ...(options.flood ? { flood: options.flood } : {}) });
+    return {
+      path: file,
+      slug,
+      queue: store.forSlug(slug),
+      bottle: new BottleStore(db).forSlug(slug),
+      isOpen: () => db.open,
+      failed: notifier.failed,
+      close: () => closeAll(notifier, db),
+    };
   } catch (error) {
     db.close();
     throw error;
   }
-  return assemble(file, db, options);
 }
 
 export function assertSchemaVersion(db: Db, role: 'host' | 'sidecar'): void {
@@ -77,21 +129,9 @@ export function assertSchemaVersion(db: Db, role: 'host' | 'sidecar'): void {
   throw new SuperviseError('schema-mismatch', `database schema version is ${version} but this ${role} was built for version ${SCHEMA_VERSION}. ${advice}`);
 }
 
-function assemble(file: string, db: Db, options: OpenDatabaseOptions): SuperviseDatabase {
-  const notifier = new ChangeNotifier(db, { dbFile: file, watch: options.watch ?? true });
-  const queue = new QueueStore(db, { notifier, ...(options.kinds ? { kinds: options.kinds } : {}), ...(options.flood ? { flood: options.flood } : {}) });
-  return {
-    path: file,
-    db,
-    queue,
-    audit: new AuditStore(db),
-    bottles: new BottleStore(db),
-    notifier,
-    async close() {
-      await notifier.close();
-      db.close();
-    },
-  };
+async function closeAll(notifier: ChangeNotifier, db: Db): Promise<void> {
+  await notifier.close();
+  db.close();
 }
 
 /** Long-running host processes call this so the WAL stays bounded while sidecars keep reading. */

@@ -39,7 +39,8 @@ beforeAll(assertBuilt);
 beforeEach(async () => {
   home = tempDir('cli-propose');
   dbFile = path.join(home, 'bot-bottle.db');
-  database = await openHostDatabase({ path: dbFile, watch: false });
+  // The CLI runs with HOME=home, so the test signs and checks with the same host keys it uses.
+  database = await openHostDatabase({ path: dbFile, watch: false, keysDir: path.join(home, '.bot-bottle', 'keys') });
 });
 afterEach(async () => {
   await killCliChildren();
@@ -176,7 +177,7 @@ describe('propose: bad input exits 4 (5 for the environment) and writes nothing'
     const run = await propose(['--bottle', 'acme', '--kind', 'egress-allow', '--payload-stdin'], ROUTES_YAML);
     expect(run.code).toBe(5);
     expect(run.stderr).toMatch(/newer than this build knows.*Upgrade bot-bottle/);
-    database = await openHostDatabase({ path: path.join(home, 'other.db'), watch: false });
+    database = await openHostDatabase({ path: path.join(home, 'other.db'), watch: false, keysDir: path.join(home, '.bot-bottle', 'keys') });
   });
 
   it('answers --help with exit 0', async () => {

@@ -61,8 +61,8 @@ describe('keyrings', () => {
   it('a bottle seals as itself and verifies the host; it cannot pass for the host or another bottle', () => {
     const pair = ensureHostKeyPair();
     const host = new HostKeyring(pair, readBottleKey);
-    const acme = new BottleKeyring(readBottleKeyMaterial(ensureBottleKeys('acme', pair)));
-    const other = new BottleKeyring(readBottleKeyMaterial(ensureBottleKeys('other', pair)));
+    const acme = new BottleKeyring('acme', readBottleKeyMaterial(ensureBottleKeys('acme', pair)));
+    const other = new BottleKeyring('other', readBottleKeyMaterial(ensureBottleKeys('other', pair)));
 
     const sealed = acme.sealProposal(proposal);
     expect(host.checkProposal(proposal, sealed)).toBe('bottle');

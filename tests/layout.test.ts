@@ -6,6 +6,7 @@ import { openHostDatabase, openSidecarDatabase } from '../src/database.js';
 import { DB_FILENAME } from '../src/storage/database-file.js';
 import { ensureHostLayout, hostDbPath, inspectHostLink, sharedDbFile, sharedDir, stateDir } from '../src/storage/layout.js';
 import { expectFailure, ROUTES_YAML, tempDir } from './fixtures/storage-support.js';
+import { bottleKeysDir } from './fixtures/bottle-keys.js';
 
 /** Every path under `root` with its type, mode and content (or link target): equal means untouched. */
 function snapshotTree(root: string): Record<string, string> {
@@ -151,10 +152,11 @@ describe('the host database through the link', () => {
       const shared = fs.readdirSync(sharedDir()).sort();
       expect(shared).toEqual([DB_FILENAME, `${DB_FILENAME}-shm`, `${DB_FILENAME}-wal`]);
       expect(fs.statSync(path.join(sharedDir(), `${DB_FILENAME}-wal`)).size).toBeGreaterThan(0);
-      expect(fs.readdirSync(stateDir()).sort()).toEqual([DB_FILENAME, 'supervise']);
+      // The host's keys (made when it first signed) live beside the shared directory, never in it.
+      expect(fs.readdirSync(stateDir()).sort()).toEqual([DB_FILENAME, 'keys', 'supervise']);
 
       // A second connection through the shared path (the sidecar's view) sees the same data.
-      const sidecar = openSidecarDatabase({ path: sharedDbFile(), watch: false });
+      const sidecar = openSidecarDatabase('acme-api', { path: sharedDbFile(), watch: false, keysDir: bottleKeysDir('acme-api') });
       try {
         expect(sidecar.queue.listPendingProposals()).toHaveLength(1);
       } finally {
@@ -173,7 +175,7 @@ describe('opening a path that is not a database file', () => {
 
     await expectFailure(() => openConnection(dir), 'layout', /not-a-db is a directory, not a database file\. Point at the database file itself/);
     await expectFailure(() => openHostDatabase({ path: dir, watch: false }), 'layout', /is a directory/);
-    await expectFailure(() => openSidecarDatabase({ path: dir }), 'layout', /is a directory/);
+    await expectFailure(() => openSidecarDatabase('acme', { path: dir }), 'layout', /is a directory/);
     expect(fs.readdirSync(dir)).toEqual([]);
     expect(fs.readdirSync(home)).toEqual(['not-a-db']);
   });
@@ -182,7 +184,7 @@ describe('opening a path that is not a database file', () => {
     const missing = path.join(home, 'run', 'supervise', DB_FILENAME);
     fs.mkdirSync(path.dirname(missing), { recursive: true });
 
-    await expectFailure(() => openSidecarDatabase({ path: missing }), 'layout', /no database at .*shared directory mounted/);
+    await expectFailure(() => openSidecarDatabase('acme', { path: missing }), 'layout', /no database at .*shared directory mounted/);
     expect(fs.readdirSync(path.dirname(missing))).toEqual([]);
   });
 });

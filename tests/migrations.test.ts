@@ -282,7 +282,7 @@ describe('a database newer than this build', () => {
   it('is refused by the sidecar opener with schema-mismatch, and nothing is written', async () => {
     const before = filesIn(dbDir);
     await expectFailure(
-      () => openSidecarDatabase({ path: file }),
+      () => openSidecarDatabase('acme', { path: file }),
       'schema-mismatch',
       new RegExp(`schema version is ${SCHEMA_VERSION + 1} but this sidecar was built for version ${SCHEMA_VERSION}\\. .*upgrade this sidecar image`),
     );
@@ -312,7 +312,7 @@ describe('a database older than the sidecar', () => {
   it('is refused, and the sidecar does not migrate it', async () => {
     const file = path.join(dir, 'bot-bottle.db');
     fs.writeFileSync(file, '');
-    await expectFailure(() => openSidecarDatabase({ path: file }), 'schema-mismatch', /schema version is 0 .*The database is older: .*bot-bottle db migrate/);
+    await expectFailure(() => openSidecarDatabase('acme', { path: file }), 'schema-mismatch', /schema version is 0 .*The database is older: .*bot-bottle db migrate/);
     expect(fullMaster(file)).toEqual([]);
     expect(userVersionOf(file)).toBe(0);
   });

@@ -38,7 +38,7 @@ function imported(id: string, overrides: Partial<ImportedProposal> = {}): Import
   };
 }
 
-const ANSWER: Omit<ProposalResponse, 'proposalId'> = { status: 'rejected', notes: 'not now', finalPayload: null, responder: 'alice', createdAt: CREATED + 5_000 };
+const ANSWER: Omit<ProposalResponse, 'proposalId' | 'seal'> = { status: 'rejected', notes: 'not now', finalPayload: null, responder: 'alice', createdAt: CREATED + 5_000 };
 const ID = '11111111-1111-4111-8111-111111111111';
 
 const events = (): Array<{ type: string; proposalId: string }> => readEventsAfter(database.db, 0, 100).map(({ type, proposalId }) => ({ type, proposalId }));

@@ -99,6 +99,8 @@ describe('round trips', () => {
       createdAt: expect.any(Number),
       expiresAt: null,
       updatedAt: proposal.createdAt,
+      // Written through the host's store, so signed with the host key.
+      seal: expect.stringMatching(/^sig:/),
     });
     expect(queue.readProposal(SLUG, proposal.id)).toEqual(proposal);
     expect(queue.listPendingProposals()).toEqual([proposal]);
@@ -118,7 +120,7 @@ describe('round trips', () => {
     const proposal = await propose(SLUG, { currentFile: 'routes:\n  - host: pypi.org\n' });
 
     const response = await queue.writeResponse(SLUG, proposal.id, { status: 'approved', responder: 'operator', notes: 'fine' });
-    expect(response).toEqual({ proposalId: proposal.id, status: 'approved', notes: 'fine', finalPayload: null, responder: 'operator', createdAt: expect.any(Number) });
+    expect(response).toEqual({ proposalId: proposal.id, status: 'approved', notes: 'fine', finalPayload: null, responder: 'operator', createdAt: expect.any(Number), seal: expect.stringMatching(/^sig:/) });
     expect(queue.readResponse(SLUG, proposal.id)).toEqual(response);
     expect(queue.readProposal(SLUG, proposal.id)).toMatchObject({ state: 'answered', updatedAt: response.createdAt });
     expect(queue.listPendingProposals()).toEqual([]);

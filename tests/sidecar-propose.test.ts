@@ -12,6 +12,7 @@ import { openSidecarDatabase } from '../src/database.js';
 import { parseTokenAllowReport } from '../src/kinds/token-report.js';
 import { proposeTokenAllow } from '../sidecar/token-allow.js';
 import { SIDECAR_MAIN, assertBuilt, countRows, hostDatabase, killChildren, nextPending, pendingFrom, runSidecar, type HostFixture } from './fixtures/sidecar-harness.js';
+import { bottleKeysDir } from './fixtures/bottle-keys.js';
 
 const SLUG = 'acme';
 const GATE_SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures/sidecar-git-gate.sh');
@@ -161,7 +162,7 @@ describe('a git-gate style hook script', () => {
 
   function runGate(extraEnv: Record<string, string> = {}) {
     return new Promise<{ code: number | null; out: string }>((resolve) => {
-      const child = spawn('sh', [GATE_SCRIPT, reportFile, '--db', fixture.dbPath], {
+      const child = spawn('sh', [GATE_SCRIPT, reportFile, '--db', fixture.dbPath, '--keys-dir', bottleKeysDir(SLUG)], {
         env: { PATH: process.env.PATH, BOT_BOTTLE_SIDECAR: sidecarCommand, SUPERVISE_BOTTLE_SLUG: SLUG, ...extraEnv },
       });
       let out = '';
@@ -202,9 +203,9 @@ describe('proposeTokenAllow', () => {
 
   it('asks with a redacted report, and the raw token reaches none of the database files', async () => {
     // The library runs where the egress addon runs: its own sidecar-side connection to the file.
-    const sidecar = openSidecarDatabase({ path: fixture.dbPath });
+    const sidecar = openSidecarDatabase(SLUG, { path: fixture.dbPath, keysDir: bottleKeysDir(SLUG) });
     try {
-      const bottle = sidecar.queue.forSlug(SLUG);
+      const bottle = sidecar.queue;
       const input = {
         host: 'api.example.com',
         method: 'POST',

@@ -7,6 +7,7 @@ import { openHostDatabase, type SuperviseDatabase } from '../src/database.js';
 import type { ChangeEvent, ChangeType } from '../src/notify/events.js';
 import { ChangeNotifier, type Notification } from '../src/notify/notifier.js';
 import { QueueStore } from '../src/queue/queue-store.js';
+import { openHostKeyring } from '../src/keys/keyring.js';
 import type { NewResponse } from '../src/kinds/response.js';
 import { Children, type FixtureChild, type Message } from './fixtures/wake-children.js';
 
@@ -153,7 +154,7 @@ describe('waking: the edges', () => {
       const db = openConnection(file);
       const notifier = new ChangeNotifier(db, { dbFile: file, watch: false, urgentPollMs: 200, idlePollMs: HOUR_MS });
       extraConnections.push({ close: async () => (await notifier.close(), db.close()) });
-      const queue = new QueueStore(db, { notifier });
+      const queue = new QueueStore(db, { notifier, keyring: openHostKeyring() });
       const proposal = await enqueue('acme');
       const waiting = queue.waitForResponse('acme', proposal.id, { timeoutMs: NEVER_MS });
       // Short calls of a busy sidecar: each subscribes and leaves well within one poll interval.
@@ -241,7 +242,7 @@ describe('own commits', () => {
     const db = openConnection(file);
     const notifier = new ChangeNotifier(db, { dbFile: file, watch: false, urgentPollMs: HOUR_MS, idlePollMs: HOUR_MS });
     extraConnections.push({ close: async () => (await notifier.close(), db.close()) });
-    return { db, queue: new QueueStore(db, { notifier }), notifier };
+    return { db, queue: new QueueStore(db, { notifier, keyring: openHostKeyring() }), notifier };
   }
 
   it('do not move data_version, while another connection\'s commit does', async () => {
@@ -290,7 +291,7 @@ describe('own commits', () => {
       const db = openConnection(file);
       const notifier = new ChangeNotifier(db, { dbFile: file, watch: true, urgentPollMs: HOUR_MS, idlePollMs: HOUR_MS });
       extraConnections.push({ close: async () => (await notifier.close(), db.close()) });
-      const queue = new QueueStore(db, { notifier });
+      const queue = new QueueStore(db, { notifier, keyring: openHostKeyring() });
 
       // The watcher starts with the first subscription and misses what happens before it is ready.
       const seen = new Set<string>();

@@ -5,12 +5,13 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openHostDatabase } from '../../src/database.js';
+import { benchKeysDir } from '../keys.js';
 import { sharedClockMs } from '../lib/stats.js';
 import { failOnError, next, send } from '../lib/worker.js';
 
 failOnError();
 const [file] = process.argv.slice(2) as [string];
-const database = await openHostDatabase({ path: file });
+const database = await openHostDatabase({ path: file, keysDir: benchKeysDir(file) });
 
 void next('stop').then(async () => {
   await database.close();

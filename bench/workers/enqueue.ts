@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { openConnection } from '../../src/storage/connection.js';
 import { openSidecarDatabase } from '../../src/database.js';
+import { benchBottleKeysDir } from '../keys.js';
 import { renderDiff } from '../../src/kinds/diff.js';
 import { KindRegistry } from '../../src/kinds/registry.js';
 import { sha256 } from '../../src/core/hash.js';
@@ -41,8 +42,8 @@ if (mode === 'store' || mode === 'store-unvalidated') {
     diff: (current, proposed) => renderDiff(current, proposed, UNVALIDATED_KIND),
     description: 'a kind whose payload is not parsed, to separate storage cost from YAML validation',
   });
-  const database = openSidecarDatabase({ path: file, kinds });
-  const queue = database.queue.forSlug(slug);
+  const database = openSidecarDatabase(slug, { path: file, kinds, keysDir: benchBottleKeysDir(file, slug) });
+  const { queue } = database;
   const kind = mode === 'store' ? 'egress-allow' : UNVALIDATED_KIND;
   op = (i) =>
     queue.writeProposal({

@@ -5,13 +5,14 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openSidecarDatabase } from '../../src/database.js';
+import { benchBottleKeysDir } from '../keys.js';
 import { JUSTIFICATION, currentRoutesYaml, routesYaml } from '../lib/fixtures.js';
 import { failOnError, next, send } from '../lib/worker.js';
 
 failOnError();
 const [file, mode, pollText, slug] = process.argv.slice(2) as [string, 'none' | 'notifier' | 'notifier-nowatch' | 'poll', string, string];
-const database = openSidecarDatabase({ path: file, watch: mode === 'notifier' });
-const queue = database.queue.forSlug(slug);
+const database = openSidecarDatabase(slug, { path: file, watch: mode === 'notifier', keysDir: benchBottleKeysDir(file, slug) });
+const { queue } = database;
 const controller = new AbortController();
 
 if (mode !== 'none') {

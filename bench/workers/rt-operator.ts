@@ -3,11 +3,12 @@
  * view is, it approves each one as soon as it learns of it.
  */
 import { openHostDatabase } from '../../src/database.js';
+import { benchKeysDir } from '../keys.js';
 import { failOnError, next, send } from '../lib/worker.js';
 
 failOnError();
 const [file] = process.argv.slice(2) as [string];
-const database = await openHostDatabase({ path: file });
+const database = await openHostDatabase({ path: file, keysDir: benchKeysDir(file) });
 const { queue } = database;
 let answering = false;
 

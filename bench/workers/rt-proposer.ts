@@ -1,13 +1,14 @@
 /** The sidecar side of the round-trip benchmark: enqueue → wait → archive, `count` times in a row. */
 import { openSidecarDatabase } from '../../src/database.js';
+import { benchBottleKeysDir } from '../keys.js';
 import { JUSTIFICATION, currentRoutesYaml, routesYaml } from '../lib/fixtures.js';
 import { failOnError, next, send } from '../lib/worker.js';
 
 failOnError();
 const [file, countText, slug] = process.argv.slice(2) as [string, string, string];
 const count = Number(countText);
-const database = openSidecarDatabase({ path: file });
-const queue = database.queue.forSlug(slug);
+const database = openSidecarDatabase(slug, { path: file, keysDir: benchBottleKeysDir(file, slug) });
+const { queue } = database;
 const currentFile = currentRoutesYaml();
 
 async function roundTrip(i: number): Promise<void> {

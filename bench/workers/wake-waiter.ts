@@ -6,6 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openSidecarDatabase } from '../../src/database.js';
+import { benchBottleKeysDir } from '../keys.js';
 import type { ProposalResponse } from '../../src/queue/proposal.js';
 import { JUSTIFICATION, currentRoutesYaml, routesYaml } from '../lib/fixtures.js';
 import { sharedClockMs } from '../lib/stats.js';
@@ -14,8 +15,8 @@ import { failOnError, next, send } from '../lib/worker.js';
 failOnError();
 const [file, mode, pollText, slug] = process.argv.slice(2) as [string, 'notifier' | 'notifier-nowatch' | 'poll', string, string];
 const pollMs = Number(pollText);
-const database = openSidecarDatabase({ path: file, watch: mode === 'notifier' });
-const queue = database.queue.forSlug(slug);
+const database = openSidecarDatabase(slug, { path: file, watch: mode === 'notifier', keysDir: benchBottleKeysDir(file, slug) });
+const { queue } = database;
 const currentFile = currentRoutesYaml();
 
 async function pollForResponse(id: string): Promise<ProposalResponse> {

@@ -16,8 +16,14 @@ export type SuperviseErrorCode =
   | 'modify-not-allowed'
   // A bottle asked more than its quota allows; waiting for answers fixes it.
   | 'rate-limited'
+  // A bottle's store asked for what only the host may do (answer the operator's proposals, speak as host or operator, another bottle's rows).
+  | 'forbidden'
   // The proposal is no longer in a state that allows the action.
   | 'conflict'
+  // What was reviewed is not what is there now: the proposal changed since it was displayed.
+  | 'changed-since-review'
+  // A row's seal does not verify: someone without the key wrote or altered it.
+  | 'forged'
   // The environment needs fixing, not the input.
   | 'layout'
   | 'mount'
@@ -46,7 +52,10 @@ const CATEGORY: Record<SuperviseErrorCode, ErrorCategory> = {
   'reason-required': 'input',
   'modify-not-allowed': 'input',
   'rate-limited': 'input',
+  forbidden: 'input',
   conflict: 'conflict',
+  'changed-since-review': 'conflict',
+  forged: 'conflict',
   layout: 'environment',
   mount: 'environment',
   config: 'environment',

@@ -23,12 +23,13 @@ const PRIVATE_DIR_MODE = 0o700;
 const SECRET_FILE_MODE = 0o600;
 const PUBLIC_FILE_MODE = 0o644;
 
+/** The host's keys directory; tests and tools may keep keys elsewhere by passing their own everywhere below. */
 export function keysDir(): string {
   return path.join(stateDir(), 'keys');
 }
 
-export function bottleKeysDir(slug: string): string {
-  return path.join(keysDir(), 'bottles', validateSlug(slug));
+export function bottleKeysDir(slug: string, dir: string = keysDir()): string {
+  return path.join(dir, 'bottles', validateSlug(slug));
 }
 
 /** The host's signing pair, made once. */
@@ -103,38 +104,43 @@ function createOnce(file: string, content: () => string | Buffer, mode: number):
 }
 
 /** The host's Ed25519 pair, made on first use. */
-export function ensureHostKeyPair(): HostKeyPair {
-  const dir = keysDir();
+export function ensureHostKeyPair(dir: string = keysDir()): HostKeyPair {
   ensurePrivateDir(dir);
   const privateFile = path.join(dir, HOST_PRIVATE_KEY_FILE);
-  const publicFile = path.join(dir, HOST_PUBLIC_KEY_FILE);
-  let privatePem = readKeyFile(privateFile, true);
-  if (privatePem === undefined) {
+  if (readKeyFile(privateFile, true) === undefined) {
     const pair = generateKeyPairSync('ed25519');
     createOnce(privateFile, () => pair.privateKey.export({ type: 'pkcs8', format: 'pem' }), SECRET_FILE_MODE);
-    privatePem = readKeyFile(privateFile, true) as Buffer;
   }
-  const privateKey = createPrivateKey(privatePem);
-  const publicKey = createPublicKey(privateKey);
-  const publicPem = publicKey.export({ type: 'spki', format: 'pem' });
+  const pair = readHostKeyPair(dir) as HostKeyPair;
+  const publicFile = path.join(dir, HOST_PUBLIC_KEY_FILE);
+  const publicPem = pair.publicKey.export({ type: 'spki', format: 'pem' });
   const onDisk = readKeyFile(publicFile, false);
   if (onDisk === undefined) createOnce(publicFile, () => publicPem, PUBLIC_FILE_MODE);
   else if (onDisk.toString('utf8') !== publicPem) {
     throw keyError(publicFile, 'does not match host.key', `Remove ${publicFile}; it is recreated from the private key.`);
   }
-  return { privateKey, publicKey };
+  return pair;
+}
+
+/** The host's pair if it was ever made; reading it creates nothing (read-only commands only verify). */
+export function readHostKeyPair(dir: string = keysDir()): HostKeyPair | undefined {
+  const privatePem = readKeyFile(path.join(dir, HOST_PRIVATE_KEY_FILE), true);
+  if (privatePem === undefined) return undefined;
+  const privateKey = createPrivateKey(privatePem);
+  return { privateKey, publicKey: createPublicKey(privateKey) };
 }
 
 /** The host public key alone, for readers that verify but never sign (audit verify). */
-export function readHostPublicKey(): KeyObject | undefined {
-  const pem = readKeyFile(path.join(keysDir(), HOST_PUBLIC_KEY_FILE), false);
+export function readHostPublicKey(dir: string = keysDir()): KeyObject | undefined {
+  const pem = readKeyFile(path.join(dir, HOST_PUBLIC_KEY_FILE), false);
   return pem === undefined ? undefined : createPublicKey(pem);
 }
 
 /** Makes (once) the bottle's MAC key and its copy of the host public key; returns the directory to mount. */
-export function ensureBottleKeys(slug: string, host: HostKeyPair): string {
-  ensurePrivateDir(path.join(keysDir(), 'bottles'));
-  const dir = bottleKeysDir(slug);
+export function ensureBottleKeys(slug: string, host: HostKeyPair, keys: string = keysDir()): string {
+  ensurePrivateDir(keys);
+  ensurePrivateDir(path.join(keys, 'bottles'));
+  const dir = bottleKeysDir(slug, keys);
   ensurePrivateDir(dir);
   const keyFile = path.join(dir, BOTTLE_KEY_FILE);
   if (readKeyFile(keyFile, true) === undefined) createOnce(keyFile, () => randomBytes(BOTTLE_KEY_BYTES).toString('hex'), SECRET_FILE_MODE);
@@ -155,8 +161,8 @@ function parseBottleKey(raw: Buffer, file: string): Buffer {
 }
 
 /** The host's copy of a bottle's key; undefined when that bottle was never prepared. */
-export function readBottleKey(slug: string): Buffer | undefined {
-  const file = path.join(bottleKeysDir(slug), BOTTLE_KEY_FILE);
+export function readBottleKey(slug: string, dir: string = keysDir()): Buffer | undefined {
+  const file = path.join(bottleKeysDir(slug, dir), BOTTLE_KEY_FILE);
   const raw = readKeyFile(file, true);
   return raw === undefined ? undefined : parseBottleKey(raw, file);
 }

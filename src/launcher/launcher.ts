@@ -6,9 +6,9 @@ import { SHARED_DIR_IN_CONTAINER, hostDbPath, sharedDir } from '../storage/layou
 import { askAndWait, idempotencyBase, resumeWait } from '../queue/proposal-flow.js';
 import type { ProposalResponse } from '../queue/proposal.js';
 import { validateSlug } from '../core/validation.js';
-import { ensureBottleKeys, ensureHostKeyPair, readBottleKey } from '../keys/key-files.js';
-import { MAX_FLOOD_SETTING } from '../queue/flood-control.js';
 import { sha256 } from '../core/hash.js';
+import { KEYS_DIR_IN_CONTAINER, ensureBottleKeys, ensureHostKeyPair, readBottleKey } from '../keys/key-files.js';
+import { MAX_FLOOD_SETTING } from '../queue/flood-control.js';
 
 export type ContainerEngine = 'docker' | 'podman';
 
@@ -16,6 +16,7 @@ export interface SuperviseMount {
   type: 'bind';
   source: string;
   target: string;
+  readonly?: boolean;
 }
 
 export interface PrepareSuperviseOptions {
@@ -52,6 +53,11 @@ export interface SupervisePlan {
   hostDbPath: string;
   sharedDir: string;
   mount: SuperviseMount;
+  /**
+   * The bottle's key directory (its MAC key and the host's public key), read-only at
+   * KEYS_DIR_IN_CONTAINER: into this bottle's sidecar (and git-gate) only, never another's.
+   */
+  keysMount: SuperviseMount;
   env: Record<string, string>;
   /** With `requireMcpToken`: give it to the agent's MCP client as `Authorization: Bearer <mcpToken>`. */
   mcpToken?: string;
@@ -64,7 +70,8 @@ export interface SupervisePlan {
  * changes the schema under the host's feet) and returns the mount, env and run arguments for the
  * bottle's sidecar: the shared directory, never the file, bind-mounted with `--mount` (a missing
  * source fails instead of becoming an empty directory), the host user's uid:gid, and the bottle's
- * internal network only.
+ * internal network only. It also makes the bottle's key (once) and mounts its directory read-only,
+ * so the sidecar can seal what it writes as this bottle and check the host's signatures.
  */
 export async function prepareSupervise(slug: string, options: PrepareSuperviseOptions = {}): Promise<SupervisePlan> {
   validateSlug(slug);
@@ -73,6 +80,7 @@ export async function prepareSupervise(slug: string, options: PrepareSuperviseOp
 
   const source = sharedDir();
   const mount: SuperviseMount = { type: 'bind', source, target: SHARED_DIR_IN_CONTAINER };
+  const keysMount: SuperviseMount = { type: 'bind', source: ensureBottleKeys(slug, ensureHostKeyPair()), target: KEYS_DIR_IN_CONTAINER, readonly: true };
   const env: Record<string, string> = { SUPERVISE_BOTTLE_SLUG: slug };
   if (options.egressUrl !== undefined) env.SUPERVISE_EGRESS_URL = options.egressUrl;
   if (options.routesFile !== undefined) env.SUPERVISE_ROUTES_FILE = options.routesFile;
@@ -92,10 +100,21 @@ export async function prepareSupervise(slug: string, options: PrepareSuperviseOp
     hostDbPath: hostDbPath(),
     sharedDir: source,
     mount,
+    keysMount,
     env,
     ...(mcpToken !== undefined ? { mcpToken } : {}),
     runArgs(engine, image) {
-      const args = ['run', '--name', name, '--mount', `type=bind,src=${mount.source},dst=${mount.target}`, '--user', `${user.uid}:${user.gid}`];
+      const args = [
+        'run',
+        '--name',
+        name,
+        '--mount',
+        `type=bind,src=${mount.source},dst=${mount.target}`,
+        '--mount',
+        `type=bind,src=${keysMount.source},dst=${keysMount.target},readonly`,
+        '--user',
+        `${user.uid}:${user.gid}`,
+      ];
       // Rootless podman maps the host user to root in the container unless told to keep the id.
       if (engine === 'podman' && user.uid !== 0 && process.getuid?.() !== 0) args.push('--userns=keep-id');
       args.push('--network', network, '--network-alias', 'supervise');

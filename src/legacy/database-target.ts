@@ -1,6 +1,7 @@
 import { AuditStore } from '../audit/audit-store.js';
 import { DEFAULT_PROPOSAL_TTL_MS } from '../core/limits.js';
 import type { ProposalState } from '../queue/proposal.js';
+import { openHostKeyring } from '../keys/keyring.js';
 import { QueueStore } from '../queue/queue-store.js';
 import { writeTransaction, type Db } from '../storage/connection.js';
 import { ImportLedger, type Source, type SourceKind } from './ledger.js';
@@ -17,7 +18,8 @@ export class DatabaseTarget implements ImportTarget {
 
   constructor(db: Db, runStamp: number) {
     this.#db = db;
-    this.#queue = new QueueStore(db);
+    // Imported rows are signed by the host key: the host vouches for what it imports.
+    this.#queue = new QueueStore(db, { keyring: openHostKeyring() });
     this.#audit = new AuditStore(db);
     this.#ledger = new ImportLedger(db, runStamp);
   }

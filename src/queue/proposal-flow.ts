@@ -3,6 +3,7 @@ import { sha256 } from '../core/hash.js';
 import type { Target } from '../core/target.js';
 import type { BottleQueue } from './bottle-queue.js';
 import type { NewProposal, Proposal, ProposalResponse } from './proposal.js';
+import { responseSealTrusted } from './proposal-seals.js';
 
 /** Which proposal a result is about. */
 export interface ProposalRef {
@@ -135,9 +136,10 @@ async function awaitDecision(queue: BottleQueue, proposal: Proposal, wait: WaitS
   const outcome = await queue.waitForResponse(proposal.id, { timeoutMs: wait.timeoutMs, ...(wait.signal ? { signal: wait.signal } : {}) });
   switch (outcome.outcome) {
     case 'answered': {
+      const { response } = outcome;
+      await assertAnsweredByRightful(queue, outcome.proposal, response);
       // The waiter is the consumer, so it archives; a second consumer of the same answer finds it done.
       await queue.archiveProposal(proposal.id);
-      const { response } = outcome;
       return {
         ...ref,
         status: response.status,
@@ -155,4 +157,20 @@ async function awaitDecision(queue: BottleQueue, proposal: Proposal, wait: WaitS
     case 'cancelled':
       return { ...ref, status: 'cancelled' };
   }
+}
+
+/**
+ * Nothing is acted on unless its answerer's seal verifies: the host's signature for an operator's
+ * answer, so no bottle (this one or another, through raw SQL) can approve anything. A forged answer
+ * is audited and reported as an error, never as a decision, and stays unarchived as evidence.
+ */
+async function assertAnsweredByRightful(queue: BottleQueue, proposal: Proposal, response: ProposalResponse): Promise<void> {
+  if (responseSealTrusted(proposal.target, queue.responseSeal(proposal, response))) return;
+  await queue.auditForged(proposal, 'response');
+  const rightful = proposal.target === 'operator' ? "the host's signature" : "its bottle's or the host's seal";
+  throw new SuperviseError(
+    'forged',
+    `the answer to proposal ${proposal.id} (${proposal.kind}) is FORGED: it says ${JSON.stringify(response.status)} but does not carry ${rightful}, so something with raw access to the database wrote or changed it. Nothing was applied; it is recorded in the audit log (action forged-row). Tell the operator, and ask again once they have looked at it.`,
+    { state: proposal.state },
+  );
 }

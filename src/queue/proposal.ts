@@ -19,6 +19,8 @@ export interface Proposal {
   createdAt: number;
   expiresAt: number | null;
   updatedAt: number;
+  /** Its writer's seal (`mac:` from its bottle, `sig:` from the host); null when written without one. Check it with the store's `proposalSeal`. */
+  seal: string | null;
 }
 
 export interface ProposalResponse {
@@ -28,6 +30,8 @@ export interface ProposalResponse {
   finalPayload: string | null;
   responder: string;
   createdAt: number;
+  /** Its writer's seal; an operator's answer counts only when it is the host's signature (the store's `responseSeal`). */
+  seal: string | null;
 }
 
 export interface NewProposal {
@@ -82,6 +86,7 @@ export interface ProposalRow {
   created_at: number;
   expires_at: number | null;
   updated_at: number;
+  seal: string | null;
 }
 
 export interface ResponseRow {
@@ -91,6 +96,7 @@ export interface ResponseRow {
   final_payload: string | null;
   responder: string;
   created_at: number;
+  seal: string | null;
 }
 
 export function proposalFromRow(row: ProposalRow): Proposal {
@@ -110,6 +116,7 @@ export function proposalFromRow(row: ProposalRow): Proposal {
     createdAt: row.created_at,
     expiresAt: row.expires_at,
     updatedAt: row.updated_at,
+    seal: row.seal,
   };
 }
 
@@ -121,5 +128,17 @@ export function responseFromRow(row: ResponseRow): ProposalResponse {
     finalPayload: row.final_payload,
     responder: row.responder,
     createdAt: row.created_at,
+    seal: row.seal,
   };
+}
+
+/**
+ * What the operator was shown, carried with the answer: it is refused when the row no longer
+ * matches, so a decision always binds what was reviewed.
+ */
+export interface ReviewedProposal {
+  /** sha256 of the payload that was displayed (`supervise --once` prints it). */
+  payloadSha256: string;
+  /** The current-file hash the displayed diff was against (null: none); undefined leaves it unchecked. */
+  currentFileHash?: string | null;
 }

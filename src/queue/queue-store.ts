@@ -8,7 +8,10 @@ import { KindRegistry } from '../kinds/registry.js';
 import type { NewResponse } from '../kinds/response.js';
 import type { Target } from '../core/target.js';
 import { sha256 } from '../core/hash.js';
+import type { Keyring, SealVerdict } from '../keys/keyring.js';
 import { BottleQueue } from './bottle-queue.js';
+import { assertBottleActor, assertBottleMayAnswer, assertBottleMayPropose, assertOwnSlug } from './bottle-side.js';
+import { proposalSealTrusted, sealedProposalFields, sealedResponseFields } from './proposal-seals.js';
 import { admitProposal, type FloodLimits } from './flood-control.js';
 import {
   proposalFromRow,
@@ -20,6 +23,7 @@ import {
   type ProposalRow,
   type ProposalState,
   type ResponseRow,
+  type ReviewedProposal,
   type WaitOptions,
   type WaitOutcome,
 } from './proposal.js';
@@ -30,6 +34,11 @@ import { validateActor, validateSlug, validateTextSize } from '../core/validatio
 
 export interface QueueStoreOptions {
   kinds?: KindRegistry;
+  /**
+   * Seals what this store writes and checks what it reads. A bottle's keyring also confines the
+   * store to that bottle (see bottle-side.ts). Without one the store can only read.
+   */
+  keyring?: Keyring;
   /** Needed for `waitForResponse` and subscriptions; one per process serves every store. */
   notifier?: ChangeNotifier;
   /** A bottle's quota, which every enqueue through this store is held to; the host's stores have none. */
@@ -54,6 +63,7 @@ export class QueueStore {
   readonly kinds: KindRegistry;
   readonly #notifier: ChangeNotifier | undefined;
   readonly #audit: AuditStore;
+  readonly #keyring: Keyring | undefined;
   readonly #flood: FloodLimits | undefined;
 
   constructor(db: Db, options: QueueStoreOptions = {}) {
@@ -61,6 +71,7 @@ export class QueueStore {
     this.kinds = options.kinds ?? KindRegistry.withBuiltins();
     this.#notifier = options.notifier;
     this.#audit = new AuditStore(db);
+    this.#keyring = options.keyring;
     this.#flood = options.flood;
   }
 
@@ -70,7 +81,7 @@ export class QueueStore {
   }
 
   async writeProposal(slug: string, input: NewProposal): Promise<Proposal> {
-    validateSlug(slug);
+    this.#checkSlug(slug);
     const kind = this.kinds.get(input.kind);
     const row = this.#newProposalRow(slug, kind, input);
     const proposal = await writeTransaction(this.#db, () => {
@@ -82,8 +93,8 @@ export class QueueStore {
       if (this.#flood) admitProposal(this.#db, slug, this.#flood, row.created_at);
       cachedStatement(
         this.#db,
-        `INSERT INTO proposals (id, slug, kind, origin, target, payload, justification, current_file, current_file_hash, idempotency_key, state, created_at, expires_at, updated_at)
-         VALUES (@id, @slug, @kind, @origin, @target, @payload, @justification, @current_file, @current_file_hash, @idempotency_key, 'pending', @created_at, @expires_at, @updated_at)`,
+        `INSERT INTO proposals (id, slug, kind, origin, target, payload, justification, current_file, current_file_hash, idempotency_key, state, created_at, expires_at, updated_at, seal)
+         VALUES (@id, @slug, @kind, @origin, @target, @payload, @justification, @current_file, @current_file_hash, @idempotency_key, 'pending', @created_at, @expires_at, @updated_at, @seal)`,
       ).run(row);
       this.#event('created', row.id, slug, row.target, row.created_at);
       return this.#proposalById(row.id);
@@ -102,6 +113,11 @@ export class QueueStore {
     if (target !== 'operator' && target !== 'sidecar') {
       throw new SuperviseError('invalid-input', `target ${JSON.stringify(target)} is not valid: use "operator" or "sidecar".`);
     }
+    const keyring = this.#requireKeyring();
+    if (keyring.side === 'bottle') {
+      assertBottleActor(input.origin, 'origin');
+      assertBottleMayPropose(target);
+    }
     const currentFileHash = checkCurrentFile(input);
     const idempotencyKey = input.idempotencyKey ?? null;
     if (idempotencyKey !== null && (!IDEMPOTENCY_KEY.test(idempotencyKey) || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
@@ -112,8 +128,9 @@ export class QueueStore {
       throw new SuperviseError('invalid-input', `ttlMs must be a positive number of milliseconds up to ${MAX_PROPOSAL_TTL_MS} (a year), or null for no expiry; got ${String(ttlMs)}.`);
     }
     const now = Date.now();
+    const id = randomUUID();
     return {
-      id: randomUUID(),
+      id,
       slug,
       kind: kind.name,
       origin: input.origin,
@@ -126,11 +143,12 @@ export class QueueStore {
       created_at: now,
       expires_at: ttlMs === null ? null : now + ttlMs,
       updated_at: now,
+      seal: keyring.sealProposal(sealedProposalFields({ id, slug, kind: kind.name, origin: input.origin, target, payload: input.payload, currentFileHash, justification })),
     };
   }
 
   readProposal(slug: string, id: string): Proposal | undefined {
-    validateSlug(slug);
+    this.#checkSlug(slug);
     if (!UUID.test(id)) return undefined;
     const row = cachedStatement(this.#db, 'SELECT * FROM proposals WHERE id = ? AND slug = ?').get(id, slug) as ProposalRow | undefined;
     return row ? proposalFromRow(row) : undefined;
@@ -142,6 +160,7 @@ export class QueueStore {
    * shows). `BottleQueue` deliberately has no counterpart.
    */
   findProposal(idOrPrefix: string): Proposal | undefined {
+    if (this.#keyring?.side === 'bottle') assertOwnSlug(this.#keyring.slug, undefined);
     const wanted = idOrPrefix.trim().toLowerCase();
     if (UUID.test(wanted)) {
       const row = cachedStatement(this.#db, 'SELECT * FROM proposals WHERE id = ?').get(wanted) as ProposalRow | undefined;
@@ -165,6 +184,7 @@ export class QueueStore {
    * the pending rows, through their partial index, however long the history.
    */
   listPendingProposals(options: ListPendingOptions = {}): Proposal[] {
+    if (this.#keyring?.side === 'bottle') assertOwnSlug(this.#keyring.slug, options.slug);
     const target = options.target ?? 'operator';
     if (options.limit !== undefined && (!Number.isSafeInteger(options.limit) || options.limit < 1)) {
       throw new SuperviseError('invalid-input', `limit must be a positive whole number, got ${String(options.limit)}.`);
@@ -191,30 +211,50 @@ export class QueueStore {
   /**
    * Answers a pending proposal. A compare-and-set on `state = 'pending'` makes the answer
    * exactly-once; the response, the state change, the audit entry and the event commit together.
+   * Everything the answer depends on is read again inside that transaction: with `reviewed`, a
+   * payload or current file that changed since it was displayed is refused, and a proposal whose
+   * seal does not verify cannot be approved or modified (only rejected), and is audited as forged.
    */
-  async writeResponse(slug: string, id: string, input: NewResponse): Promise<ProposalResponse> {
+  async writeResponse(slug: string, id: string, input: NewResponse, options: { reviewed?: ReviewedProposal } = {}): Promise<ProposalResponse> {
     const proposal = this.#requireProposal(slug, id);
+    const keyring = this.#requireKeyring();
+    if (keyring.side === 'bottle') {
+      assertBottleMayAnswer(proposal.target, proposal.id);
+      assertBottleActor(input.responder, 'responder');
+    }
     const kind = this.kinds.get(proposal.kind);
     const checked = this.kinds.checkResponse(proposal, input);
-    const response: ResponseRow = {
-      proposal_id: proposal.id,
-      status: checked.status,
-      notes: checked.notes,
-      final_payload: checked.finalPayload,
-      responder: checked.responder,
-      created_at: Date.now(),
-    };
-    const written = await writeTransaction(this.#db, () => {
-      this.#sweepExpired(response.created_at);
-      const state = cachedStatement(this.#db, 'SELECT state FROM proposals WHERE id = ?', { pluck: true }).get(id) as ProposalState;
+    const reviewed = options.reviewed === undefined ? undefined : checkReviewed(options.reviewed);
+    const createdAt = Date.now();
+    const outcome = await writeTransaction(this.#db, (): { written: ProposalResponse } | { refused: SuperviseError } => {
+      this.#sweepExpired(createdAt);
       // A refused answer writes nothing, not even the sweep that found the proposal expired.
-      if (state !== 'pending') throw this.#notPending(proposal, state);
-      cachedStatement(this.#db, `UPDATE proposals SET state = 'answered', updated_at = ? WHERE id = ? AND state = 'pending'`).run(response.created_at, id);
-      cachedStatement(this.#db, 'INSERT INTO responses (proposal_id, status, notes, final_payload, responder, created_at) VALUES (@proposal_id, @status, @notes, @final_payload, @responder, @created_at)').run(
-        response,
-      );
-      this.#audit.appendWithinTransaction(proposal.slug, {
-        ts: response.created_at,
+      const current = proposalFromRow(cachedStatement(this.#db, 'SELECT * FROM proposals WHERE id = ?').get(id) as ProposalRow);
+      if (current.state !== 'pending') throw this.#notPending(proposal, current.state);
+      if (reviewed) assertAsReviewed(current, reviewed);
+      assertConsistentCurrentFile(current);
+      const proposalSeal = keyring.checkProposal(sealedProposalFields(current), current.seal);
+      if (checked.status !== 'rejected' && !proposalSealTrusted(current.target, proposalSeal)) {
+        this.#auditForgedWithinTransaction(current, 'proposal', keyring.side === 'host' ? 'supervise' : 'sidecar', createdAt);
+        return { refused: forgedProposalError(current) };
+      }
+      const finalPayload = checked.finalPayload ?? current.payload;
+      const response: ResponseRow = {
+        proposal_id: current.id,
+        status: checked.status,
+        notes: checked.notes,
+        final_payload: checked.finalPayload,
+        responder: checked.responder,
+        created_at: createdAt,
+        seal: keyring.sealResponse(sealedResponseFields(current, { status: checked.status, finalPayload: checked.finalPayload, notes: checked.notes, responder: checked.responder })),
+      };
+      cachedStatement(this.#db, `UPDATE proposals SET state = 'answered', updated_at = ? WHERE id = ? AND state = 'pending'`).run(createdAt, id);
+      cachedStatement(
+        this.#db,
+        'INSERT INTO responses (proposal_id, status, notes, final_payload, responder, created_at, seal) VALUES (@proposal_id, @status, @notes, @final_payload, @responder, @created_at, @seal)',
+      ).run(response);
+      this.#audit.appendWithinTransaction(current.slug, {
+        ts: createdAt,
         component: kind.component,
         action: 'proposal-decision',
         actor: response.responder,
@@ -222,13 +262,64 @@ export class QueueStore {
         kind: kind.name,
         status: response.status,
         notes: response.notes,
-        diff: kind.diff(proposal.currentFile ?? '', response.final_payload ?? proposal.payload),
+        diff: kind.diff(current.currentFile ?? '', finalPayload),
+        detail: decisionDetail(kind, current, checked.finalPayload, proposalSeal, reviewed),
       });
-      this.#event('answered', id, proposal.slug, proposal.target, response.created_at);
-      return responseFromRow(response);
+      this.#event('answered', id, current.slug, current.target, createdAt);
+      return { written: responseFromRow(response) };
     });
+    if ('refused' in outcome) throw outcome.refused;
     this.#notifier?.poke();
-    return written;
+    return outcome.written;
+  }
+
+  /** Whose seal the proposal row carries, as far as this store's keyring can tell. */
+  proposalSeal(proposal: Proposal): SealVerdict {
+    return this.#requireKeyring().checkProposal(sealedProposalFields(proposal), proposal.seal);
+  }
+
+  /** Whose seal an answer carries; it covers the proposal's payload and current-file hash as they were when answered. */
+  responseSeal(proposal: Proposal, response: ProposalResponse): SealVerdict {
+    return this.#requireKeyring().checkResponse(sealedResponseFields(proposal, response), response.seal);
+  }
+
+  /**
+   * Records in the audit log that `row` of the proposal failed its seal check, once per distinct
+   * forged row: reading the same forgery again adds nothing. Returns whether this call recorded it.
+   */
+  async auditForged(proposal: Proposal, row: 'proposal' | 'response'): Promise<boolean> {
+    const keyring = this.#requireKeyring();
+    const recorded = await writeTransaction(this.#db, () => {
+      const seal = row === 'proposal' ? proposal.seal : ((cachedStatement(this.#db, 'SELECT seal FROM responses WHERE proposal_id = ?', { pluck: true }).get(proposal.id) as string | null | undefined) ?? null);
+      return this.#auditForgedWithinTransaction({ ...proposal, seal }, row, keyring.side === 'host' ? 'supervise' : 'sidecar', Date.now());
+    });
+    if (recorded) this.#notifier?.poke();
+    return recorded;
+  }
+
+  #auditForgedWithinTransaction(proposal: Pick<Proposal, 'id' | 'slug' | 'kind' | 'target' | 'seal'>, row: 'proposal' | 'response', seenBy: string, now: number): boolean {
+    // The forger chose every field; only a slug the audit log accepts can be recorded under it.
+    try {
+      validateSlug(proposal.slug);
+    } catch {
+      return false;
+    }
+    const detail = { row, sealSha256: proposal.seal === null ? null : sha256(proposal.seal) };
+    const seen = cachedStatement(this.#db, `SELECT 1 FROM audit_entries WHERE proposal_id = ? AND action = 'forged-row' AND detail = ?`).get(proposal.id, JSON.stringify(detail));
+    if (seen) return false;
+    const who = row === 'proposal' ? (proposal.target === 'operator' ? 'its bottle or the host' : 'the host') : proposal.target === 'operator' ? 'the host' : 'its bottle or the host';
+    this.#audit.appendWithinTransaction(proposal.slug, {
+      ts: now,
+      component: this.kinds.find(proposal.kind)?.component ?? 'supervise',
+      action: 'forged-row',
+      actor: seenBy,
+      proposalId: proposal.id,
+      kind: proposal.kind,
+      status: 'forged',
+      notes: `the ${row} row of this proposal is not sealed by ${who}: something with raw access to the database wrote or changed it. It was not acted on.`,
+      detail,
+    });
+    return true;
   }
 
   readResponse(slug: string, id: string): ProposalResponse | undefined {
@@ -262,6 +353,7 @@ export class QueueStore {
   async cancelProposal(slug: string, id: string, cancel: { actor: string; reason: string }): Promise<boolean> {
     const proposal = this.#requireProposal(slug, id);
     const actor = validateActor(cancel.actor, 'actor');
+    if (this.#keyring?.side === 'bottle') assertBottleActor(actor, 'actor');
     const reason = validateTextSize(cancel.reason, MAX_NOTES_BYTES, 'reason');
     const cancelled = await writeTransaction(this.#db, () => {
       const now = Date.now();
@@ -301,11 +393,14 @@ export class QueueStore {
    */
   insertImportedWithinTransaction(proposal: ImportedProposal, state: ProposalState): void {
     if (!this.#db.inTransaction) throw new Error('insertImportedWithinTransaction needs an open write transaction');
+    // The host vouches for what it imports: its signature is what makes the row trusted from now on.
+    const seal = this.#requireHostKeyring().sealProposal(sealedProposalFields({ ...proposal, target: 'operator' }));
     cachedStatement(
       this.#db,
-      `INSERT INTO proposals (id, slug, kind, origin, target, payload, justification, current_file, current_file_hash, idempotency_key, state, created_at, expires_at, updated_at)
-       VALUES (@id, @slug, @kind, @origin, 'operator', @payload, @justification, @currentFile, @currentFileHash, NULL, @state, @createdAt, @expiresAt, @createdAt)`,
+      `INSERT INTO proposals (id, slug, kind, origin, target, payload, justification, current_file, current_file_hash, idempotency_key, state, created_at, expires_at, updated_at, seal)
+       VALUES (@id, @slug, @kind, @origin, 'operator', @payload, @justification, @currentFile, @currentFileHash, NULL, @state, @createdAt, @expiresAt, @createdAt, @seal)`,
     ).run({
+      seal,
       id: proposal.id,
       slug: proposal.slug,
       kind: proposal.kind,
@@ -329,18 +424,23 @@ export class QueueStore {
    */
   answerImportedWithinTransaction(
     proposal: Pick<Proposal, 'id' | 'slug'>,
-    response: Omit<ProposalResponse, 'proposalId'>,
+    response: Omit<ProposalResponse, 'proposalId' | 'seal'>,
     state: 'answered' | 'archived',
     options: { announce: boolean },
   ): void {
     if (!this.#db.inTransaction) throw new Error('answerImportedWithinTransaction needs an open write transaction');
-    cachedStatement(this.#db, 'INSERT INTO responses (proposal_id, status, notes, final_payload, responder, created_at) VALUES (@proposal_id, @status, @notes, @final_payload, @responder, @created_at)').run({
+    const answered = this.#proposalById(proposal.id);
+    cachedStatement(
+      this.#db,
+      'INSERT INTO responses (proposal_id, status, notes, final_payload, responder, created_at, seal) VALUES (@proposal_id, @status, @notes, @final_payload, @responder, @created_at, @seal)',
+    ).run({
       proposal_id: proposal.id,
       status: response.status,
       notes: response.notes,
       final_payload: response.finalPayload,
       responder: response.responder,
       created_at: response.createdAt,
+      seal: this.#requireHostKeyring().sealResponse(sealedResponseFields(answered, response)),
     });
     cachedStatement(this.#db, `UPDATE proposals SET state = ?, updated_at = ? WHERE id = ? AND state = 'pending'`).run(state, response.createdAt, proposal.id);
     if (options.announce) this.#event('answered', proposal.id, proposal.slug, 'operator', Date.now());
@@ -440,6 +540,7 @@ export class QueueStore {
 
   /** Calls `listener` with each change batch matching `filter`; returns the unsubscribe function. */
   subscribe(filter: { slug?: string; target?: Target; types?: ChangeType[] }, listener: (events: Notification[]) => void): () => void {
+    if (this.#keyring?.side === 'bottle') assertOwnSlug(this.#keyring.slug, filter.slug);
     const notifier = this.#notifier;
     if (!notifier) throw new Error('subscribe needs a QueueStore constructed with a notifier');
     return notifier.subscribe((events) => {
@@ -475,6 +576,22 @@ export class QueueStore {
 
   #event(type: ChangeType, proposalId: string, slug: string, target: Target, ts: number): void {
     appendEvent(this.#db, { type, proposalId, slug, target, ts });
+  }
+
+  #checkSlug(slug: string): void {
+    validateSlug(slug);
+    if (this.#keyring?.side === 'bottle') assertOwnSlug(this.#keyring.slug, slug);
+  }
+
+  #requireKeyring(): Keyring {
+    if (!this.#keyring) throw new Error('this QueueStore has no keyring, so it can read but neither write nor check seals; open the database with openHostDatabase or openSidecarDatabase.');
+    return this.#keyring;
+  }
+
+  #requireHostKeyring(): Keyring {
+    const keyring = this.#requireKeyring();
+    if (keyring.side !== 'host') throw new SuperviseError('forbidden', 'only the host imports proposals and answers.');
+    return keyring;
   }
 
   #proposalById(id: string): Proposal {
@@ -527,3 +644,73 @@ function sameRequest(existing: ProposalRow, attempt: Omit<ProposalRow, 'seq' | '
   return existing;
 }
 
+function checkReviewed(reviewed: ReviewedProposal): ReviewedProposal {
+  if (!SHA256_HEX.test(reviewed.payloadSha256)) {
+    throw new SuperviseError('usage', `the reviewed payload hash ${JSON.stringify(reviewed.payloadSha256)} is not a sha256: give the 64 hex characters \`bot-bottle supervise --once\` printed.`);
+  }
+  if (reviewed.currentFileHash !== undefined && reviewed.currentFileHash !== null && !SHA256_HEX.test(reviewed.currentFileHash)) {
+    throw new SuperviseError('usage', `the reviewed current-file hash ${JSON.stringify(reviewed.currentFileHash)} is not a sha256.`);
+  }
+  return { ...reviewed, payloadSha256: reviewed.payloadSha256.toLowerCase() };
+}
+
+/** The row as it is now against what the operator was shown; compared inside the answering transaction. */
+function assertAsReviewed(current: Proposal, reviewed: ReviewedProposal): void {
+  const now = sha256(current.payload);
+  const changed: string[] = [];
+  if (now !== reviewed.payloadSha256) changed.push(`its payload's sha256 is now ${now}, not the reviewed ${reviewed.payloadSha256}`);
+  if (reviewed.currentFileHash !== undefined && current.currentFileHash !== reviewed.currentFileHash) {
+    changed.push(`the file it replaces is now ${current.currentFileHash ?? 'none'}, not the reviewed ${reviewed.currentFileHash ?? 'none'}`);
+  }
+  if (changed.length > 0) {
+    throw new SuperviseError(
+      'changed-since-review',
+      `proposal ${current.id} (${current.kind}, bottle "${current.slug}") changed since it was reviewed: ${changed.join('; ')}. Nothing was written; review it again (bot-bottle supervise) before answering.`,
+      { state: current.state },
+    );
+  }
+}
+
+/** The current file is stored beside its hash; if they disagree, the diff the operator saw was not against the file the proposal names. */
+function assertConsistentCurrentFile(current: Proposal): void {
+  if (current.currentFile !== null && current.currentFileHash !== null && sha256(current.currentFile) !== current.currentFileHash) {
+    throw new SuperviseError(
+      'changed-since-review',
+      `proposal ${current.id} (${current.kind}, bottle "${current.slug}") shows a current file whose sha256 is not the current_file_hash it names: the row was altered. Nothing was written; reject it and ask its bottle to propose again.`,
+      { state: current.state },
+    );
+  }
+}
+
+function forgedProposalError(current: Proposal): SuperviseError {
+  return new SuperviseError(
+    'forged',
+    `proposal ${current.id} (${current.kind}, bottle "${current.slug}") is FORGED: its seal does not verify, so neither its bottle nor the host wrote it as it stands. It cannot be approved or modified; reject it. The forgery is recorded in the audit log (action forged-row).`,
+    { state: current.state },
+  );
+}
+
+/**
+ * What a decision entry records beyond its diff (current → final): the hashes of what was proposed,
+ * what was decided and the file it replaces, whose seal the proposal carried, what the operator
+ * bound the answer to, and on a modify both halves of the change, so the agent's request is never
+ * lost from the log. `audit verify` matches answers against it.
+ */
+function decisionDetail(
+  kind: KindDefinition,
+  proposal: Proposal,
+  finalPayload: string | null,
+  proposalSeal: SealVerdict,
+  reviewed: ReviewedProposal | undefined,
+): Record<string, unknown> {
+  return {
+    proposedSha256: sha256(proposal.payload),
+    finalSha256: sha256(finalPayload ?? proposal.payload),
+    currentFileHash: proposal.currentFileHash,
+    proposalSeal,
+    reviewedSha256: reviewed?.payloadSha256 ?? null,
+    ...(finalPayload !== null
+      ? { currentToProposedDiff: kind.diff(proposal.currentFile ?? '', proposal.payload), proposedToFinalDiff: kind.diff(proposal.payload, finalPayload) }
+      : {}),
+  };
+}

@@ -13,6 +13,7 @@ import { safeLine } from '../../core/safe-text.js';
 import { UserError } from '../common.js';
 import { VERB_EXIT } from '../../core/exit-codes.js';
 import { startSidecar, type RunningSidecar } from './sidecar.js';
+import { ensureBottleKeys, ensureHostKeyPair } from '../../keys/key-files.js';
 import { answerProposal, operatorName } from '../supervise/actions.js';
 import { colorDiff, renderDetail, safeLines } from '../supervise/detail.js';
 import { renderPendingTable, type Palette } from '../supervise/list-model.js';
@@ -102,7 +103,7 @@ export async function runDemo(database: SuperviseDatabase, options: DemoOptions,
     const routesFile = path.join(workDir, 'routes.yaml');
     fs.writeFileSync(routesFile, CURRENT_ROUTES);
     const mode = options.interactive ? 'interactive' : 'scripted';
-    sidecar = await startSidecar({ dbPath: database.path, slug, responseTimeoutSeconds: RESPONSE_TIMEOUT_SECONDS[mode], routesFile });
+    sidecar = await startSidecar({ dbPath: database.path, keysDir: ensureBottleKeys(slug, ensureHostKeyPair()), slug, responseTimeoutSeconds: RESPONSE_TIMEOUT_SECONDS[mode], routesFile });
     narrator.step(`A sidecar for bottle "${slug}" is serving MCP at ${sidecar.url}.`);
     narrator.lines(`It runs as a child process here, as it would in the bottle's container, and answers for this bottle only.`);
 

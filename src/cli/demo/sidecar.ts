@@ -13,6 +13,8 @@ const LOG_TAIL_CHARS = 4_000;
 
 export interface SidecarStart {
   dbPath: string;
+  /** The bottle's key directory, as prepareSupervise makes it (outside a container the sidecar is told where). */
+  keysDir: string;
   slug: string;
   responseTimeoutSeconds: number;
   /** The live routes file the sidecar diffs proposals against. */
@@ -52,7 +54,7 @@ export function sidecarCommand(): string[] {
 
 /** Starts a sidecar for `slug` on a free loopback port and resolves once it prints its URL. */
 export async function startSidecar(options: SidecarStart): Promise<RunningSidecar> {
-  const child = spawn(process.execPath, [...sidecarCommand(), 'serve', '--db', options.dbPath, '--port', '0', '--host', '127.0.0.1'], {
+  const child = spawn(process.execPath, [...sidecarCommand(), 'serve', '--db', options.dbPath, '--keys-dir', options.keysDir, '--port', '0', '--host', '127.0.0.1'], {
     env: {
       ...process.env,
       SUPERVISE_BOTTLE_SLUG: options.slug,
