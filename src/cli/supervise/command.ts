@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
+import { stalenessLookup } from '../../bottles/staleness.js';
 import type { SuperviseDatabase } from '../../database.js';
 import type { Proposal } from '../../queue/proposal.js';
 import { UserError, colorsFor, printJson, withHostDatabase } from '../common.js';
@@ -19,8 +20,9 @@ interface AnswerOptions {
 export function printPendingOnce(database: SuperviseDatabase, json: boolean): void {
   const proposals = listPending(database.queue);
   const now = Date.now();
-  if (json) return printJson(proposals.map((proposal) => pendingJson(proposal, database.queue.kinds, now)));
-  process.stdout.write(renderPendingTable(proposals, { now, width: process.stdout.columns || 120, colors: colorsFor(process.stdout) }));
+  const staleness = stalenessLookup(database.bottles);
+  if (json) return printJson(proposals.map((proposal) => pendingJson(proposal, database.queue.kinds, now, staleness(proposal))));
+  process.stdout.write(renderPendingTable(proposals, { now, width: process.stdout.columns || 120, colors: colorsFor(process.stdout), staleness }));
 }
 
 function readFinalFile(file: string): string {

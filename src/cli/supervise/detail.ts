@@ -1,5 +1,9 @@
 import { hasUnsafeCharacters, safeLine } from '../../core/safe-text.js';
+import type { Staleness } from '../../bottles/staleness.js';
+import { isSuperviseError } from '../../core/errors.js';
 import { renderDiff } from '../../kinds/diff.js';
+import type { KindDefinition } from '../../kinds/kind.js';
+import { mergeRoutesFiles, type RoutesMerge } from '../../kinds/routes-merge.js';
 import type { KindRegistry } from '../../kinds/registry.js';
 import type { Proposal } from '../../queue/proposal.js';
 import { formatAge, type Palette } from './list-model.js';
@@ -61,7 +65,7 @@ function hiddenCharacterWarnings(proposal: Proposal, colors: Palette): StyledLin
   });
 }
 
-function detailLines(proposal: Proposal, kinds: KindRegistry, colors: Palette, now: number): StyledLine[] {
+function detailLines(proposal: Proposal, kinds: KindRegistry, colors: Palette, now: number, staleness: Staleness | undefined): StyledLine[] {
   const kind = kinds.find(proposal.kind);
   const expiry = proposal.expiresAt === null ? 'never expires' : `expires in ${formatAge(proposal.expiresAt - now)}`;
   const lines: StyledLine[] = [
@@ -86,6 +90,7 @@ function detailLines(proposal: Proposal, kinds: KindRegistry, colors: Palette, n
     lines.push({ lead: '  ', spans: [{ text: 'Approving this kind needs a reason.', paint: colors.yellow }] });
   }
   lines.push(...hiddenCharacterWarnings(proposal, colors));
+  lines.push(...staleWarning(proposal, staleness, colors, now));
   const heading = (text: string): StyledLine => ({ spans: [{ text }], paint: colors.bold });
   const blank: StyledLine = { spans: [] };
   lines.push(blank, heading('Justification'), ...indented(proposal.justification), blank);
@@ -93,6 +98,10 @@ function detailLines(proposal: Proposal, kinds: KindRegistry, colors: Palette, n
   // A kind that cannot be modified and replaces no file is a report: there is nothing to diff against.
   if (kind && !kind.modifiable && proposal.currentFile === null) {
     lines.push(heading('Report'), ...indented(kind.render(proposal.payload)));
+    return lines;
+  }
+  if (kind && staleness?.state === 'stale' && staleness.liveRoutes !== null) {
+    lines.push(...liveChangeLines(proposal, kind, staleness.liveRoutes, colors));
     return lines;
   }
   const against = proposal.currentFile === null ? 'an empty file (the proposer sent no current file)' : 'the current file';
@@ -109,6 +118,59 @@ function detailLines(proposal: Proposal, kinds: KindRegistry, colors: Palette, n
  * string a bottle wrote is shown display-safe, with a warning for each that hid characters; with
  * a `width`, long lines wrap onto rows marked ↪ instead of being cut.
  */
-export function renderDetail(proposal: Proposal, kinds: KindRegistry, colors: Palette, now: number, options: { width?: number } = {}): string[] {
-  return detailLines(proposal, kinds, colors, now).flatMap((line) => layoutLine(line, options.width));
+export function renderDetail(proposal: Proposal, kinds: KindRegistry, colors: Palette, now: number, options: { width?: number; staleness?: Staleness } = {}): string[] {
+  return detailLines(proposal, kinds, colors, now, options.staleness).flatMap((line) => layoutLine(line, options.width));
+}
+
+const shortHash = (hash: string | null): string => (hash === null ? 'none' : `${hash.slice(0, 12)}…`);
+
+/** Whether the routes file this proposal replaces is still the live one, as the bottle's sidecar last said. */
+function staleWarning(proposal: Proposal, staleness: Staleness | undefined, colors: Palette, now: number): StyledLine[] {
+  const warn = (text: string): StyledLine => ({ lead: '  ', spans: [{ text }], paint: (line: string) => colors.bold(colors.yellow(line)) });
+  const note = (text: string): StyledLine => ({ lead: '  ', spans: [{ text, paint: colors.dim }] });
+  if (staleness === undefined) return [];
+  if (staleness.state === 'unknown') return [note('Live routes file: unknown (this bottle’s sidecar has published none), so whether this proposal is stale cannot be told.')];
+  const seen = staleness.heartbeatAt === null ? '' : `, as its sidecar reported ${formatAge(now - staleness.heartbeatAt)} ago`;
+  if (staleness.state === 'current') return [note(`The live routes file is still the one this was proposed against (sha256 ${shortHash(staleness.liveRoutesHash)}${seen}).`)];
+  return [
+    warn(
+      `⚠ STALE: the bottle’s live routes file changed after this was proposed (proposed against sha256 ${shortHash(proposal.currentFileHash)}, live now ${shortHash(staleness.liveRoutesHash)}${seen}).`,
+    ),
+    warn(
+      'Approving does not overwrite the newer routes: the sidecar applies the change only where it merges cleanly into the live file route by route, and otherwise applies nothing and tells the agent to propose again.',
+    ),
+    ...(staleness.liveRoutes === null ? [note('The live file’s text was not published (over the payload limit), so the diff below is against the file it was proposed against.')] : []),
+  ];
+}
+
+/** A stale routes proposal shown against the live file: what approving would apply (the merge) or why nothing would be. */
+function liveChangeLines(proposal: Proposal, kind: KindDefinition, live: string, colors: Palette): StyledLine[] {
+  const heading = (text: string): StyledLine => ({ spans: [{ text }], paint: colors.bold });
+  const blank: StyledLine = { spans: [] };
+  const diff = (before: string, after: string): StyledLine[] => {
+    const text = kind.diff(before, after);
+    return text === '' ? plainLines(['(no change)'], '  ') : diffLines(text, colors);
+  };
+  const merge = mergeWithLive(proposal, live);
+  const lines: StyledLine[] = [];
+  if (typeof merge !== 'string' && merge.clean) {
+    lines.push(heading('Change against the live file: the proposal merged into it route by route, which is what approving applies'), ...diff(live, merge.yaml));
+  } else {
+    const why = typeof merge === 'string' ? [`  ${safeLine(merge)}`] : merge.conflicts.map((c) => `  ${safeLine(c.host)}: ${c.reason}`);
+    lines.push(heading('Conflicts with the live file: approving applies nothing, and the agent is told to propose again'), ...plainLines(why, ''), blank);
+    lines.push(heading('The proposed file against the live file (whole-file diff)'), ...diff(live, proposal.payload));
+  }
+  lines.push(blank, heading('What changed in the live file since the proposal was made'), ...diff(proposal.currentFile ?? '', live));
+  return lines;
+}
+
+/** The merge the sidecar would make, or why it cannot make one. */
+function mergeWithLive(proposal: Proposal, live: string): RoutesMerge | string {
+  if (proposal.currentFile === null) return 'the proposal does not carry the file it was made against, so nothing can be merged';
+  try {
+    return mergeRoutesFiles(proposal.currentFile, live, proposal.payload);
+  } catch (error) {
+    if (isSuperviseError(error)) return error.message;
+    throw error;
+  }
 }

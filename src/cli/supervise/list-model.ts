@@ -1,3 +1,4 @@
+import type { Staleness } from '../../bottles/staleness.js';
 import type { colorsFor } from '../common.js';
 import { safeLine, safeText } from '../../core/safe-text.js';
 import type { KindRegistry } from '../../kinds/registry.js';
@@ -16,6 +17,8 @@ export interface PendingRow {
   origin: string;
   age: string;
   justification: string;
+  /** The bottle's live routes file is no longer the one this proposal was made against. */
+  stale: boolean;
 }
 
 /** What `supervise --once --json` prints per proposal: everything a script needs to decide. */
@@ -33,6 +36,12 @@ export interface PendingJson {
   currentFileHash: string | null;
   currentFile: string | null;
   payload: string;
+  /** Routes proposals: whether the bottle's live file differs from `currentFile`; null when unknown (no heartbeat) or not a routes proposal. */
+  stale: boolean | null;
+  /** The live routes file's hash as the bottle's sidecar last published it. */
+  liveRoutesHash: string | null;
+  /** The live file's text, when stale and published: what approving would really change. */
+  liveRoutes: string | null;
 }
 
 export function listPending(queue: QueueStore): Proposal[] {
@@ -57,7 +66,7 @@ export function excerpt(text: string, width: number): string {
 }
 
 /** The row a proposal is listed as. A bottle wrote its fields, so each is made display-safe here, once for every list. */
-export function pendingRow(proposal: Proposal, now: number): PendingRow {
+export function pendingRow(proposal: Proposal, now: number, staleness?: Staleness): PendingRow {
   return {
     id: proposal.id,
     shortId: safeLine(proposal.id.slice(0, SHORT_ID_LENGTH)),
@@ -67,10 +76,11 @@ export function pendingRow(proposal: Proposal, now: number): PendingRow {
     age: formatAge(now - proposal.createdAt),
     // Newlines stay for the excerpt to fold into spaces; everything that could act on a terminal is a marker already.
     justification: safeText(proposal.justification),
+    stale: staleness?.state === 'stale',
   };
 }
 
-export function pendingJson(proposal: Proposal, kinds: KindRegistry, now: number): PendingJson {
+export function pendingJson(proposal: Proposal, kinds: KindRegistry, now: number, staleness?: Staleness): PendingJson {
   const kind = kinds.find(proposal.kind);
   return {
     id: proposal.id,
@@ -86,6 +96,9 @@ export function pendingJson(proposal: Proposal, kinds: KindRegistry, now: number
     currentFileHash: proposal.currentFileHash,
     currentFile: proposal.currentFile,
     payload: proposal.payload,
+    stale: staleness === undefined || staleness.state === 'unknown' ? null : staleness.state === 'stale',
+    liveRoutesHash: staleness === undefined || staleness.state === 'unknown' ? null : staleness.liveRoutesHash,
+    liveRoutes: staleness?.state === 'stale' ? staleness.liveRoutes : null,
   };
 }
 
@@ -94,6 +107,8 @@ export type Palette = ReturnType<typeof colorsFor>;
 
 const HEADERS = { shortId: 'ID', slug: 'BOTTLE', kind: 'KIND', age: 'AGE', justification: 'JUSTIFICATION' } as const;
 const GAP = '  ';
+/** Leads the justification of a proposal made against a routes file that is no longer live. */
+export const STALE_MARK = '[STALE]';
 
 /** Column widths for the fixed columns; the justification takes what is left of `width`. */
 export function columnWidths(rows: PendingRow[], width: number): { slug: number; kind: number; age: number; justification: number } {
@@ -107,24 +122,36 @@ export function columnWidths(rows: PendingRow[], width: number): { slug: number;
 
 /** One table line; the header when `row` is omitted. Oldest first is the caller's order. */
 export function tableLine(row: PendingRow | undefined, widths: ReturnType<typeof columnWidths>): string {
-  const cells = row ?? { ...HEADERS, id: '', origin: '' };
+  const cells = row ?? { ...HEADERS, id: '', origin: '', stale: false };
   return [
     cells.shortId.padEnd(SHORT_ID_LENGTH),
     cells.slug.padEnd(widths.slug),
     cells.kind.padEnd(widths.kind),
     cells.age.padStart(widths.age),
-    row ? excerpt(cells.justification, widths.justification) : cells.justification,
+    row ? excerpt(`${row.stale ? `${STALE_MARK} ` : ''}${cells.justification}`, widths.justification) : cells.justification,
   ].join(GAP);
 }
 
 /** The `supervise --once` table: a header, one line per pending proposal, and a count. */
-export function renderPendingTable(proposals: Proposal[], options: { now: number; width: number; colors: Palette }): string {
+export function renderPendingTable(
+  proposals: Proposal[],
+  options: { now: number; width: number; colors: Palette; staleness?: (proposal: Proposal) => Staleness | undefined },
+): string {
   const { colors } = options;
   if (proposals.length === 0) return `${colors.dim('No pending proposals.')}\n`;
-  const rows = proposals.map((proposal) => pendingRow(proposal, options.now));
+  const rows = proposals.map((proposal) => pendingRow(proposal, options.now, options.staleness?.(proposal)));
   const widths = columnWidths(rows, options.width);
   const lines = [colors.bold(tableLine(undefined, widths)), ...rows.map((row) => tableLine(row, widths))];
   const count = proposals.length === 1 ? '1 pending proposal' : `${proposals.length} pending proposals`;
   lines.push(colors.dim(`${count}, oldest first. Answer with: bot-bottle supervise approve|modify|reject ID (or run bot-bottle supervise).`));
+  const stale = rows.filter((row) => row.stale).length;
+  if (stale > 0) {
+    lines.push(
+      colors.yellow(
+        `${STALE_MARK} ${stale === 1 ? '1 proposal was' : `${stale} proposals were`} made against a routes file that is no longer live: open ${stale === 1 ? 'it' : 'them'} in bot-bottle supervise for the diff against the live file. ` +
+          'Approved, the sidecar applies only a change that merges cleanly into the live file, and otherwise refuses it as stale.',
+      ),
+    );
+  }
   return `${lines.join('\n')}\n`;
 }

@@ -1,4 +1,5 @@
 import { render, type Instance } from 'ink';
+import { stalenessLookup } from '../../bottles/staleness.js';
 import { startCheckpointing, type SuperviseDatabase } from '../../database.js';
 import { colorsFor } from '../common.js';
 import { editInEditor } from './editor.js';
@@ -35,7 +36,10 @@ export async function runSuperviseTui(database: SuperviseDatabase, options: TuiO
 
   const mount = (): void => {
     process.stdout.write(ENTER_ALTERNATE_SCREEN);
-    instance = render(<SuperviseApp session={session} colors={colors} />, { exitOnCtrlC: false, patchConsole: false });
+    instance = render(<SuperviseApp session={session} colors={colors} staleness={(proposal) => stalenessLookup(database.bottles)(proposal)} />, {
+      exitOnCtrlC: false,
+      patchConsole: false,
+    });
   };
   const unmount = async (): Promise<void> => {
     const current = instance;

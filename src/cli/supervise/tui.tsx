@@ -1,6 +1,8 @@
 import { useEffect, useState, useSyncExternalStore } from 'react';
 import { Box, Text, useInput, useStdout, type Key } from 'ink';
 import { safeLine } from '../../core/safe-text.js';
+import type { Staleness } from '../../bottles/staleness.js';
+import type { Proposal } from '../../queue/proposal.js';
 import { reasonRequired } from './actions.js';
 import { renderDetail } from './detail.js';
 import { columnWidths, pendingRow, tableLine, type Palette } from './list-model.js';
@@ -61,11 +63,14 @@ function Line({ children, wrap = 'truncate-end' }: { children: string; wrap?: 't
   return <Text wrap={wrap}>{children === '' ? ' ' : children}</Text>;
 }
 
-function ListView({ state, colors, width, height }: { state: SessionState; colors: Palette; width: number; height: number }) {
+/** Whether a routes proposal was made against the file that is live now, read fresh at each render. */
+export type StalenessOf = (proposal: Proposal) => Staleness | undefined;
+
+function ListView({ state, colors, width, height, staleness }: { state: SessionState; colors: Palette; width: number; height: number; staleness: StalenessOf }) {
   if (state.proposals.length === 0) {
     return <Line>{colors.dim('No pending proposals. Waiting for new ones; they appear here as they arrive.')}</Line>;
   }
-  const rows = state.proposals.map((proposal) => pendingRow(proposal, state.now));
+  const rows = state.proposals.map((proposal) => pendingRow(proposal, state.now, staleness(proposal)));
   const widths = columnWidths(rows, width - 2);
   const { start, items } = visibleWindow(rows, state.selected, height - 1);
   return (
@@ -104,12 +109,26 @@ function promptLines(session: SuperviseSession, state: SessionState, colors: Pal
   return [blank, input, ...(view.error ? errorLines(view.error, colors) : [])];
 }
 
-function DetailView({ session, state, colors, width, height }: { session: SuperviseSession; state: SessionState; colors: Palette; width: number; height: number }) {
+function DetailView({
+  session,
+  state,
+  colors,
+  width,
+  height,
+  staleness,
+}: {
+  session: SuperviseSession;
+  state: SessionState;
+  colors: Palette;
+  width: number;
+  height: number;
+  staleness: StalenessOf;
+}) {
   const open = state.open;
   if (!open) return null;
   const settled = state.settledElsewhere === undefined ? undefined : safeLine(state.settledElsewhere);
   const banner = settled === undefined ? [] : [...layoutLine({ spans: [{ text: `${settled.charAt(0).toUpperCase()}${settled.slice(1)}.` }], paint: (text) => colors.yellow(colors.bold(text)) }, width), ''];
-  const lines = [...banner, ...renderDetail(open, session.kinds, colors, state.now, { width })];
+  const lines = [...banner, ...renderDetail(open, session.kinds, colors, state.now, { width, staleness: staleness(open) })];
   const footer = promptLines(session, state, colors)
     .flatMap((line) => layoutLine(line, width))
     .slice(0, Math.max(0, height - 4));
@@ -152,7 +171,7 @@ function statusText(status: StatusLine | undefined, colors: Palette): string {
   return paint(safeLine(status.text));
 }
 
-export function SuperviseApp({ session, colors }: { session: SuperviseSession; colors: Palette }) {
+export function SuperviseApp({ session, colors, staleness }: { session: SuperviseSession; colors: Palette; staleness: StalenessOf }) {
   const state = useSyncExternalStore(
     (listener) => session.subscribe(listener),
     () => session.state,
@@ -168,9 +187,9 @@ export function SuperviseApp({ session, colors }: { session: SuperviseSession; c
       <Line>{`${colors.bold('bot-bottle supervise')} — ${count}, all bottles, oldest first ${colors.dim(`(answering as ${session.responder})`)}`}</Line>
       <Line>{colors.dim('─'.repeat(Math.max(0, columns - 1)))}</Line>
       {state.view.name === 'list' ? (
-        <ListView state={state} colors={colors} width={columns} height={height} />
+        <ListView state={state} colors={colors} width={columns} height={height} staleness={staleness} />
       ) : (
-        <DetailView session={session} state={state} colors={colors} width={Math.max(20, columns - 1)} height={height} />
+        <DetailView session={session} state={state} colors={colors} width={Math.max(20, columns - 1)} height={height} staleness={staleness} />
       )}
       <Line>{colors.dim(keyHelp(session, state))}</Line>
       <Line>{statusText(state.status, colors)}</Line>
