@@ -5,7 +5,8 @@ import { openConnection, retryOnBusy } from '../storage/connection.js';
 import { SIDE_FILE_SUFFIXES } from '../storage/database-file.js';
 import { tableExists } from '../storage/tables.js';
 import { SuperviseError } from '../core/errors.js';
-import { sharedDir } from '../storage/layout.js';
+import { hostDbPath, sharedDir } from '../storage/layout.js';
+import { writeThroughPartial } from './partial-file.js';
 
 export interface BackupResult {
   source: string;
@@ -29,32 +30,29 @@ const ALL_PAGES = 0x7fffffff;
  * An online copy of a live database: never a file copy (it could catch a transaction half
  * written, or miss what is still in the WAL) and never a rename over an open file. The backup reads one consistent snapshot while sidecars keep writing; the copy is
  * then switched to a single self-contained file, checked with `integrity_check`, and only then
- * renamed to `target`. Mode 0600, like the original.
+ * renamed to `target`. The copy is made exclusively with mode 0600, like the original, and
+ * removed when anything fails or the user interrupts.
  */
 export async function backupDatabase(source: string, target: string, options: BackupOptions = {}): Promise<BackupResult> {
   checkTarget(source, target, options.force ?? false);
-  const partial = `${target}.partial-${process.pid}`;
-  fs.rmSync(partial, { force: true });
-  const db = openConnection(source, { fileMustExist: true });
-  try {
-    await retryOnBusy(() => db.backup(partial, { progress: () => ALL_PAGES }));
-  } catch (error) {
-    fs.rmSync(partial, { force: true });
-    throw error;
-  } finally {
-    db.close();
-  }
-  try {
-    const facts = verifyCopy(partial);
-    fs.chmodSync(partial, 0o600);
-    fs.renameSync(partial, target);
-    return { source, target, bytes: fs.statSync(target).size, ...facts };
-  } catch (error) {
-    for (const file of [partial, `${partial}-journal`, `${partial}-wal`, `${partial}-shm`]) fs.rmSync(file, { force: true });
-    throw error;
-  }
+  return writeThroughPartial(target, `${target}.partial-${process.pid}`, async (partial) => {
+    const db = openConnection(source, { fileMustExist: true });
+    try {
+      await retryOnBusy(() => db.backup(partial.path, { progress: () => ALL_PAGES }));
+    } finally {
+      db.close();
+    }
+    const facts = verifyCopy(partial.path);
+    return { source, target, bytes: fs.statSync(partial.path).size, ...facts };
+  });
 }
 
+/**
+ * Refuses a target whose replacement would hurt: the live database or one of its side files, a
+ * link (renaming over it replaces the link: over the host link, the database's only way in), the
+ * shared directory (every sidecar could read the copy there), a directory, and an existing file
+ * without `force`.
+ */
 function checkTarget(source: string, target: string, force: boolean): void {
   const dir = path.dirname(path.resolve(target));
   if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()) {
@@ -62,16 +60,30 @@ function checkTarget(source: string, target: string, force: boolean): void {
   }
   const realSource = fs.realpathSync(source);
   const realTarget = path.join(fs.realpathSync(dir), path.basename(target));
-  if ([realSource, ...SIDE_FILE_SUFFIXES.map((suffix) => `${realSource}${suffix}`)].includes(realTarget)) {
-    throw new SuperviseError('invalid-input', `${target} is the database itself (or one of its side files). Write the backup to another file.`);
+  const liveFiles = [realSource, ...SIDE_FILE_SUFFIXES.map((suffix) => `${realSource}${suffix}`)];
+  const existing = fs.lstatSync(target, { throwIfNoEntry: false });
+  const resolved = existing?.isSymbolicLink() ? realpathIfPresent(target) : undefined;
+  if (liveFiles.includes(realTarget) || (resolved !== undefined && liveFiles.includes(resolved)) || path.resolve(target) === hostDbPath()) {
+    throw new SuperviseError('invalid-input', `${target} is the database itself (or its link, or one of its side files). Write the backup to another file.`);
+  }
+  if (existing?.isSymbolicLink()) {
+    throw new SuperviseError('invalid-input', `${target} is a symlink; the backup would replace the link itself. Name a regular file (or a new one) for the backup.`);
   }
   const shared = fs.existsSync(sharedDir()) ? fs.realpathSync(sharedDir()) : sharedDir();
   if (path.dirname(realTarget) === shared) {
     throw new SuperviseError('invalid-input', `${target} is in ${sharedDir()}, the directory every sidecar has mounted. Write the backup somewhere else.`);
   }
-  const existing = fs.statSync(target, { throwIfNoEntry: false });
   if (existing?.isDirectory()) throw new SuperviseError('invalid-input', `${target} is a directory; name a file for the backup.`);
   if (existing && !force) throw new SuperviseError('invalid-input', `${target} already exists. Choose another file, or pass --force to replace it.`);
+}
+
+function realpathIfPresent(file: string): string | undefined {
+  try {
+    return fs.realpathSync(file);
+  } catch {
+    // A link to nothing names no live file.
+    return undefined;
+  }
 }
 
 function verifyCopy(file: string): Omit<BackupResult, 'source' | 'target' | 'bytes'> {

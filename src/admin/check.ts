@@ -1,9 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { isSuperviseError } from '../core/errors.js';
 import { openConnection, type Db } from '../storage/connection.js';
 import { readMigrationStatus } from '../storage/migrations.js';
 import { checkDbMount } from '../storage/mount-guard.js';
-import { DB_FILENAME, SHARED_DIR_NAME, SIDE_FILE_SUFFIXES } from '../storage/database-file.js';
+import { DB_FILENAME, SHARED_DIR_NAME, SIDE_FILE_SUFFIXES, inspectDatabaseFile } from '../storage/database-file.js';
+import { describeEnvironmentFailure, freeBytes } from '../storage/environment-errors.js';
 import { describeHostLinkProblem, hostDbPath, inspectHostLink, sharedDbFile, sharedDir, stateDir } from '../storage/layout.js';
 import { SCHEMA_VERSION } from '../storage/schema-version.js';
 
@@ -19,19 +21,21 @@ const pass = (name: string, detail: string): CheckResult => ({ name, ok: true, d
 const fail = (name: string, detail: string, fix: string): CheckResult => ({ name, ok: false, detail, fix });
 
 const CREATE_LAYOUT = 'Run `bot-bottle db migrate`: host commands create the layout.';
+/** Less free space than this beside the database is reported: the WAL alone can grow by megabytes before a checkpoint. */
+const LOW_SPACE_BYTES = 16 * 1024 * 1024;
 
 function octal(mode: number): string {
   return (mode & 0o777).toString(8).padStart(4, '0');
 }
 
-function checkMode(name: string, file: string, stat: fs.Stats, wanted: number): CheckResult[] {
-  const results: CheckResult[] = [];
-  results.push((stat.mode & 0o777) === wanted ? pass(`${name} mode`, `${file} is ${octal(stat.mode)}`) : fail(`${name} mode`, `${file} is ${octal(stat.mode)}, not ${octal(wanted)}`, `chmod ${octal(wanted).slice(1)} ${file}`));
+function checkMode(name: string, file: string, stat: fs.Stats, wanted: number): CheckResult {
+  return (stat.mode & 0o777) === wanted ? pass(`${name} mode`, `${file} is ${octal(stat.mode)}`) : fail(`${name} mode`, `${file} is ${octal(stat.mode)}, not ${octal(wanted)}`, `chmod ${octal(wanted).slice(1)} ${file}`);
+}
+
+function checkOwner(name: string, file: string, stat: fs.Stats): CheckResult[] {
   const uid = process.getuid?.();
-  if (uid !== undefined && stat.uid !== uid) {
-    results.push(fail(`${name} owner`, `${file} belongs to uid ${stat.uid}, not to you (uid ${uid}); sidecars run as your uid and could not open it`, `chown ${uid}:${process.getgid?.() ?? uid} ${file}`));
-  }
-  return results;
+  if (uid === undefined || stat.uid === uid) return [];
+  return [fail(`${name} owner`, `${file} belongs to uid ${stat.uid}, not to you (uid ${uid}); sidecars run as your uid and could not open it`, `chown ${uid}:${process.getgid?.() ?? uid} ${file}`)];
 }
 
 /**
@@ -50,12 +54,12 @@ export function checkHostLayout(): CheckResult[] {
   const dirStat = fs.statSync(sharedDir(), { throwIfNoEntry: false });
   if (!dirStat) return [...results, fail('shared directory', `${sharedDir()} does not exist`, CREATE_LAYOUT)];
   if (!dirStat.isDirectory()) return [...results, fail('shared directory', `${sharedDir()} is not a directory`, `Move ${sharedDir()} away, then run \`bot-bottle db migrate\`.`)];
-  results.push(...checkMode('shared directory', sharedDir(), dirStat, 0o700));
+  results.push(checkMode('shared directory', sharedDir(), dirStat, 0o700), ...checkOwner('shared directory', sharedDir(), dirStat));
 
+  // What else the file may be (a planted link, someone else's) is for the database checks to say.
   const fileStat = fs.lstatSync(sharedDbFile(), { throwIfNoEntry: false });
   if (!fileStat) results.push(fail('database file', `${sharedDbFile()} does not exist`, CREATE_LAYOUT));
-  else if (!fileStat.isFile()) results.push(fail('database file', `${sharedDbFile()} is not a regular file`, `Move ${sharedDbFile()} away, then run \`bot-bottle db migrate\`.`));
-  else results.push(...checkMode('database file', sharedDbFile(), fileStat, 0o600));
+  else if (fileStat.isFile()) results.push(checkMode('database file', sharedDbFile(), fileStat, 0o600));
 
   const allowed = new Set([DB_FILENAME, ...SIDE_FILE_SUFFIXES.map((suffix) => `${DB_FILENAME}${suffix}`)]);
   const strangers = fs.readdirSync(sharedDir()).filter((name) => !allowed.has(name));
@@ -79,19 +83,31 @@ function checkFilesystem(file: string): CheckResult {
   return verdict.ok ? pass('filesystem', `${verdict.fsType} (mounted at ${verdict.mountPoint})`) : fail('filesystem', verdict.message, 'Move ~/.bot-bottle to a local disk.');
 }
 
-/** The database itself: SQLite's integrity check, WAL mode, and the schema version this build expects. */
+/**
+ * The database itself: a regular file of yours (so are its side files), writable, with room to
+ * grow, readable by SQLite, intact, in WAL mode and at the schema version this build expects.
+ * Each failure names what is actually wrong: a restore is suggested only for a damaged file.
+ */
 export function checkDatabaseFile(file: string): CheckResult[] {
-  if (!fs.existsSync(file)) return [fail('database', `no database at ${file}`, CREATE_LAYOUT)];
+  const { found, problems } = inspectDatabaseFile(file);
+  if (problems.length > 0) return problems.map((problem) => fail(problem.file === found.file ? 'database file' : 'side file', problem.problem, problem.fix));
+  if (!found.stat) return [fail('database', `no database at ${file}`, CREATE_LAYOUT)];
+  if (found.stat.size === 0) {
+    return [fail('database', `${found.file} is empty (0 bytes): the database was truncated or replaced`, `Restore it from a backup (\`bot-bottle db backup\` makes them); to start afresh instead, remove it (rm ${found.file}) and run \`bot-bottle db migrate\`.`)];
+  }
+  const results = [checkWritable(found.file), checkFreeSpace(found.file)];
   let db: Db | undefined;
   try {
     db = openConnection(file, { readonly: true });
     db.prepare('SELECT count(*) FROM sqlite_master').get();
   } catch (error) {
     db?.close();
-    return [fail('database', `${file} cannot be read as an SQLite database: ${(error as Error).message}`, 'Restore it from a backup (`bot-bottle db backup` makes them), or move it away to start afresh.')];
+    // The opener already turned the environment's failures into errors; db check lists problem and fix apart.
+    const failure = describeEnvironmentFailure(isSuperviseError(error) ? error.cause : error, found.file);
+    if (failure) return [...results, fail('database', failure.problem, failure.fix)];
+    return [...results, fail('database', `${file} cannot be read as an SQLite database: ${(error as Error).message}`, 'Restore it from a backup (`bot-bottle db backup` makes them), or move it away to start afresh.')];
   }
   try {
-    const results: CheckResult[] = [];
     let problems: string[];
     try {
       problems = (db.pragma('integrity_check') as Array<{ integrity_check: string }>).map((row) => row.integrity_check);
@@ -114,6 +130,28 @@ export function checkDatabaseFile(file: string): CheckResult[] {
   } finally {
     db.close();
   }
+}
+
+function checkWritable(file: string): CheckResult {
+  for (const target of [path.dirname(file), file]) {
+    try {
+      fs.accessSync(target, fs.constants.W_OK);
+    } catch (error) {
+      const failure = describeEnvironmentFailure(error, target);
+      if (failure) return fail('writable', failure.problem, failure.fix);
+      return fail('writable', `${target} is not writable (${(error as NodeJS.ErrnoException).code ?? String(error)})`, 'Make it yours and writable, then run the command again.');
+    }
+  }
+  return pass('writable', `${file} and its directory`);
+}
+
+function checkFreeSpace(file: string): CheckResult {
+  const free = freeBytes(file);
+  if (free === undefined) return pass('free space', 'not checked (the filesystem does not say)');
+  const mib = (free / (1024 * 1024)).toFixed(1);
+  return free >= LOW_SPACE_BYTES
+    ? pass('free space', `${mib} MiB free beside ${file}`)
+    : fail('free space', `only ${mib} MiB free on the filesystem holding ${file}: writes will fail with a full disk`, `Free space there (df -h ${path.dirname(file)}).`);
 }
 
 /** Everything `db check` looks at: the host layout too when `file` is the default one, then the database file. */

@@ -6,6 +6,8 @@ import { checkDatabase } from '../admin/check.js';
 import { planMigrate, planRollback, type MigrationPlan } from '../admin/migration-plan.js';
 import { readDatabaseStatus, type DatabaseStatus } from '../admin/status.js';
 import { isSuperviseError, SuperviseError } from '../core/errors.js';
+import { refuseEmptyDatabase, requireSafeDatabaseFile } from '../storage/database-file.js';
+import { environmentError } from '../storage/environment-errors.js';
 import { migrateDown, migrateUp } from '../storage/migrations.js';
 import { ensureHostLayout, requireExistingDatabase, sharedDir } from '../storage/layout.js';
 import { colorsFor, confirmOrRefuse, databasePathFor, databasePathOption, printJson, UserError } from './common.js';
@@ -14,6 +16,15 @@ import { VERB_EXIT } from '../core/exit-codes.js';
 /** The file a verb that must not create anything works on; refuses, with the fix, when there is none. */
 function existingDatabase(command: Command): string {
   return requireExistingDatabase(databasePathFor(command), { hostLayout: databasePathOption(command) === undefined });
+}
+
+/** Runs a verb's work on `file`: a full disk, a read-only mount or a damaged file is reported with that file named. */
+async function onFile<T>(file: string, run: () => Promise<T> | T): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    throw environmentError(error, file) ?? error;
+  }
 }
 
 /** A `--to` the plan refuses is a bad flag, so it exits as a usage error like any other. */
@@ -87,8 +98,9 @@ function statusCommand(db: Command): void {
   db.command('status')
     .description('Schema version, pending migrations, journal mode, file sizes, proposals per state and audit entries. Changes nothing.')
     .option('--json', 'print as JSON')
-    .action((flags: { json?: boolean }, command: Command) => {
-      const status = readDatabaseStatus(existingDatabase(command));
+    .action(async (flags: { json?: boolean }, command: Command) => {
+      const file = existingDatabase(command);
+      const status = await onFile(file, () => readDatabaseStatus(file));
       if (flags.json) return printJson(status);
       printStatus(status, colorsFor(process.stdout));
     });
@@ -107,8 +119,10 @@ function migrateCommand(db: Command): void {
         return printDryRun(file, await planFromFlags(() => planMigrate(file, to)), flags.json ?? false);
       }
       const file = databasePathOption(command) ?? ensureHostLayout();
+      // An empty file is a database that was truncated, not one to start afresh in unasked.
+      refuseEmptyDatabase(requireSafeDatabaseFile(file));
       await planFromFlags(() => planMigrate(file, to));
-      const result = await migrateUp(file, to);
+      const result = await onFile(file, () => migrateUp(file, to));
       if (flags.json) return printJson({ path: file, ...result });
       process.stdout.write(
         result.applied.length === 0 ? `Nothing to migrate: ${file} is at schema version ${result.userVersion}.\n` : `Applied ${result.applied.join(', ')}; ${file} is at schema version ${result.userVersion}.\n`,
@@ -143,7 +157,7 @@ function rollbackCommand(db: Command): void {
         process.exitCode = VERB_EXIT.failed;
         return;
       }
-      const result = await migrateDown(file, to);
+      const result = await onFile(file, () => migrateDown(file, to));
       if (flags.json) return printJson({ path: file, ...result });
       process.stdout.write(`Reverted ${result.reverted.join(', ')}; ${file} is at schema version ${result.userVersion}.\n`);
     });

@@ -2,11 +2,12 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import type { AuditEntry } from '../audit/audit-store.js';
 import { MAX_NOTES_BYTES, MAX_PAYLOAD_BYTES } from '../core/limits.js';
 import { canonicalJson, LegacyShapeError, parseJsonObject, parseLegacyAuditLine, type LegacyAuditLine } from './shapes.js';
 import type { Collector, Outcome } from './summary.js';
 import type { ImportTarget } from './target.js';
-import { entryType, listDir } from './tree.js';
+import { classifyEntry, listDir, openInTree, treeDir } from './tree.js';
 
 /** One line of a log: an entry with its dedup key, or the reason it is none (`''` for a blank line). */
 export type AuditItem = { rel: string; line: number; bytes: number } & ({ entry: LegacyAuditLine; key: string } | { reason: string });
@@ -22,22 +23,28 @@ interface LogReader {
 
 /** Opens every component's log; `bytes` is their total size, for progress. */
 export function openAuditLogs(from: string, collector: Collector): { readers: LogReader[]; bytes: number } {
-  const auditAbs = path.join(from, 'audit');
+  const root = fs.realpathSync(from);
+  const auditAbs = treeDir(root, 'audit', collector);
   const readers: LogReader[] = [];
   let bytes = 0;
-  if (!fs.existsSync(auditAbs)) return { readers, bytes };
+  if (auditAbs === undefined) return { readers, bytes };
   for (const entry of listDir(auditAbs, 'audit', collector) ?? []) {
-    const abs = path.join(auditAbs, entry.name);
     const rel = `audit/${entry.name}`;
-    if (entryType(entry, abs) !== 'file' || !entry.name.endsWith('.jsonl')) {
+    const found = classifyEntry(path.join(auditAbs, entry.name), root);
+    if (!entry.name.endsWith('.jsonl') || found.type === 'dir' || found.type === 'other') {
       collector.ignore(rel);
+      continue;
+    }
+    if (found.type === 'refused') {
+      collector.refuse(rel, found.reason);
       continue;
     }
     let stream: fs.ReadStream;
     try {
       // Opened now, so an unreadable log is reported as such rather than as an empty one.
-      stream = fs.createReadStream(abs, { encoding: 'utf8', fd: fs.openSync(abs, 'r') });
-      bytes += fs.statSync(abs).size;
+      const { fd, stat } = openInTree(found.source);
+      stream = fs.createReadStream('', { encoding: 'utf8', fd });
+      bytes += stat.size;
     } catch (error) {
       collector.unreadable(rel, error);
       continue;
@@ -97,6 +104,26 @@ export async function* auditItems(readers: LogReader[], collector: Collector): A
   }
 }
 
+/**
+ * Whether a log entry is this legacy line as an import wrote it: every field the line sets, and no
+ * detail (an import never writes one). Two lines that become the same entry are one line told twice.
+ */
+export function sameAuditEntry(entry: Omit<AuditEntry, 'seq' | 'prevHash' | 'hash'>, line: LegacyAuditLine): boolean {
+  return (
+    entry.detail === null &&
+    entry.ts === line.ts &&
+    entry.slug === line.slug &&
+    entry.component === line.component &&
+    entry.action === line.action &&
+    entry.proposalId === line.proposalId &&
+    entry.kind === line.kind &&
+    entry.status === line.status &&
+    entry.actor === line.actor &&
+    entry.notes === line.notes &&
+    entry.diff === line.diff
+  );
+}
+
 /** Within the limits AuditStore enforces, so the write never refuses a line we counted as good. */
 function auditLimitProblem(entry: LegacyAuditLine): string | undefined {
   if (Buffer.byteLength(entry.notes, 'utf8') > MAX_NOTES_BYTES) return `its notes (with the fields kept from the old entry) are over ${MAX_NOTES_BYTES} bytes`;
@@ -108,7 +135,8 @@ function auditLimitProblem(entry: LegacyAuditLine): string | undefined {
 export function applyAuditItem(target: ImportTarget, item: AuditItem): Outcome {
   const where = { path: item.rel, line: item.line };
   if (!('entry' in item)) return { unit: 'auditLines', result: 'malformed', ...where, reason: item.reason };
-  if (target.hasSource(item.key)) return { unit: 'auditLines', result: 'alreadyPresent', ...where };
+  // The ledger first; the log itself when the ledger lost its memory (rolled back past its migration).
+  if (target.hasSource(item.key) || target.hasAuditEntry(item.entry)) return { unit: 'auditLines', result: 'alreadyPresent', ...where };
   const problem = auditLimitProblem(item.entry);
   if (problem) return { unit: 'auditLines', result: 'malformed', ...where, reason: problem };
   target.appendAudit(item.entry, { key: item.key, kind: 'audit', path: `${item.rel}:${item.line}` });

@@ -4,6 +4,7 @@ import type { ProposalState } from '../queue/proposal.js';
 import { openHostKeyring } from '../keys/keyring.js';
 import { QueueStore } from '../queue/queue-store.js';
 import { writeTransaction, type Db } from '../storage/connection.js';
+import { sameAuditEntry } from './audit-logs.js';
 import { ImportLedger, type Source, type SourceKind } from './ledger.js';
 import type { LegacyAuditLine, LegacyProposal, LegacyResponse } from './shapes.js';
 import type { Outcome } from './summary.js';
@@ -35,6 +36,10 @@ export class DatabaseTarget implements ImportTarget {
 
   hasSource(key: string): boolean {
     return this.#ledger.has(key);
+  }
+
+  hasAuditEntry(line: LegacyAuditLine): boolean {
+    return this.#audit.readAuditEntries({ slug: line.slug, since: line.ts, until: line.ts + 1 }).some((entry) => sameAuditEntry(entry, line));
   }
 
   insertProposal(proposal: LegacyProposal, state: ProposalState, source: Source): void {

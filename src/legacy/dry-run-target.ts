@@ -1,7 +1,9 @@
+import { AuditStore } from '../audit/audit-store.js';
 import type { ProposalState } from '../queue/proposal.js';
 import { QueueStore } from '../queue/queue-store.js';
 import type { Db } from '../storage/connection.js';
 import { tableExists } from '../storage/tables.js';
+import { sameAuditEntry } from './audit-logs.js';
 import { ImportLedger, type Source, type SourceKind } from './ledger.js';
 import type { LegacyAuditLine, LegacyProposal, LegacyResponse } from './shapes.js';
 import type { Outcome } from './summary.js';
@@ -13,13 +15,17 @@ import type { ImportTarget, ProposalFacts } from './target.js';
  */
 export class DryRunTarget implements ImportTarget {
   readonly #queue: QueueStore | undefined;
+  readonly #audit: AuditStore | undefined;
   readonly #ledger: ImportLedger | undefined;
   readonly #proposals = new Map<string, ProposalFacts>();
   readonly #responses = new Set<string>();
   readonly #sources = new Map<string, SourceKind>();
+  /** Lines this run would have appended, by slug and time, as the log's index finds them. */
+  readonly #auditLines = new Map<string, LegacyAuditLine[]>();
 
   constructor(db: Db | undefined) {
     this.#queue = db && tableExists(db, 'proposals') ? new QueueStore(db) : undefined;
+    this.#audit = db && tableExists(db, 'audit_entries') ? new AuditStore(db) : undefined;
     this.#ledger = db && tableExists(db, 'legacy_imports') ? new ImportLedger(db, 0) : undefined;
   }
 
@@ -38,6 +44,12 @@ export class DryRunTarget implements ImportTarget {
     return this.#sources.has(key) || (this.#ledger?.has(key) ?? false);
   }
 
+  hasAuditEntry(line: LegacyAuditLine): boolean {
+    const stored = this.#audit?.readAuditEntries({ slug: line.slug, since: line.ts, until: line.ts + 1 }) ?? [];
+    const written = (this.#auditLines.get(`${line.slug}\0${line.ts}`) ?? []).map((earlier) => ({ ...earlier, detail: null }));
+    return [...stored, ...written].some((entry) => sameAuditEntry(entry, line));
+  }
+
   insertProposal(proposal: LegacyProposal, state: ProposalState, source: Source): void {
     this.#proposals.set(proposal.id, { slug: proposal.slug, state });
     this.#sources.set(source.key, source.kind);
@@ -49,7 +61,9 @@ export class DryRunTarget implements ImportTarget {
     this.#sources.set(source.key, source.kind);
   }
 
-  appendAudit(_line: LegacyAuditLine, source: Source): void {
+  appendAudit(line: LegacyAuditLine, source: Source): void {
+    const key = `${line.slug}\0${line.ts}`;
+    this.#auditLines.set(key, [...(this.#auditLines.get(key) ?? []), line]);
     this.#sources.set(source.key, source.kind);
   }
 

@@ -3,6 +3,7 @@ import { MAX_PAYLOAD_BYTES } from '../core/limits.js';
 import type { Group, QueueFile } from './queue-scan.js';
 import { LegacyShapeError, parseJsonObject, parseLegacyProposal, parseLegacyResponse, type FileContext, type LegacyProposal, type LegacyResponse } from './shapes.js';
 import { cannotRead } from './summary.js';
+import { openInTree } from './tree.js';
 
 /** No queue file of the old system comes near this; a bigger one is not one of them. */
 export const MAX_LEGACY_FILE_BYTES = 4 * MAX_PAYLOAD_BYTES;
@@ -21,13 +22,23 @@ export interface ParsedGroup {
 }
 
 function readQueueFile<T>(file: QueueFile, context: FileContext, parse: (object: Record<string, unknown>, context: FileContext) => T): Parsed<T> {
+  if (file.refused !== undefined) return { file, reason: file.refused };
+  let opened: { fd: number; stat: fs.Stats };
   try {
-    const stat = fs.statSync(file.abs);
+    opened = openInTree(file.source);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return { file, reason: code === 'ELOOP' ? 'became a symlink after the import looked at it, so it was not followed' : cannotRead(error) };
+  }
+  try {
+    const { fd, stat } = opened;
     if (stat.size > MAX_LEGACY_FILE_BYTES) return { file, reason: `${stat.size} bytes, larger than any queue file (limit ${MAX_LEGACY_FILE_BYTES})` };
-    return { file, value: parse(parseJsonObject(fs.readFileSync(file.abs, 'utf8')), { ...context, mtimeMs: stat.mtimeMs }) };
+    return { file, value: parse(parseJsonObject(fs.readFileSync(fd, 'utf8')), { ...context, mtimeMs: stat.mtimeMs }) };
   } catch (error) {
     if (error instanceof LegacyShapeError) return { file, reason: error.message };
     return { file, reason: cannotRead(error) };
+  } finally {
+    fs.closeSync(opened.fd);
   }
 }
 

@@ -82,7 +82,9 @@ export function parseJsonObject(text: string): JsonObject {
   try {
     value = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   } catch (error) {
-    throw new LegacyShapeError(`not valid JSON (${(error as Error).message})`);
+    // The parser's message quotes the text around the error; the file's content is never echoed.
+    const at = /at position (\d+)/.exec((error as Error).message)?.[1];
+    throw new LegacyShapeError(`not valid JSON${at === undefined ? '' : ` (it breaks off at character ${at})`}`);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new LegacyShapeError('not a JSON object');
   return value as JsonObject;

@@ -73,6 +73,11 @@ export class Collector {
     this.problems.push({ path: rel, reason: cannotRead(error) });
   }
 
+  /** An entry the import does not read (a link out of the tree, a loop), with the reason. */
+  refuse(rel: string, reason: string): void {
+    this.problems.push({ path: rel, reason });
+  }
+
   /**
    * The run's summary; its counts must add up, and agree with what the run recorded (`recorded`,
    * per source kind), or it says where they do not.

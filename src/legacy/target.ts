@@ -13,6 +13,8 @@ export interface ImportTarget {
   proposal(id: string): ProposalFacts | undefined;
   hasResponse(slug: string, id: string): boolean;
   hasSource(key: string): boolean;
+  /** An entry with exactly this line's fields is in the log: the line was imported by a run whose ledger is gone. */
+  hasAuditEntry(line: LegacyAuditLine): boolean;
   insertProposal(proposal: LegacyProposal, state: ProposalState, source: Source): void;
   /** `wasVisible`: the proposal was pending before this run, so a running `supervise` may show it. */
   answer(proposal: { id: string; slug: string }, response: LegacyResponse, state: 'answered' | 'archived', wasVisible: boolean, source: Source): void;

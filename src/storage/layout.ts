@@ -93,7 +93,8 @@ export function ensureHostLayout(): string {
 
   fs.mkdirSync(stateDir(), { recursive: true, mode: SHARED_DIR_MODE });
   ensureDirectory(sharedDir());
-  fs.chmodSync(sharedDir(), SHARED_DIR_MODE);
+  // Only when needed: a chmod that changes nothing still fails on a read-only filesystem.
+  if ((fs.statSync(sharedDir()).mode & 0o777) !== SHARED_DIR_MODE) fs.chmodSync(sharedDir(), SHARED_DIR_MODE);
   ensureDbFile(sharedDbFile());
 
   if (inspectHostLink().kind === 'missing') {

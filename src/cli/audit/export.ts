@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify/sync';
+import { writeThroughPartial } from '../../admin/partial-file.js';
 import type { AuditEntry } from '../../audit/audit-store.js';
 import { safeJson } from '../../core/safe-text.js';
 
@@ -85,19 +86,18 @@ export async function streamAuditExport(entries: Iterable<AuditEntry>, format: E
 
 /**
  * Exports into `file` by way of `file.partial`, renamed only once everything is written, so an
- * interrupted export never leaves a short file under the real name. Mode 0600: the log holds
- * what agents asked for and why.
+ * interrupted export never leaves a short file under the real name (nor, on Ctrl-C, the partial
+ * one). The partial file is made exclusively, never through a link, with mode 0600: the log
+ * holds what agents asked for and why.
  */
 export async function exportToFile(file: string, run: (out: Writable) => Promise<number>): Promise<number> {
-  const partial = `${file}.partial`;
-  const out = fs.createWriteStream(partial, { mode: 0o600 });
-  try {
-    const count = await run(out);
-    fs.renameSync(partial, file);
-    return count;
-  } catch (error) {
-    out.destroy();
-    fs.rmSync(partial, { force: true });
-    throw error;
-  }
+  return writeThroughPartial(file, `${file}.partial`, async (partial) => {
+    const out = fs.createWriteStream('', { fd: partial.fd, autoClose: false });
+    try {
+      return await run(out);
+    } catch (error) {
+      out.destroy();
+      throw error;
+    }
+  });
 }
