@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createColors } from 'picocolors';
 import { colorDiff } from '../src/cli/supervise/detail.js';
 import { excerpt, formatAge } from '../src/cli/supervise/list-model.js';
+import { displayWidth, layoutLine } from '../src/cli/supervise/styled-line.js';
 import { toKeyPresses, visibleWindow } from '../src/cli/supervise/tui.js';
 import { openHostDatabase } from '../src/database.js';
 import { Child, FIXTURES_DIR, GITLEAKS_REPORT, REPO_ROOT, tempDir } from './fixtures/storage-support.js';
@@ -210,5 +211,26 @@ describe('TUI building blocks', () => {
     const coloured = colorDiff(diff, createColors(true));
     expect(coloured[3]).toBe('\u001b[31m-old\u001b[39m');
     expect(coloured[4]).toBe('\u001b[32m+new\u001b[39m');
+  });
+
+  it('makes a diff display-safe before colouring it, so its text cannot end or change the colour', () => {
+    expect(colorDiff('+a\u001b[8mb\u202e\tc\n', createColors(true))).toEqual(['\u001b[32m+a⟨ESC⟩[8mb⟨RLO⟩⟨TAB⟩c\u001b[39m']);
+  });
+
+  it('wraps a line onto rows that repeat its lead and ↪, keeping every character', () => {
+    const line = { lead: '+', spans: [{ text: 'abcdefghij' }] };
+    expect(layoutLine(line)).toEqual(['+abcdefghij']);
+    expect(layoutLine(line, 5)).toEqual(['+abcd', '+↪efg', '+↪hij']);
+    // Wide characters take two columns; a row never splits one.
+    expect(displayWidth('日本a')).toBe(5);
+    expect(layoutLine({ lead: '  ', spans: [{ text: '日本語です' }] }, 7)).toEqual(['  日本', '  ↪語で', '  ↪す']);
+    // Narrower than the lead: still one character a row, and it ends.
+    expect(layoutLine({ lead: '    ', spans: [{ text: 'xyz' }] }, 2)).toEqual(['    x', '    ↪y', '    ↪z']);
+  });
+
+  it('paints each span of a wrapped row and the row as a whole', () => {
+    const colors = createColors(true);
+    const rows = layoutLine({ spans: [{ text: 'ab', paint: colors.bold }, { text: 'cd' }], paint: colors.red }, 3);
+    expect(rows).toEqual([colors.red(`${colors.bold('ab')}c`), colors.red('↪d')]);
   });
 });

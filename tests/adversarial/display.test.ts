@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { hasUnsafeCharacters } from '../../src/core/safe-text.js';
+import { formatLogLine } from '../../sidecar/log-line.js';
 import { CLI, assertBuilt as assertCliBuilt, runCli, type CliRun } from '../fixtures/cli-support.js';
 import { ARGV_ESCAPE_CORPUS, FILE_ESCAPE_CORPUS } from '../fixtures/escape-corpus.js';
 import { assertBuilt, hostDatabase, killChildren, runSidecar, tempDir, type HostFixture } from '../fixtures/sidecar-harness.js';
@@ -248,6 +249,10 @@ describe('errors and logs', () => {
     expect(run.stderr).toContain('⟨CSI⟩2K');
     expect(run.stderr).toContain('⟨RLO⟩');
     expect(hasUnsafeCharacters(run.stderr)).toBe(false);
+  });
+
+  it('a log message of several lines indents the ones after the first, so none passes for a line of its own', () => {
+    expect(formatLogLine('bot-bottle-sidecar', 'bad payload:\nbot-bottle-sidecar: approved\u001b[2K')).toBe('bot-bottle-sidecar: bad payload:\n    bot-bottle-sidecar: approved⟨ESC⟩[2K\n');
   });
 });
 

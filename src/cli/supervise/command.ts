@@ -4,6 +4,7 @@ import { stalenessLookup } from '../../bottles/staleness.js';
 import type { SuperviseDatabase } from '../../database.js';
 import type { Proposal } from '../../queue/proposal.js';
 import { UserError, colorsFor, printJson, withHostDatabase } from '../common.js';
+import { safeLine } from '../../core/safe-text.js';
 import { VERB_EXIT } from '../../core/exit-codes.js';
 import { answerProposal, operatorName, requireOperatorProposal, type Decision } from './actions.js';
 import { listPending, pendingJson, renderPendingTable, SHORT_ID_LENGTH } from './list-model.js';
@@ -35,7 +36,7 @@ function readFinalFile(file: string): string {
 }
 
 function describeAnswer(proposal: Proposal, status: string, responder: string): string {
-  return `${status} ${proposal.id.slice(0, SHORT_ID_LENGTH)} (${proposal.kind}, bottle "${proposal.slug}") as ${responder}.`;
+  return `${status} ${safeLine(proposal.id.slice(0, SHORT_ID_LENGTH))} (${safeLine(proposal.kind)}, bottle "${safeLine(proposal.slug)}") as ${responder}.`;
 }
 
 async function answerFromScript(command: Command, id: string, decision: Decision, options: AnswerOptions): Promise<void> {
