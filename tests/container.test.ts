@@ -15,98 +15,10 @@ import { openConnection } from '../src/storage/connection.js';
 import { openHostDatabase, type SuperviseDatabase } from '../src/database.js';
 import { applyRoutes, prepareSupervise, type SupervisePlan } from '../src/launcher/launcher.js';
 import { sha256 } from '../src/core/hash.js';
+import { NODE, detectPodman, hostMounts, makeRootfs, type PodmanSetup } from './fixtures/podman.js';
 import { ROOT, assertBuilt, connectClient, pendingFrom, tempDir } from './fixtures/sidecar-harness.js';
 
 const SLUG = 'acme';
-const HOST_DIRS = ['/usr', '/lib', '/lib64', '/bin'].filter((dir) => fs.existsSync(dir));
-
-/** An empty root with mount points for the host's directories, the project and the shared dir. */
-function makeRootfs(): string {
-  const rootfs = tempDir('sidecar-rootfs-');
-  for (const dir of ['bin', 'lib', 'lib64', 'usr', 'proc', 'sys', 'dev', 'etc', 'tmp', 'run/supervise', 'app']) {
-    fs.mkdirSync(path.join(rootfs, dir), { recursive: true });
-  }
-  fs.chmodSync(path.join(rootfs, 'tmp'), 0o1777);
-  return rootfs;
-}
-
-/** The container runs this very Node binary; its directory is mounted too when /usr does not hold it. */
-const NODE = process.execPath;
-const hostMounts = (): string[] => {
-  const dirs = HOST_DIRS.some((dir) => NODE.startsWith(`${dir}/`)) ? HOST_DIRS : [...HOST_DIRS, path.dirname(NODE)];
-  return dirs.flatMap((dir) => ['-v', `${dir}:${dir}:ro`]);
-};
-
-/** The host's hard limit, from /proc/self/limits ("Max open files", "Max processes"). */
-function hardLimit(name: 'Max open files' | 'Max processes'): number {
-  const line = fs.readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith(name));
-  const hard = line?.slice(name.length).trim().split(/\s+/)[1];
-  const value = Number(hard);
-  return hard === 'unlimited' || !Number.isFinite(value) ? 65_536 : Math.min(value, 1_048_576);
-}
-
-interface PodmanSetup {
-  /** Flags before `run` (`--runtime`, `--cgroup-manager`). */
-  global: string[];
-  /** Flags for `run` (`--ulimit …`). */
-  run: string[];
-  adjustments: string[];
-}
-
-/**
- * Sets `--ulimit kind=N:N`: first the host's hard limit, then half of the previous value while the
- * runtime still refuses it (podman's own processes may run under a lower limit than this shell).
- */
-function lowerLimit(setup: PodmanSetup, kind: 'nofile' | 'nproc', name: 'Max open files' | 'Max processes'): boolean {
-  const index = setup.run.findIndex((flag) => flag.startsWith(`${kind}=`));
-  const current = index === -1 ? undefined : Number(setup.run[index]?.split(/[=:]/)[1]);
-  const next = current === undefined ? hardLimit(name) : Math.floor(current / 2);
-  if (next < 256) return false;
-  const flag = `${kind}=${next}:${next}`;
-  if (index === -1) setup.run.push('--ulimit', flag);
-  else setup.run[index] = flag;
-  setup.adjustments = setup.adjustments.filter((a) => !a.includes(`${kind}=`));
-  setup.adjustments.push(`--ulimit ${flag} (podman's default ${kind} limit is above what this host allows)`);
-  return true;
-}
-
-type Detection = { ok: true; setup: PodmanSetup } | { ok: false; reason: string };
-
-/**
- * Runs a trivial container and, from each failure, adds the one flag its message asks for: crun
- * refusing a hybrid cgroup layout → runc; no systemd → cgroupfs; podman's default open-files or
- * process limit above the host's hard limit → an explicit --ulimit within it.
- */
-function detectPodman(): Detection {
-  if (spawnSync('podman', ['--version']).status !== 0) {
-    return { ok: false, reason: 'podman is not installed (apt-get install -y podman runc)' };
-  }
-  const rootfs = makeRootfs();
-  const setup: PodmanSetup = { global: [], run: [], adjustments: [] };
-  try {
-    for (let attempt = 0; attempt < 16; attempt++) {
-      const args = [...setup.global, 'run', '--rm', '--network', 'none', ...setup.run, ...hostMounts(), '--rootfs', rootfs, NODE, '-e', 'process.exit(0)'];
-      const result = spawnSync('podman', args, { encoding: 'utf8', timeout: 120_000 });
-      if (result.status === 0) return { ok: true, setup };
-      const error = `${result.stderr}${result.error ? String(result.error) : ''}`;
-      const addGlobal = (flags: string[], why: string) => {
-        setup.global.push(...flags);
-        setup.adjustments.push(`${flags.join(' ')} (${why})`);
-      };
-      if (/hybrid mode|crun/i.test(error) && !setup.global.includes('--runtime')) addGlobal(['--runtime', 'runc'], 'crun refused the cgroup layout');
-      else if (/systemd|dbus|cgroup manager/i.test(error) && !setup.global.includes('--cgroup-manager')) addGlobal(['--cgroup-manager', 'cgroupfs'], 'no systemd');
-      else if (/rlimit type 7|RLIMIT_NOFILE/i.test(error) && lowerLimit(setup, 'nofile', 'Max open files')) continue;
-      else if (/rlimit type 6|RLIMIT_NPROC/i.test(error) && lowerLimit(setup, 'nproc', 'Max processes')) continue;
-      else {
-        return { ok: false, reason: `podman cannot run a container here: ${error.trim().split('\n').slice(-3).join(' ') || `exit ${result.status}`}` };
-      }
-    }
-    return { ok: false, reason: 'podman kept failing after every known adjustment' };
-  } finally {
-    fs.rmSync(rootfs, { recursive: true, force: true });
-  }
-}
-
 const detection = detectPodman();
 if (detection.ok) {
   if (detection.setup.adjustments.length > 0) console.info(`container test: podman needs ${detection.setup.adjustments.join('; ')}`);

@@ -86,22 +86,28 @@ function followHostLink(file: string): { file: string } | FileProblem {
   if (!stat?.isSymbolicLink()) return { file };
   const target = fs.readlinkSync(file);
   const resolved = path.resolve(path.dirname(file), target);
-  if (path.basename(file) === DB_FILENAME && resolved === path.join(path.dirname(file), SHARED_DIR_NAME, DB_FILENAME)) return { file: resolved };
+  if (path.basename(file) !== DB_FILENAME) {
+    return {
+      file,
+      problem: `${file} is a symlink to ${target}; the only link the host follows to a database is ~/.bot-bottle/${DB_FILENAME} -> ${SHARED_DIR_NAME}/${DB_FILENAME}`,
+      fix: 'Name the database file itself.',
+    };
+  }
+  if (resolved === path.join(path.dirname(file), SHARED_DIR_NAME, DB_FILENAME)) return { file: resolved };
+  // A database file that is now a link to somewhere else: the shared file, or a sidecar's view of it.
+  return plantedLink(file);
+}
+
+function plantedLink(file: string): FileProblem {
   return {
     file,
-    problem: `${file} is a symlink to ${target}; the only link the host follows to a database is ~/.bot-bottle/${DB_FILENAME} -> ${SHARED_DIR_NAME}/${DB_FILENAME}`,
-    fix: 'Name the database file itself. If this is where the database belongs, the link was planted: remove it (rm the link) and restore the database from a backup.',
+    problem: `${file} is a symlink to ${fs.readlinkSync(file)}, not the database file: something replaced the database with a link, and following it would let it choose which file of yours the host writes`,
+    fix: `Remove the link (rm ${file}) and restore the database from a backup (\`bot-bottle db backup\` makes them); the next host command starts an empty one otherwise. Every sidecar can write ${path.dirname(file)}: find out which one did this.`,
   };
 }
 
 function databaseProblem(file: string, stat: fs.Stats): FileProblem | undefined {
-  if (stat.isSymbolicLink()) {
-    return {
-      file,
-      problem: `${file} is a symlink to ${fs.readlinkSync(file)}, not the database file: something replaced the database with a link, and following it would let it choose which file of yours the host writes`,
-      fix: `Remove the link (rm ${file}) and restore the database from a backup (\`bot-bottle db backup\` makes them); the next host command starts an empty one otherwise. Every sidecar can write ${path.dirname(file)}: find out which one did this.`,
-    };
-  }
+  if (stat.isSymbolicLink()) return plantedLink(file);
   if (stat.isDirectory()) return { file, problem: `${file} is a directory, not a database file`, fix: 'Point at the database file itself, or move the directory away.' };
   if (!stat.isFile()) return { file, problem: `${file} is not a regular file`, fix: 'Move it away; the database is a regular file.' };
   const owner = ownerProblem(file, stat);
