@@ -232,8 +232,9 @@ describe('errors and logs', () => {
   it("the CLI's error line shows a payload problem that quotes hostile text as markers", async () => {
     const edited = path.join(fixture.dir, 'edited.yaml');
     fs.writeFileSync(edited, `${CURRENT}    "x\u001b[8mhidden\u202e": 1\n`);
-    const run = await cli('supervise', 'modify', egressId, '--file', edited);
-    expect(run.code).toBe(3);
+    // A launcher forwarding a bottle's file with the host's propose command.
+    const run = await cli('propose', '--bottle', SLUG, '--kind', 'egress-allow', '--payload-file', edited);
+    expect(run.code).toBe(4);
     expect(run.stderr).toContain('unknown key "x⟨ESC⟩[8mhidden⟨RLO⟩"');
     expect(hasUnsafeCharacters(run.stderr)).toBe(false);
 
@@ -260,8 +261,7 @@ describe('audit', () => {
   let seq: number;
 
   beforeAll(async () => {
-    const approved = await cli('supervise', 'approve', egressId, '--reason', 'reviewed');
-    expect(approved.code, approved.stderr).toBe(0);
+    await fixture.host.queue.writeResponse(SLUG, egressId, { status: 'approved', responder: 'operator:tester', notes: 'reviewed' });
     const entry = fixture.host.audit.readAuditEntries({ proposalId: egressId }).find((candidate) => candidate.status === 'approved');
     expect(entry).toBeDefined();
     seq = entry?.seq ?? 0;
