@@ -9,6 +9,7 @@ import http from 'node:http';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ensureBottleKeys, ensureHostKeyPair } from '../../src/keys/key-files.js';
 import { prepareSupervise } from '../../src/launcher/launcher.js';
 import { MAX_CONCURRENT_MCP_REQUESTS } from '../../sidecar/http-server.js';
 import {
@@ -175,7 +176,8 @@ describe('bearer token', () => {
 describe('listen address', () => {
   /** The ready line of `serve` without --host, then SIGTERM. */
   async function readyLine(env: Record<string, string>): Promise<string> {
-    const child = spawn(process.execPath, [SIDECAR_MAIN, 'serve', '--db', fixture.dbPath, '--port', '0'], { env: { PATH: process.env.PATH, SUPERVISE_BOTTLE_SLUG: SLUG, ...env } });
+    const keysDir = ensureBottleKeys(SLUG, ensureHostKeyPair());
+    const child = spawn(process.execPath, [SIDECAR_MAIN, 'serve', '--db', fixture.dbPath, '--keys-dir', keysDir, '--port', '0'], { env: { PATH: process.env.PATH, SUPERVISE_BOTTLE_SLUG: SLUG, ...env } });
     let stdout = '';
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
