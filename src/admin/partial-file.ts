@@ -19,33 +19,16 @@ const INTERRUPTIONS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
  * it fails or the user interrupts (Ctrl-C, SIGTERM).
  */
 export async function writeThroughPartial<T>(target: string, partialPath: string, write: (partial: PartialFile) => Promise<T>): Promise<T> {
-  let fd: number;
-  try {
-    fd = fs.openSync(partialPath, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST' || code === 'ELOOP') {
-      throw new SuperviseError(
-        'invalid-input',
-        `${partialPath} already exists (a leftover of an interrupted run, or something put there), and ${target} is written by way of it. Remove it (rm ${partialPath}) and run the command again.`,
-      );
-    }
-    throw error;
-  }
-  const partial = { path: partialPath, fd };
-  let open = true;
+  let fd: number | undefined;
+  let created = false;
   const close = (): void => {
-    if (open) fs.closeSync(fd);
-    open = false;
-  };
-  const finish = (): void => {
-    // On disk before it takes the target's name: a crash then leaves the old file or the new one.
-    if (open) fs.fsyncSync(fd);
-    close();
+    if (fd !== undefined) fs.closeSync(fd);
+    fd = undefined;
   };
   const discard = (): void => {
     close();
-    for (const file of [partialPath, ...SIDE_FILE_SUFFIXES.map((suffix) => `${partialPath}${suffix}`)]) fs.rmSync(file, { force: true });
+    if (created) for (const file of [partialPath, ...SIDE_FILE_SUFFIXES.map((suffix) => `${partialPath}${suffix}`)]) fs.rmSync(file, { force: true });
+    created = false;
   };
   const onInterrupt = (signal: NodeJS.Signals): void => {
     discard();
@@ -56,16 +39,38 @@ export async function writeThroughPartial<T>(target: string, partialPath: string
   const stopListening = (): void => {
     for (const signal of INTERRUPTIONS) process.off(signal, onInterrupt);
   };
+  // Listening before the file exists: a Ctrl-C the moment it appears still finds it removed.
   for (const signal of INTERRUPTIONS) process.once(signal, onInterrupt);
   try {
-    const result = await write(partial);
-    finish();
+    const opened = createExclusively(partialPath, target);
+    fd = opened;
+    created = true;
+    const result = await write({ path: partialPath, fd: opened });
+    // On disk before it takes the target's name: a crash then leaves the old file or the new one.
+    fs.fsyncSync(opened);
+    close();
     fs.renameSync(partialPath, target);
+    created = false;
     return result;
   } catch (error) {
     discard();
     throw error;
   } finally {
     stopListening();
+  }
+}
+
+function createExclusively(partialPath: string, target: string): number {
+  try {
+    return fs.openSync(partialPath, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ELOOP') {
+      throw new SuperviseError(
+        'invalid-input',
+        `${partialPath} already exists (a leftover of an interrupted run, or something put there), and ${target} is written by way of it. Remove it (rm ${partialPath}) and run the command again.`,
+      );
+    }
+    throw error;
   }
 }
