@@ -9,6 +9,7 @@ import { assertLegacyRoot } from '../legacy/tree.js';
 import { stateDir } from '../storage/layout.js';
 import { colorsFor, databasePathFor, parsePositiveInt, printJson, withHostDatabase } from './common.js';
 import { VERB_EXIT } from '../core/exit-codes.js';
+import { safeLine } from '../core/safe-text.js';
 
 interface ImportFlags {
   from?: string;
@@ -57,11 +58,12 @@ function printSummary(summary: LegacyImportSummary): void {
   }
   if (summary.problems.length > 0) {
     out.push(colors.red(`\n${summary.problems.length} problem${summary.problems.length === 1 ? '' : 's'} (those files and lines were not imported; everything else was):\n`));
-    for (const problem of summary.problems) out.push(`  ${problem.path}${problem.line !== undefined ? ` line ${problem.line}` : ''}: ${problem.reason}\n`);
+    // Bottles named these files: their names are shown display-safe.
+    for (const problem of summary.problems) out.push(`  ${safeLine(problem.path)}${problem.line !== undefined ? ` line ${problem.line}` : ''}: ${safeLine(problem.reason)}\n`);
     out.push('Fix or remove them and run the import again: what was imported is recognized and skipped.\n');
   }
   if (summary.ignored.count > 0) {
-    out.push(`\nLeft alone ${summary.ignored.count} path${summary.ignored.count === 1 ? '' : 's'} that are not part of the legacy layout (${summary.ignored.examples.slice(0, 5).join(', ')}${summary.ignored.count > 5 ? ', …' : ''}).\n`);
+    out.push(`\nLeft alone ${summary.ignored.count} path${summary.ignored.count === 1 ? '' : 's'} that are not part of the legacy layout (${summary.ignored.examples.slice(0, 5).map(safeLine).join(', ')}${summary.ignored.count > 5 ? ', …' : ''}).\n`);
   }
   out.push(
     summary.countsVerified

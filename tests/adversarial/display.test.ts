@@ -12,6 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { hasUnsafeCharacters } from '../../src/core/safe-text.js';
 import { formatLogLine } from '../../sidecar/log-line.js';
 import { CLI, assertBuilt as assertCliBuilt, runCli, type CliRun } from '../fixtures/cli-support.js';
+import { writeLegacyTree } from '../fixtures/cli-legacy-tree.js';
 import { ARGV_ESCAPE_CORPUS, FILE_ESCAPE_CORPUS } from '../fixtures/escape-corpus.js';
 import { assertBuilt, hostDatabase, killChildren, runSidecar, tempDir, type HostFixture } from '../fixtures/sidecar-harness.js';
 import { REPO_ROOT } from '../fixtures/storage-support.js';
@@ -254,6 +255,20 @@ describe('errors and logs', () => {
 
   it('a log message of several lines indents the ones after the first, so none passes for a line of its own', () => {
     expect(formatLogLine('bot-bottle-sidecar', 'bad payload:\nbot-bottle-sidecar: approved\u001b[2K')).toBe('bot-bottle-sidecar: bad payload:\n    bot-bottle-sidecar: approved⟨ESC⟩[2K\n');
+  });
+});
+
+describe('import-legacy', () => {
+  it('names the files a bottle left in the old state tree with their hidden characters as markers', async () => {
+    const tree = path.join(fixture.dir, 'legacy');
+    writeLegacyTree(tree, 2);
+    fs.writeFileSync(path.join(tree, 'queue', 'bottle-0', 'x\u001b[8mhidden\u202e.json'), '{not json');
+    fs.writeFileSync(path.join(tree, 'queue', 'bottle-0', 'note\u001b[2K.txt'), 'x');
+    const run = await cli('import-legacy', '--from', tree, '--dry-run');
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('queue/bottle-0/x⟨ESC⟩[8mhidden⟨RLO⟩.json');
+    expect(run.stdout).toContain('queue/bottle-0/note⟨ESC⟩[2K.txt');
+    expect(hasUnsafeCharacters(run.stdout)).toBe(false);
   });
 });
 
