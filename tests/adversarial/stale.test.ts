@@ -147,7 +147,7 @@ describe('approving a stale proposal', () => {
   it('merges it into the live file when the edits are disjoint: both the newer route and the approved one are live, and the merge is recorded', async () => {
     const { call, proposal } = await agentProposes(PROPOSED);
     await liveFileBecomes(LIVE_DISJOINT);
-    const approved = await cli('supervise', 'approve', proposal.id);
+    const approved = await cli('supervise', 'approve', proposal.id, '--expect-sha256', sha256(proposal.payload));
     expect(approved.code, approved.stderr).toBe(0);
 
     const result = await call;
@@ -168,7 +168,7 @@ describe('approving a stale proposal', () => {
     fixture.host.db.prepare('UPDATE bottles SET live_routes_hash = ?, live_routes = ? WHERE slug = ?').run(sha256(PROPOSED_AGAINST), PROPOSED_AGAINST, SLUG);
     expect(JSON.parse((await cli('supervise', '--once', '--json')).stdout)).toMatchObject([{ id: proposal.id, stale: false }]);
     // ...but the sidecar decides on the real file, not on the row.
-    expect((await cli('supervise', 'approve', proposal.id)).code).toBe(0);
+    expect((await cli('supervise', 'approve', proposal.id, '--expect-sha256', sha256(proposal.payload))).code).toBe(0);
 
     const result = await call;
     expect(result.isError).toBeFalsy();
@@ -197,7 +197,7 @@ describe('approving a stale proposal', () => {
 
   it('applies as approved when the live file is still the one proposed against', async () => {
     const { call, proposal } = await agentProposes(PROPOSED);
-    expect((await cli('supervise', 'approve', proposal.id)).code).toBe(0);
+    expect((await cli('supervise', 'approve', proposal.id, '--expect-sha256', sha256(proposal.payload))).code).toBe(0);
     const result = await call;
     expect(result.structuredContent).toEqual({ status: 'approved', notes: '', proposal_id: proposal.id });
     expect(fs.readFileSync(routesFile, 'utf8')).toBe(PROPOSED);
