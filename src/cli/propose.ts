@@ -11,6 +11,7 @@ import { reportForShell } from '../queue/proposal-result.js';
 import { checkDraft, parseSeconds, readPayloadFile, readPayloadStream } from '../queue/propose-input.js';
 import { environmentError } from '../storage/environment-errors.js';
 import { printJson, reportFailure, UserError, withHostDatabase } from './common.js';
+import { safeText } from '../core/safe-text.js';
 
 interface ProposeFlags {
   bottle: string;
@@ -86,7 +87,8 @@ async function runPropose(flags: ProposeFlags, command: Command): Promise<number
   });
   if (flags.json) printJson(report.json);
   else {
-    process.stderr.write(`${report.summary}\n`);
+    // The summary quotes the answer's notes, which a sidecar writes for a downward proposal.
+    process.stderr.write(`${safeText(report.summary)}\n`);
     process.stdout.write(report.stdout);
   }
   return report.exitCode;

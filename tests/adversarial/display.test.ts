@@ -245,6 +245,14 @@ describe('errors and logs', () => {
     expect(hasUnsafeCharacters(id.stderr)).toBe(false);
   });
 
+  it("the host's propose shows an answer's notes as markers (a sidecar writes the notes of a downward answer)", async () => {
+    await fixture.host.queue.writeResponse(SLUG, reportId, { status: 'rejected', responder: 'operator:tester', notes: `quoting the agent: ${LEAKED_LINE}\u001b[8m` });
+    const run = await cli('propose', '--bottle', SLUG, '--resume', reportId, '--wait', '5');
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('quoting the agent: leaked⟨CSI⟩2K⟨RLO⟩yek-tset⟨ESC⟩[8m');
+    expect(hasUnsafeCharacters(run.stderr)).toBe(false);
+  });
+
   it("the sidecar's log lines (docker logs, on the operator's terminal) show hostile input as markers", async () => {
     const run = await runSidecar(['propose', '--db', fixture.dbPath, '--proposal-id', '\u009b2K\u001b[8mabc\u202e', '--wait', '0'], { SUPERVISE_BOTTLE_SLUG: SLUG, HOME: home });
     expect(run.code).toBe(4);
