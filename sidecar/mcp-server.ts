@@ -3,6 +3,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, isJSONRPCRequest, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { isSuperviseError } from '../src/core/errors.js';
+import { environmentError } from '../src/storage/environment-errors.js';
 import { KIND_EGRESS_ALLOW } from '../src/kinds/egress-allow.js';
 import { KIND_EGRESS_BLOCK } from '../src/kinds/egress-block.js';
 import { MAX_JUSTIFICATION_BYTES, MAX_PAYLOAD_BYTES } from '../src/core/limits.js';
@@ -128,8 +129,10 @@ function routeProposalTool(kind: string, context: ToolContext) {
       context.log(`${kind} proposal ${result.proposalId} for bottle ${queue.slug}: ${result.status}`);
       return answered(result);
     } catch (error) {
-      if (isSuperviseError(error)) return toolError(error.message);
-      throw error;
+      // A full disk or a damaged database is the environment's: the agent is told so, not handed an internal error.
+      const failure = environmentError(error) ?? error;
+      if (isSuperviseError(failure)) return toolError(failure.message);
+      throw failure;
     }
   };
 }

@@ -11,11 +11,12 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CLI, assertBuilt, killCliChildren, runCli, runFixture, snapshotTree, type CliRun } from '../fixtures/cli-support.js';
 import { inMountNamespace, mountNamespaceSupport } from '../fixtures/mount-namespace.js';
-import { killChildren, startSidecar } from '../fixtures/sidecar-harness.js';
+import { connectClient, killChildren, startSidecar } from '../fixtures/sidecar-harness.js';
 import { ROUTES_YAML, tempDir } from '../fixtures/storage-support.js';
 import { TmuxTerminal } from '../fixtures/tui-terminal.js';
 
@@ -206,6 +207,30 @@ describe('what the file holds', () => {
     const check = await cli('db', 'check');
     expect(check.code).toBe(1);
     expect(check.stdout).toMatch(/BAD {2}integrity: integrity_check: /);
+  });
+});
+
+describe('an agent calling on a database that fails', () => {
+  it('gets a tool error that names the damage and what to do, not SQLite'\''s bare message', async () => {
+    const sidecar = await startSidecar(dbFile(), { SUPERVISE_BOTTLE_SLUG: 'acme' });
+    const client = await connectClient(sidecar.url);
+    try {
+      // The proposals table's root page overwritten while the sidecar runs.
+      const db = new Database(dbFile());
+      db.pragma('wal_checkpoint(TRUNCATE)');
+      const root = db.prepare(`SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = 'proposals'`).pluck().get() as number;
+      const pageSize = db.pragma('page_size', { simple: true }) as number;
+      db.close();
+      const fd = fs.openSync(dbFile(), 'r+');
+      fs.writeSync(fd, Buffer.alloc(pageSize, 0xab), 0, pageSize, (root - 1) * pageSize);
+      fs.closeSync(fd);
+
+      const result = (await client.callTool({ name: 'egress-allow', arguments: { routes_yaml: ROUTES_YAML, justification: 'on a damaged database' } })) as CallToolResult;
+      expect(result.isError).toBe(true);
+      expect(JSON.stringify(result.content)).toMatch(/the database is damaged \(SQLITE_CORRUPT[A-Z_]*: .*\)\. Stop writing to it/);
+    } finally {
+      await client.close();
+    }
   });
 });
 
