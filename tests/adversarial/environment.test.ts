@@ -211,7 +211,7 @@ describe('what the file holds', () => {
 });
 
 describe('an agent calling on a database that fails', () => {
-  it('gets a tool error that names the damage and what to do, not SQLite'\''s bare message', async () => {
+  it('gets a tool error that names the damage and what to do, not the bare SQLite message', async () => {
     const sidecar = await startSidecar(dbFile(), { SUPERVISE_BOTTLE_SLUG: 'acme' });
     const client = await connectClient(sidecar.url);
     try {
