@@ -196,7 +196,12 @@ describe('audit verify', () => {
     const run = await cli('audit', 'verify');
     expect(run).toMatchObject({ code: 0 });
     expect(run.stdout).toContain(`head ${seeded.head.hash}:6`);
-    expect(json<{ ok: boolean; head: { hash: string; count: number } }>(await cli('audit', 'verify', '--json'))).toEqual({ ok: true, head: seeded.head });
+    expect(run.stdout).toContain('Every recorded answer checks out: 6 answers');
+    expect(json<{ ok: boolean; head: { hash: string; count: number } }>(await cli('audit', 'verify', '--json'))).toEqual({
+      ok: true,
+      head: seeded.head,
+      answers: { checked: 6, unsealed: 0, problems: [] },
+    });
   });
 
   it('names the first bad entry of a log edited with raw SQL (triggers dropped) and exits 1', async () => {
@@ -220,8 +225,11 @@ describe('audit verify', () => {
     expect((await cli('audit', 'verify', '--expect-head', kept)).code).toBe(0);
     tamper('DELETE FROM audit_entries WHERE seq > 4');
 
+    // The chain alone is self-consistent; the answers whose decision entries went with it are not.
     const alone = await cli('audit', 'verify');
-    expect(alone.code).toBe(0);
+    expect(alone.stdout).toContain('The audit chain is intact: 4 entries.');
+    expect(alone.stdout).toMatch(/2 of 6 recorded answers do not check out/);
+    expect(alone.code).toBe(1);
     const checked = await cli('audit', 'verify', '--expect-head', kept);
     expect(checked.code).toBe(1);
     expect(checked.stdout).toMatch(/the log ends at entry 4, but the kept head .* is entry 6: entries 5–6 were removed from the end of the log/);
@@ -240,7 +248,11 @@ describe('audit verify', () => {
     } finally {
       db.close();
     }
-    expect((await cli('audit', 'verify')).code).toBe(0);
+    // The chain alone is self-consistent; the recorded answers no longer have their decision entries.
+    const alone = await cli('audit', 'verify');
+    expect(alone.stdout).toContain('The audit chain is intact: 6 entries.');
+    expect(alone.stdout).toMatch(/6 of 6 recorded answers do not check out/);
+    expect(alone.code).toBe(1);
     const checked = await cli('audit', 'verify', '--expect-head', kept);
     expect(checked.code).toBe(1);
     expect(checked.stdout).toMatch(new RegExp(`entry 6 has hash [0-9a-f]{64}, not the kept ${seeded.head.hash}: the log was rewritten at or before entry 6`));

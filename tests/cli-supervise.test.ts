@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openHostDatabase, type SuperviseDatabase } from '../src/database.js';
 import type { Proposal } from '../src/queue/proposal.js';
+import { sha256 } from '../src/core/hash.js';
 import { GITLEAKS_REPORT, REPO_ROOT, rowCounts, tempDir } from './fixtures/storage-support.js';
 
 const CURRENT = 'routes:\n  - host: api.github.com\n';
@@ -98,11 +99,11 @@ describe('supervise from scripts', () => {
     const editedFile = path.join(dir, 'edited.yaml');
     fs.writeFileSync(editedFile, EDITED);
 
-    expect(cli('supervise', 'approve', approve.id.slice(0, 8), '--reason', 'fine')).toMatchObject({
+    expect(cli('supervise', 'approve', approve.id.slice(0, 8), '--reason', 'fine', '--expect-sha256', sha256(approve.payload))).toMatchObject({
       status: 0,
       stdout: `approved ${approve.id.slice(0, 8)} (egress-allow, bottle "acme") as operator:tester.\n`,
     });
-    const modified = cli('supervise', 'modify', modify.id, '--file', editedFile, '--json');
+    const modified = cli('supervise', 'modify', modify.id, '--file', editedFile, '--expect-sha256', sha256(modify.payload), '--json');
     expect(modified.status, modified.stderr).toBe(0);
     expect(JSON.parse(modified.stdout)).toMatchObject({ proposalId: modify.id, status: 'modified', finalPayload: EDITED, responder: 'operator:tester' });
     expect(cli('supervise', 'reject', reject.id, '--reason', 'a real key')).toMatchObject({ status: 0 });
@@ -119,7 +120,7 @@ describe('supervise from scripts', () => {
 
   it('modify --file - reads the edited file from stdin', async () => {
     const proposal = await propose('stdin');
-    const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--db', dbFile, 'supervise', 'modify', proposal.id, '--file', '-'], {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--db', dbFile, 'supervise', 'modify', proposal.id, '--file', '-', '--expect-sha256', sha256(proposal.payload)], {
       cwd: REPO_ROOT,
       input: EDITED,
       encoding: 'utf8',

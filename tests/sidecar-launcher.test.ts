@@ -72,6 +72,25 @@ describe('prepareSupervise', () => {
     expect(podman.includes('--userns=keep-id')).toBe(process.getuid?.() !== 0);
   });
 
+  it('makes the bottle\'s key once and mounts only that bottle\'s key directory, read-only', async () => {
+    const plan = await prepareSupervise('acme');
+    const keys = path.join(home, '.bot-bottle', 'keys', 'bottles', 'acme');
+    expect(plan.keysMount).toEqual({ type: 'bind', source: keys, target: '/run/supervise-keys', readonly: true });
+    expect(fs.readdirSync(keys).sort()).toEqual(['bottle.key', 'host.pub']);
+    expect(fs.statSync(path.join(keys, 'bottle.key')).mode & 0o777).toBe(0o600);
+    const key = fs.readFileSync(path.join(keys, 'bottle.key'), 'utf8');
+
+    const again = await prepareSupervise('acme');
+    expect(fs.readFileSync(path.join(again.keysMount.source, 'bottle.key'), 'utf8')).toBe(key);
+    const other = await prepareSupervise('other');
+    expect(other.keysMount.source).toBe(path.join(home, '.bot-bottle', 'keys', 'bottles', 'other'));
+    expect(fs.readFileSync(path.join(other.keysMount.source, 'bottle.key'), 'utf8')).not.toBe(key);
+
+    const args = plan.runArgs('docker', 'img');
+    const mounts = args.flatMap((arg, i) => (args[i - 1] === '--mount' ? [arg] : []));
+    expect(mounts).toEqual([`type=bind,src=${plan.sharedDir},dst=/run/supervise`, `type=bind,src=${keys},dst=/run/supervise-keys,readonly`]);
+  });
+
   it('is idempotent: a second call leaves the database and its rows alone', async () => {
     const first = await prepareSupervise('acme');
     const inode = fs.statSync(first.hostDbPath).ino;

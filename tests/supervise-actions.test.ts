@@ -1,7 +1,7 @@
 /** The operator's answers from the CLI and the TUI: checked before anything is written, against a real database file. */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { answerProposal, checkDecision, reasonRequired } from '../src/cli/supervise/actions.js';
+import { answerProposal, checkDecision, reasonRequired, reviewOf } from '../src/cli/supervise/actions.js';
 import { openHostDatabase, type SuperviseDatabase } from '../src/database.js';
 import { dumpData, expectFailure, GITLEAKS_REPORT, ROUTES_YAML, routesFor, tempDir } from './fixtures/storage-support.js';
 
@@ -49,19 +49,19 @@ describe('operator decisions', () => {
   it('a refused decision writes nothing; an accepted one is written with trimmed notes', async () => {
     const proposal = await propose('egress-allow', ROUTES_YAML);
     const before = dumpData(database.db);
-    await expectFailure(() => answerProposal(database.queue, proposal, { status: 'modified', reason: '', finalPayload: 'routes: 7\n' }, RESPONDER), 'invalid-payload', /^the modified file is not a valid egress-allow payload/);
-    await expectFailure(() => answerProposal(database.queue, proposal, { status: 'rejected', reason: '' }, RESPONDER), 'reason-required', /a rejection needs a reason/);
+    await expectFailure(() => answerProposal(database.queue, proposal, { status: 'modified', reason: '', finalPayload: 'routes: 7\n' }, RESPONDER, reviewOf(proposal)), 'invalid-payload', /^the modified file is not a valid egress-allow payload/);
+    await expectFailure(() => answerProposal(database.queue, proposal, { status: 'rejected', reason: '' }, RESPONDER, reviewOf(proposal)), 'reason-required', /a rejection needs a reason/);
     expect(dumpData(database.db)).toEqual(before);
 
     const edited = routesFor('pypi.org');
-    const result = await answerProposal(database.queue, proposal, { status: 'modified', reason: ' narrowed \n', finalPayload: edited }, RESPONDER);
+    const result = await answerProposal(database.queue, proposal, { status: 'modified', reason: ' narrowed \n', finalPayload: edited }, RESPONDER, reviewOf(proposal));
     expect(result).toMatchObject({ outcome: 'answered', response: { status: 'modified', notes: 'narrowed', finalPayload: edited, responder: RESPONDER } });
   });
 
   it('a proposal answered elsewhere is an outcome, not a failure', async () => {
     const proposal = await propose('egress-block', ROUTES_YAML);
     await database.queue.writeResponse(SLUG, proposal.id, { status: 'approved', responder: 'operator:alice' });
-    expect(await answerProposal(database.queue, proposal, { status: 'approved', reason: '' }, RESPONDER)).toEqual({
+    expect(await answerProposal(database.queue, proposal, { status: 'approved', reason: '' }, RESPONDER, reviewOf(proposal))).toEqual({
       outcome: 'elsewhere',
       description: 'answered elsewhere: approved by operator:alice',
     });

@@ -12,6 +12,7 @@ import { excerpt, formatAge } from '../src/cli/supervise/list-model.js';
 import { displayWidth, layoutLine } from '../src/cli/supervise/styled-line.js';
 import { toKeyPresses, visibleWindow } from '../src/cli/supervise/tui.js';
 import { openHostDatabase } from '../src/database.js';
+import { sha256 } from '../src/core/hash.js';
 import { Child, FIXTURES_DIR, GITLEAKS_REPORT, REPO_ROOT, tempDir } from './fixtures/storage-support.js';
 import { TmuxTerminal } from './fixtures/tui-terminal.js';
 
@@ -157,7 +158,7 @@ describe('supervise TUI in a terminal (tmux)', () => {
     keys('Enter');
     await waitForText(`Proposal ${id}`);
 
-    const cli = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--db', dbFile, 'supervise', 'approve', id, '--reason', 'done from a script'], {
+    const cli = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--db', dbFile, 'supervise', 'approve', id, '--reason', 'done from a script', '--expect-sha256', sha256(PROPOSED)], {
       cwd: REPO_ROOT,
       env: { ...process.env, USER: 'other' },
       encoding: 'utf8',

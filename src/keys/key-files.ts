@@ -175,7 +175,7 @@ export function readBottleKeyMaterial(dir: string = KEYS_DIR_IN_CONTAINER): Bott
   const pub = readKeyFile(publicFile, false);
   if (key === undefined || pub === undefined) {
     throw new SuperviseError(
-      'config',
+      'layout',
       `the bottle's keys are missing in ${dir} (need ${BOTTLE_KEY_FILE} and ${HOST_PUBLIC_KEY_FILE}). Start the sidecar with the key mount prepareSupervise() returns.`,
     );
   }

@@ -6,6 +6,8 @@ import type { Command } from 'commander';
 import { canonicalAuditEntry, chainHash, type AuditEntry, type AuditFilter, type AuditHead } from '../../audit/audit-store.js';
 import { checkKeptHead, parseKeptHead } from '../../audit/kept-head.js';
 import { validateSlug } from '../../core/validation.js';
+import { ImportLedger } from '../../legacy/ledger.js';
+import { verifyAnswers, type AnswerVerification } from '../../queue/answer-verification.js';
 import { auditRecord, EXPORT_FORMATS, exportToFile, streamAuditExport, type ExportFormat } from './export.js';
 import { isClosedPipe } from '../closed-output.js';
 import { colorsFor, parsePositiveInt, parseTime, printJson, UserError, withHostDatabase } from '../common.js';
@@ -210,18 +212,24 @@ function progressBar(head: AuditHead): SingleBar | undefined {
 function verifyCommand(audit: Command): void {
   audit
     .command('verify')
-    .description('Check the hash chain; print the head (HASH:COUNT) to keep outside the database. Exit 1 names the first bad entry.')
+    .description(
+      'Check the hash chain and every recorded answer (its decision entry and its seal: the host signature for an operator answer); print the head (HASH:COUNT) to keep outside the database. Exit 1 names what does not check out.',
+    )
     .option('--expect-head <hash:count>', 'also check the log still contains this head, kept from an earlier verify (catches a truncated or rewritten log)')
     .option('--json', 'print the result as JSON')
     .action(async (flags: { expectHead?: string; json?: boolean }, command: Command) => {
       const expected = flags.expectHead === undefined ? undefined : parseKeptHead(flags.expectHead, '--expect-head');
-      const { result, expectation } = await withHostDatabase(command, ({ audit: store }) => ({
-        result: store.verify(),
-        expectation: expected === undefined ? undefined : checkKeptHead(store, expected),
-      }), { existing: true });
-      const ok = result.ok && (expectation?.matches ?? true);
+      const { result, expectation, answers } = await withHostDatabase(command, ({ audit: store, db, keyring }) => {
+        const ledger = new ImportLedger(db, 0);
+        return {
+          result: store.verify(),
+          expectation: expected === undefined ? undefined : checkKeptHead(store, expected),
+          answers: verifyAnswers(db, keyring, { isImported: (id) => ledger.has(`response:${id}`) }),
+        };
+      }, { existing: true });
+      const ok = result.ok && (expectation?.matches ?? true) && answers.problems.length === 0;
       if (!ok) process.exitCode = VERB_EXIT.failed;
-      if (flags.json) return printJson({ ...result, ok, ...(expectation === undefined ? {} : { expectedHead: expectation }) });
+      if (flags.json) return printJson({ ...result, ok, ...(expectation === undefined ? {} : { expectedHead: expectation }), answers });
 
       const colors = colorsFor(process.stdout);
       if (result.ok) {
@@ -238,7 +246,21 @@ function verifyCommand(audit: Command): void {
         const since = expectation.newEntries === 0 ? 'no entries since' : `${expectation.newEntries} entries since`;
         process.stdout.write(`The kept head ${expectation.expected.hash}:${expectation.expected.count} is in the log (${since}).\n`);
       }
+      process.stdout.write(describeAnswers(answers, colors));
     });
+}
+
+/** Whether every recorded answer is the rightful one, and each one that is not. */
+function describeAnswers(answers: AnswerVerification, colors: Palette): string {
+  const unsealed = answers.unsealed === 0 ? '' : ` (${answers.unsealed} recorded before seals existed: unsigned, but matching their decision entries)`;
+  if (answers.problems.length === 0) {
+    return `${colors.green('Every recorded answer checks out:')} ${answers.checked} answer${answers.checked === 1 ? '' : 's'}, each with its decision entry and its answerer's seal${unsealed}.\n`;
+  }
+  const lines = answers.problems.map((problem) => `  ${safeLine(problem.proposalId)} (bottle ${safeLine(problem.slug)}): ${safeLine(problem.reason)}`);
+  return (
+    `${colors.red(`${answers.problems.length} of ${answers.checked} recorded answers do not check out`)}${unsealed}; something with raw access to the database wrote or changed them, and no sidecar acts on such an answer:\n` +
+    `${lines.join('\n')}\n`
+  );
 }
 
 export function registerAudit(program: Command): void {

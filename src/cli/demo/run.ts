@@ -14,7 +14,7 @@ import { UserError } from '../common.js';
 import { VERB_EXIT } from '../../core/exit-codes.js';
 import { startSidecar, type RunningSidecar } from './sidecar.js';
 import { ensureBottleKeys, ensureHostKeyPair } from '../../keys/key-files.js';
-import { answerProposal, operatorName } from '../supervise/actions.js';
+import { answerProposal, operatorName, reviewOf } from '../supervise/actions.js';
 import { colorDiff, renderDetail, safeLines } from '../supervise/detail.js';
 import { renderPendingTable, type Palette } from '../supervise/list-model.js';
 import { loadSuperviseTui } from '../supervise/load-tui.js';
@@ -128,7 +128,7 @@ export async function runDemo(database: SuperviseDatabase, options: DemoOptions,
       const { runSuperviseTui } = await loadSuperviseTui();
       await runSuperviseTui(database, { responder: operatorName(), untilSettled: proposal.id });
     } else {
-      const answer = await answerProposal(database.queue, proposal, { status: 'approved', reason: APPROVAL_REASON }, operatorName());
+      const answer = await answerProposal(database.queue, proposal, { status: 'approved', reason: APPROVAL_REASON }, operatorName(), reviewOf(proposal));
       if (answer.outcome === 'elsewhere') throw new UserError(`the demo proposal was settled by something else: ${answer.description}.`, VERB_EXIT.failed);
       narrator.step(`The operator approves it (the a key in the TUI), with the reason "${APPROVAL_REASON}".`);
       narrator.lines('The response and its audit entry commit in one transaction; the waiting sidecar wakes at once.');

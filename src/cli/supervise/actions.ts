@@ -2,7 +2,9 @@ import { SuperviseError } from '../../core/errors.js';
 import type { KindDefinition } from '../../kinds/kind.js';
 import type { KindRegistry } from '../../kinds/registry.js';
 import type { NewResponse, ResponseStatus } from '../../kinds/response.js';
-import type { Proposal, ProposalResponse } from '../../queue/proposal.js';
+import { sha256 } from '../../core/hash.js';
+import type { Proposal, ProposalResponse, ReviewedProposal } from '../../queue/proposal.js';
+import { responseSealTrusted } from '../../queue/proposal-seals.js';
 import type { QueueStore } from '../../queue/queue-store.js';
 import { validateActor } from '../../core/validation.js';
 
@@ -58,6 +60,11 @@ export function requireOperatorProposal(queue: QueueStore, idOrPrefix: string): 
   return proposal;
 }
 
+/** What the operator is shown of a proposal, which an answer given after showing it binds to. */
+export function reviewOf(proposal: Proposal): ReviewedProposal {
+  return { payloadSha256: sha256(proposal.payload), currentFileHash: proposal.currentFileHash };
+}
+
 /** One line saying how a proposal that is no longer pending was settled, e.g. "approved by operator:bob". */
 export function describeSettled(queue: QueueStore, proposal: Proposal): string {
   const current = queue.readProposal(proposal.slug, proposal.id) ?? proposal;
@@ -66,6 +73,9 @@ export function describeSettled(queue: QueueStore, proposal: Proposal): string {
     case 'archived': {
       const response = queue.readResponse(proposal.slug, proposal.id);
       if (!response) return `answered elsewhere`;
+      if (!responseSealTrusted(current.target, queue.responseSeal(current, response))) {
+        return `answered by a FORGED answer (it says ${response.status}, but it is not signed by the host); nothing was applied. Check it with bot-bottle audit verify`;
+      }
       const notes = response.notes.trim() === '' ? '' : ` (reason: ${JSON.stringify(response.notes.trim())})`;
       return `answered elsewhere: ${response.status} by ${response.responder}${notes}`;
     }
@@ -81,13 +91,24 @@ export function describeSettled(queue: QueueStore, proposal: Proposal): string {
 }
 
 /**
- * Answers as `responder`. Another operator (or an expiry) getting there first is an outcome, not a
- * failure: the caller shows how the proposal was settled instead.
+ * Answers as `responder`, bound to what was `reviewed` (see `reviewOf`): a proposal changed since
+ * is refused (`changed-since-review`), as is approving or modifying a forged one (`forged`).
+ * Another operator (or an expiry) getting there first is an outcome, not a failure: the caller
+ * shows how the proposal was settled instead. Only a rejection may go unbound.
  */
-export async function answerProposal(queue: QueueStore, proposal: Proposal, decision: Decision, responder: string): Promise<AnswerResult> {
+export async function answerProposal(
+  queue: QueueStore,
+  proposal: Proposal,
+  decision: Decision,
+  responder: string,
+  reviewed: ReviewedProposal | undefined,
+): Promise<AnswerResult> {
   const checked = checkDecision(queue.kinds, proposal, decision, responder);
+  if (reviewed === undefined && decision.status !== 'rejected') {
+    throw new SuperviseError('usage', `${decision.status === 'approved' ? 'approving' : 'modifying'} needs the hash of what was reviewed, so a proposal changed since is refused.`);
+  }
   try {
-    const response = await queue.writeResponse(proposal.slug, proposal.id, checked);
+    const response = await queue.writeResponse(proposal.slug, proposal.id, checked, reviewed === undefined ? {} : { reviewed });
     return { outcome: 'answered', response };
   } catch (error) {
     if (error instanceof SuperviseError && error.code === 'conflict') return { outcome: 'elsewhere', description: describeSettled(queue, proposal) };

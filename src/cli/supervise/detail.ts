@@ -1,5 +1,7 @@
 import { hasUnsafeCharacters, safeLine } from '../../core/safe-text.js';
 import type { Staleness } from '../../bottles/staleness.js';
+import { sha256 } from '../../core/hash.js';
+import type { SealVerdict } from '../../keys/keyring.js';
 import { isSuperviseError } from '../../core/errors.js';
 import { renderDiff } from '../../kinds/diff.js';
 import type { KindDefinition } from '../../kinds/kind.js';
@@ -65,7 +67,7 @@ function hiddenCharacterWarnings(proposal: Proposal, colors: Palette): StyledLin
   });
 }
 
-function detailLines(proposal: Proposal, kinds: KindRegistry, colors: Palette, now: number, staleness: Staleness | undefined): StyledLine[] {
+function detailLines(proposal: Proposal, kinds: KindRegistry, colors: Palette, now: number, staleness: Staleness | undefined, seal: SealVerdict | undefined): StyledLine[] {
   const kind = kinds.find(proposal.kind);
   const expiry = proposal.expiresAt === null ? 'never expires' : `expires in ${formatAge(proposal.expiresAt - now)}`;
   const lines: StyledLine[] = [
@@ -89,6 +91,7 @@ function detailLines(proposal: Proposal, kinds: KindRegistry, colors: Palette, n
   } else if (kind?.reasonRequiredToApprove) {
     lines.push({ lead: '  ', spans: [{ text: 'Approving this kind needs a reason.', paint: colors.yellow }] });
   }
+  lines.push(...sealLines(proposal, seal, colors));
   lines.push(...hiddenCharacterWarnings(proposal, colors));
   lines.push(...staleWarning(proposal, staleness, colors, now));
   const heading = (text: string): StyledLine => ({ spans: [{ text }], paint: colors.bold });
@@ -118,8 +121,30 @@ function detailLines(proposal: Proposal, kinds: KindRegistry, colors: Palette, n
  * string a bottle wrote is shown display-safe, with a warning for each that hid characters; with
  * a `width`, long lines wrap onto rows marked ↪ instead of being cut.
  */
-export function renderDetail(proposal: Proposal, kinds: KindRegistry, colors: Palette, now: number, options: { width?: number; staleness?: Staleness } = {}): string[] {
-  return detailLines(proposal, kinds, colors, now, options.staleness).flatMap((line) => layoutLine(line, options.width));
+export function renderDetail(
+  proposal: Proposal,
+  kinds: KindRegistry,
+  colors: Palette,
+  now: number,
+  options: { width?: number; staleness?: Staleness; seal?: SealVerdict } = {},
+): string[] {
+  return detailLines(proposal, kinds, colors, now, options.staleness, options.seal).flatMap((line) => layoutLine(line, options.width));
+}
+
+/**
+ * Whose seal the proposal carries, and the payload hash an answer given here is bound to (the same
+ * one `supervise --once` prints). A forged proposal is said to be so before anything else about it.
+ */
+function sealLines(proposal: Proposal, seal: SealVerdict | undefined, colors: Palette): StyledLine[] {
+  if (seal === undefined) return [];
+  const hash: StyledLine = { lead: '  ', spans: [{ text: 'payload sha256 ', paint: colors.dim }, { text: sha256(proposal.payload) }] };
+  if (seal !== 'forged') return [hash];
+  const alarm = (text: string): StyledLine => ({ lead: '  ', spans: [{ text }], paint: (line: string) => colors.bold(colors.red(line)) });
+  return [
+    alarm('⚠ FORGED: this proposal does not carry a valid seal from its bottle or from the host: something with raw access to the database wrote or changed it.'),
+    alarm('It cannot be approved or modified, only rejected (r). The forgery is recorded in the audit log (action forged-row).'),
+    hash,
+  ];
 }
 
 const shortHash = (hash: string | null): string => (hash === null ? 'none' : `${hash.slice(0, 12)}…`);

@@ -1,6 +1,8 @@
 import type { Staleness } from '../../bottles/staleness.js';
 import type { colorsFor } from '../common.js';
 import { safeLine, safeText } from '../../core/safe-text.js';
+import { sha256 } from '../../core/hash.js';
+import type { SealVerdict } from '../../keys/keyring.js';
 import type { KindRegistry } from '../../kinds/registry.js';
 import type { Proposal } from '../../queue/proposal.js';
 import type { QueueStore } from '../../queue/queue-store.js';
@@ -19,6 +21,8 @@ export interface PendingRow {
   justification: string;
   /** The bottle's live routes file is no longer the one this proposal was made against. */
   stale: boolean;
+  /** Its seal does not verify: neither its bottle nor the host wrote it as it stands. Shown, never approvable. */
+  forged: boolean;
 }
 
 /** What `supervise --once --json` prints per proposal: everything a script needs to decide. */
@@ -36,6 +40,10 @@ export interface PendingJson {
   currentFileHash: string | null;
   currentFile: string | null;
   payload: string;
+  /** What `supervise approve|modify ID --expect-sha256` must be given: the answer is refused if the payload changed since. */
+  payloadSha256: string;
+  /** Whose seal the proposal carries: `bottle` or `host`; `forged` cannot be approved or modified, only rejected. */
+  seal: SealVerdict;
   /** Routes proposals: whether the bottle's live file differs from `currentFile`; null when unknown (no heartbeat) or not a routes proposal. */
   stale: boolean | null;
   /** The live routes file's hash as the bottle's sidecar last published it. */
@@ -66,7 +74,7 @@ export function excerpt(text: string, width: number): string {
 }
 
 /** The row a proposal is listed as. A bottle wrote its fields, so each is made display-safe here, once for every list. */
-export function pendingRow(proposal: Proposal, now: number, staleness?: Staleness): PendingRow {
+export function pendingRow(proposal: Proposal, now: number, staleness?: Staleness, seal?: SealVerdict): PendingRow {
   return {
     id: proposal.id,
     shortId: safeLine(proposal.id.slice(0, SHORT_ID_LENGTH)),
@@ -77,10 +85,11 @@ export function pendingRow(proposal: Proposal, now: number, staleness?: Stalenes
     // Newlines stay for the excerpt to fold into spaces; everything that could act on a terminal is a marker already.
     justification: safeText(proposal.justification),
     stale: staleness?.state === 'stale',
+    forged: seal === 'forged',
   };
 }
 
-export function pendingJson(proposal: Proposal, kinds: KindRegistry, now: number, staleness?: Staleness): PendingJson {
+export function pendingJson(proposal: Proposal, kinds: KindRegistry, now: number, staleness: Staleness | undefined, seal: SealVerdict): PendingJson {
   const kind = kinds.find(proposal.kind);
   return {
     id: proposal.id,
@@ -96,6 +105,8 @@ export function pendingJson(proposal: Proposal, kinds: KindRegistry, now: number
     currentFileHash: proposal.currentFileHash,
     currentFile: proposal.currentFile,
     payload: proposal.payload,
+    payloadSha256: sha256(proposal.payload),
+    seal,
     stale: staleness === undefined || staleness.state === 'unknown' ? null : staleness.state === 'stale',
     liveRoutesHash: staleness === undefined || staleness.state === 'unknown' ? null : staleness.liveRoutesHash,
     liveRoutes: staleness?.state === 'stale' ? staleness.liveRoutes : null,
@@ -109,6 +120,8 @@ const HEADERS = { shortId: 'ID', slug: 'BOTTLE', kind: 'KIND', age: 'AGE', justi
 const GAP = '  ';
 /** Leads the justification of a proposal made against a routes file that is no longer live. */
 export const STALE_MARK = '[STALE]';
+/** Leads the justification of a proposal whose seal does not verify. */
+export const FORGED_MARK = '[FORGED]';
 
 /** Column widths for the fixed columns; the justification takes what is left of `width`. */
 export function columnWidths(rows: PendingRow[], width: number): { slug: number; kind: number; age: number; justification: number } {
@@ -122,24 +135,31 @@ export function columnWidths(rows: PendingRow[], width: number): { slug: number;
 
 /** One table line; the header when `row` is omitted. Oldest first is the caller's order. */
 export function tableLine(row: PendingRow | undefined, widths: ReturnType<typeof columnWidths>): string {
-  const cells = row ?? { ...HEADERS, id: '', origin: '', stale: false };
+  const cells = row ?? { ...HEADERS, id: '', origin: '', stale: false, forged: false };
   return [
     cells.shortId.padEnd(SHORT_ID_LENGTH),
     cells.slug.padEnd(widths.slug),
     cells.kind.padEnd(widths.kind),
     cells.age.padStart(widths.age),
-    row ? excerpt(`${row.stale ? `${STALE_MARK} ` : ''}${cells.justification}`, widths.justification) : cells.justification,
+    row ? excerpt(`${row.forged ? `${FORGED_MARK} ` : ''}${row.stale ? `${STALE_MARK} ` : ''}${cells.justification}`, widths.justification) : cells.justification,
   ].join(GAP);
 }
 
 /** The `supervise --once` table: a header, one line per pending proposal, and a count. */
 export function renderPendingTable(
   proposals: Proposal[],
-  options: { now: number; width: number; colors: Palette; staleness?: (proposal: Proposal) => Staleness | undefined },
+  options: {
+    now: number;
+    width: number;
+    colors: Palette;
+    staleness?: (proposal: Proposal) => Staleness | undefined;
+    /** With it, forged proposals are marked and each payload's sha256 is listed for --expect-sha256. */
+    seal?: (proposal: Proposal) => SealVerdict;
+  },
 ): string {
   const { colors } = options;
   if (proposals.length === 0) return `${colors.dim('No pending proposals.')}\n`;
-  const rows = proposals.map((proposal) => pendingRow(proposal, options.now, options.staleness?.(proposal)));
+  const rows = proposals.map((proposal) => pendingRow(proposal, options.now, options.staleness?.(proposal), options.seal?.(proposal)));
   const widths = columnWidths(rows, options.width);
   const lines = [colors.bold(tableLine(undefined, widths)), ...rows.map((row) => tableLine(row, widths))];
   const count = proposals.length === 1 ? '1 pending proposal' : `${proposals.length} pending proposals`;
@@ -153,5 +173,26 @@ export function renderPendingTable(
       ),
     );
   }
+  if (options.seal) lines.push(...reviewFooter(proposals, rows, colors));
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * What a script needs to answer what it reviewed: each payload's sha256, which approve and modify
+ * take as --expect-sha256, and a warning for proposals whose seal failed.
+ */
+function reviewFooter(proposals: Proposal[], rows: PendingRow[], colors: Palette): string[] {
+  const lines: string[] = [];
+  const forged = rows.filter((row) => row.forged).length;
+  if (forged > 0) {
+    lines.push(
+      colors.red(
+        `${FORGED_MARK} ${forged === 1 ? '1 proposal does' : `${forged} proposals do`} not carry a valid seal from its bottle or the host: something with raw access to the database wrote or changed ${forged === 1 ? 'it' : 'them'}. ` +
+          'It cannot be approved or modified, only rejected; the forgery is in the audit log (action forged-row).',
+      ),
+    );
+  }
+  lines.push(colors.dim('Payload sha256 (approve and modify take it as --expect-sha256, so the answer is refused if the proposal changed since):'));
+  proposals.forEach((proposal, index) => lines.push(`  ${rows[index]?.shortId ?? ''}  ${sha256(proposal.payload)}`));
+  return lines;
 }

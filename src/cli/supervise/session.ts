@@ -1,9 +1,10 @@
 import { isSuperviseError } from '../../core/errors.js';
+import type { SealVerdict } from '../../keys/keyring.js';
 import type { KindDefinition } from '../../kinds/kind.js';
 import type { KindRegistry } from '../../kinds/registry.js';
 import type { Proposal } from '../../queue/proposal.js';
 import type { QueueStore } from '../../queue/queue-store.js';
-import { answerProposal, checkDecision, describeSettled, type Decision } from './actions.js';
+import { answerProposal, checkDecision, describeSettled, reviewOf, type Decision } from './actions.js';
 import { SHORT_ID_LENGTH, listPending } from './list-model.js';
 
 /** A key press, independent of the terminal library, so the session can be driven by anything. */
@@ -27,6 +28,8 @@ export interface StatusLine {
 
 export interface SessionState {
   proposals: Proposal[];
+  /** Whose seal each listed proposal carries, by id; `forged` ones can only be rejected. */
+  seals: Readonly<Record<string, SealVerdict>>;
   selected: number;
   view: View;
   /** The proposal the detail view shows; kept when it leaves the pending list. */
@@ -61,14 +64,18 @@ export class SuperviseSession {
   readonly #options: SessionOptions;
   readonly #listeners = new Set<() => void>();
   readonly #answeredHere = new Set<string>();
+  /** Forged proposals already recorded in the audit log by this session. */
+  readonly #auditedForged = new Set<string>();
   #state: SessionState;
   #quit = false;
 
   constructor(queue: QueueStore, options: SessionOptions) {
     this.#queue = queue;
     this.#options = options;
+    const proposals = listPending(queue);
     this.#state = {
-      proposals: listPending(queue),
+      proposals,
+      seals: this.#sealsOf(proposals),
       selected: 0,
       view: { name: 'list' },
       open: undefined,
@@ -97,6 +104,25 @@ export class SuperviseSession {
     return this.#queue.kinds.find(proposal.kind);
   }
 
+  /** Whose seal a proposal carries; the detail view says so first when it is forged. */
+  sealOf(proposal: Proposal): SealVerdict {
+    return this.#queue.proposalSeal(proposal);
+  }
+
+  /** The verdict on each proposal, recording each forged one in the audit log the first time it is seen. */
+  #sealsOf(proposals: Proposal[]): Record<string, SealVerdict> {
+    const seals: Record<string, SealVerdict> = {};
+    for (const proposal of proposals) {
+      const seal = this.sealOf(proposal);
+      seals[proposal.id] = seal;
+      if (seal === 'forged' && !this.#auditedForged.has(proposal.id)) {
+        this.#auditedForged.add(proposal.id);
+        this.#queue.auditForged(proposal, 'proposal').catch((error: unknown) => this.#set({ status: { tone: 'error', text: `could not record a forged proposal in the audit log: ${messageOf(error)}` } }));
+      }
+    }
+    return seals;
+  }
+
   subscribe(listener: () => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
@@ -113,7 +139,7 @@ export class SuperviseSession {
     const selectedId = this.#state.proposals[this.#state.selected]?.id;
     const keptIndex = selectedId === undefined ? -1 : proposals.findIndex((p) => p.id === selectedId);
     const selected = keptIndex >= 0 ? keptIndex : Math.min(this.#state.selected, Math.max(0, proposals.length - 1));
-    const patch: Partial<SessionState> = { proposals, selected, now: Date.now() };
+    const patch: Partial<SessionState> = { proposals, seals: this.#sealsOf(proposals), selected, now: Date.now() };
     const open = this.#state.open;
     if (open && this.#state.settledElsewhere === undefined && !this.#answeredHere.has(open.id) && !proposals.some((p) => p.id === open.id)) {
       const description = describeSettled(this.#queue, open);
@@ -179,6 +205,9 @@ export class SuperviseSession {
     if (this.#state.settledElsewhere !== undefined) {
       return this.#set({ status: { tone: 'info', text: `Nothing to answer: ${this.#state.settledElsewhere}. Press q to go back.` } });
     }
+    if (key.input !== 'r' && this.sealOf(open) === 'forged') {
+      return this.#set({ status: { tone: 'error', text: 'This proposal is FORGED (its seal does not verify): it can only be rejected (r).' } });
+    }
     if (key.input === 'a') return this.#set({ view: { name: 'prompt', action: 'approve', text: '' }, status: undefined });
     if (key.input === 'r') return this.#set({ view: { name: 'prompt', action: 'reject', text: '' }, status: undefined });
     const kind = this.kindOf(open);
@@ -239,7 +268,8 @@ export class SuperviseSession {
     this.#set({ busy: true });
     this.#answeredHere.add(open.id);
     try {
-      const result = await answerProposal(this.#queue, open, decision, this.#options.responder);
+      // Bound to what the detail view showed: a proposal changed since is refused, not answered.
+      const result = await answerProposal(this.#queue, open, decision, this.#options.responder, reviewOf(open));
       if (result.outcome === 'elsewhere') {
         this.#set({ busy: false, view: { name: 'detail' }, settledElsewhere: result.description, status: { tone: 'info', text: `${shortLabel(open)}: ${result.description}` } });
         return;
@@ -252,6 +282,12 @@ export class SuperviseSession {
       this.#backToList();
     } catch (error) {
       this.#answeredHere.delete(open.id);
+      if (isSuperviseError(error) && error.code === 'changed-since-review') {
+        // Show what is there now, from the top, so the next answer is to that.
+        const current = this.#queue.readProposal(open.slug, open.id) ?? open;
+        this.#set({ busy: false, open: current, view: { name: 'detail' }, scroll: 0, status: { tone: 'error', text: `${error.message} It is shown again as it is now.` } });
+        return;
+      }
       this.#set({ busy: false, view: { ...view, error: isSuperviseError(error) ? error.message : messageOf(error) } });
     }
   }

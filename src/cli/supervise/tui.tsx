@@ -70,7 +70,7 @@ function ListView({ state, colors, width, height, staleness }: { state: SessionS
   if (state.proposals.length === 0) {
     return <Line>{colors.dim('No pending proposals. Waiting for new ones; they appear here as they arrive.')}</Line>;
   }
-  const rows = state.proposals.map((proposal) => pendingRow(proposal, state.now, staleness(proposal)));
+  const rows = state.proposals.map((proposal) => pendingRow(proposal, state.now, staleness(proposal), state.seals[proposal.id]));
   const widths = columnWidths(rows, width - 2);
   const { start, items } = visibleWindow(rows, state.selected, height - 1);
   return (
@@ -128,7 +128,7 @@ function DetailView({
   if (!open) return null;
   const settled = state.settledElsewhere === undefined ? undefined : safeLine(state.settledElsewhere);
   const banner = settled === undefined ? [] : [...layoutLine({ spans: [{ text: `${settled.charAt(0).toUpperCase()}${settled.slice(1)}.` }], paint: (text) => colors.yellow(colors.bold(text)) }, width), ''];
-  const lines = [...banner, ...renderDetail(open, session.kinds, colors, state.now, { width, staleness: staleness(open) })];
+  const lines = [...banner, ...renderDetail(open, session.kinds, colors, state.now, { width, staleness: staleness(open), seal: session.sealOf(open) })];
   const footer = promptLines(session, state, colors)
     .flatMap((line) => layoutLine(line, width))
     .slice(0, Math.max(0, height - 4));
