@@ -1,23 +1,14 @@
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openHostDatabase, type SuperviseDatabase } from '../src/database.js';
+import { mountNamespaceSupport } from './fixtures/mount-namespace.js';
 import { Children, fixtureCommand, type FixtureChild } from './fixtures/wake-children.js';
 
 const ROUTES = 'routes:\n  - host: mounted.example\n';
 const NEVER_MS = 600_000;
 const TEST_TIMEOUT_MS = 60_000;
-
-/** Real bind mounts need root and unshare(1); say why when they are not there, never skip silently. */
-function mountNamespaceSupport(): { ok: true } | { ok: false; reason: string } {
-  if (process.getuid?.() !== 0) return { ok: false, reason: `not running as root (uid ${process.getuid?.() ?? 'unknown'})` };
-  const probe = spawnSync('unshare', ['-m', '--propagation', 'private', 'true'], { encoding: 'utf8' });
-  if (probe.error) return { ok: false, reason: `unshare is not available (${probe.error.message})` };
-  if (probe.status !== 0) return { ok: false, reason: `unshare -m failed (${probe.stderr.trim() || `exit ${probe.status}`})` };
-  return { ok: true };
-}
 
 const support = mountNamespaceSupport();
 if (!support.ok) console.warn(`bind-mount tests skipped: ${support.reason}; they need root and unshare(1) to make a mount namespace.`);
