@@ -433,7 +433,7 @@ describe('bad input is refused with a clear error and writes nothing', () => {
       ['an unknown target', { target: 'everyone' as 'operator' }, 'invalid-input', /target "everyone" is not valid: use "operator" or "sidecar"/],
       ['an idempotency key with a space', { idempotencyKey: 'a b' }, 'invalid-input', /idempotency key must be 1–200 printable characters without spaces/],
       ['an idempotency key that is too long', { idempotencyKey: 'k'.repeat(201) }, 'invalid-input', /idempotency key must be/],
-      ['a zero ttl', { ttlMs: 0 }, 'invalid-input', /ttlMs must be a positive number of milliseconds or null, got 0/],
+      ['a zero ttl', { ttlMs: 0 }, 'invalid-input', /ttlMs must be a positive number of milliseconds up to \d+ \(a year\), or null for no expiry; got 0\./],
       ['a negative ttl', { ttlMs: -5 }, 'invalid-input', /got -5/],
       ['a NaN ttl', { ttlMs: Number.NaN }, 'invalid-input', /got NaN/],
       ['a current-file hash that does not match the current file', { currentFile: 'a', currentFileHash: sha256('b') }, 'invalid-input', /currentFileHash does not match the sha256 of currentFile/],
