@@ -15,6 +15,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CLI, assertBuilt, killCliChildren, runCli, runFixture, snapshotTree, type CliRun } from '../fixtures/cli-support.js';
+import { sha256 } from '../../src/core/hash.js';
 import { inMountNamespace, mountNamespaceSupport } from '../fixtures/mount-namespace.js';
 import { connectClient, killChildren, startSidecar } from '../fixtures/sidecar-harness.js';
 import { ROUTES_YAML, tempDir } from '../fixtures/storage-support.js';
@@ -279,7 +280,7 @@ describe('refusals that say what happened', () => {
     const db = new Database(dbFile());
     db.prepare('UPDATE proposals SET expires_at = ? WHERE id = ?').run(Date.now() - 1000, proposalId);
     db.close();
-    const approve = await cli('supervise', 'approve', proposalId);
+    const approve = await cli('supervise', 'approve', proposalId, '--expect-sha256', sha256(ROUTES_YAML));
     expect(approve.code).toBe(4);
     expect(approve.stderr).toMatch(/is no longer pending: expired unanswered at \d{4}-\d\d-\d\dT/);
     expect(approve.stderr).not.toMatch(/still pending/);
