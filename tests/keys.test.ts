@@ -1,7 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FIXTURES_DIR } from './fixtures/storage-support.js';
 import { bottleKeysDir, ensureBottleKeys, ensureHostKeyPair, keysDir, readBottleKey, readBottleKeyMaterial } from '../src/keys/key-files.js';
 import { BottleKeyring, HostKeyring } from '../src/keys/keyring.js';
 
@@ -54,6 +57,42 @@ describe('key files', () => {
 
   it('a sidecar without its key mount is told what to mount', () => {
     expect(() => readBottleKeyMaterial(path.join(home, 'nothing'))).toThrow(/keys are missing.*prepareSupervise/);
+  });
+});
+
+describe('keys made by many at once', () => {
+  it('are never read half written: every thread racing to make them gets the same complete keys', async () => {
+    const THREADS = 6;
+    const ROUNDS = 60;
+    const barrier = new SharedArrayBuffer(4);
+    const gate = new Int32Array(barrier);
+    const results: Array<{ round: number; bottleKey?: string; host?: string; error?: string }> = [];
+    const workers = Array.from({ length: THREADS }, () => {
+      // The fixture is TypeScript: the worker registers tsx's loader before importing it.
+      const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(pathToFileURL(path.join(FIXTURES_DIR, 'keys-racer.ts')).href)}); });`;
+      const worker = new Worker(boot, { eval: true, workerData: { root: home, rounds: ROUNDS, barrier } });
+      worker.on('message', (message: (typeof results)[number]) => results.push(message));
+      return new Promise<void>((resolve, reject) => worker.once('exit', () => resolve()).once('error', reject));
+    });
+    for (let round = 0; round < ROUNDS; round += 1) {
+      // Open this round's gate once every thread has reported the last one.
+      while (results.length < round * THREADS) await new Promise((resolve) => setTimeout(resolve, 5));
+      Atomics.store(gate, 0, round + 1);
+      Atomics.notify(gate, 0);
+    }
+    await Promise.all(workers);
+
+    expect(results.filter((result) => result.error !== undefined)).toEqual([]);
+    for (let round = 0; round < ROUNDS; round += 1) {
+      const read = results.filter((result) => result.round === round);
+      expect(read).toHaveLength(THREADS);
+      expect(new Set(read.map((keys) => keys.bottleKey)).size).toBe(1);
+      expect(new Set(read.map((keys) => keys.host)).size).toBe(1);
+      // Nothing of the writing is left behind.
+      const dir = path.join(home, `round-${round}`);
+      expect(fs.readdirSync(dir).sort()).toEqual(['bottles', 'host.key', 'host.pub']);
+      expect(fs.readdirSync(path.join(dir, 'bottles', 'acme')).sort()).toEqual(['bottle.key', 'host.pub']);
+    }
   });
 });
 

@@ -94,12 +94,38 @@ function createKeyFile(file: string, content: string | Buffer, mode: number): vo
   }
 }
 
+/** A private name beside `file` for writing its content before it appears under the real name. */
+function tempNameFor(file: string): string {
+  return `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+}
+
+/**
+ * Makes `file` appear whole or not at all: the content is written and synced under a temporary
+ * name, then hard-linked into place, which fails if the name exists. A process reading the key at
+ * that moment finds it missing or complete, never empty or half written.
+ */
 function createOnce(file: string, content: () => string | Buffer, mode: number): void {
+  const temp = tempNameFor(file);
+  createKeyFile(temp, content(), mode);
   try {
-    createKeyFile(file, content(), mode);
+    fs.linkSync(temp, file);
   } catch (error) {
     // Another host process made it first: theirs is the key.
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    fs.rmSync(temp, { force: true });
+  }
+}
+
+/** Puts new content in place of `file` in one step (rename), so a reader sees the old file or the new one. */
+function replaceWhole(file: string, content: string | Buffer, mode: number): void {
+  const temp = tempNameFor(file);
+  createKeyFile(temp, content, mode);
+  try {
+    fs.renameSync(temp, file);
+  } catch (error) {
+    fs.rmSync(temp, { force: true });
+    throw error;
   }
 }
 
@@ -148,8 +174,8 @@ export function ensureBottleKeys(slug: string, host: HostKeyPair, keys: string =
   const publicFile = path.join(dir, HOST_PUBLIC_KEY_FILE);
   const existing = readKeyFile(publicFile, false);
   if (existing?.toString('utf8') !== publicPem) {
-    if (existing !== undefined) fs.rmSync(publicFile);
-    createOnce(publicFile, () => publicPem, PUBLIC_FILE_MODE);
+    if (existing === undefined) createOnce(publicFile, () => publicPem, PUBLIC_FILE_MODE);
+    else replaceWhole(publicFile, publicPem, PUBLIC_FILE_MODE);
   }
   return dir;
 }
