@@ -154,13 +154,17 @@ describe.skipIf(!detection.ok && !process.env.CI)('sidecar in a real podman cont
     await host.queue.writeResponse(SLUG, proposal.id, { status: 'approved', notes: 'from the host', responder: 'operator' });
     expect(structured(await call)).toMatchObject({ status: 'approved', notes: 'from the host', proposal_id: proposal.id });
     expect(host.queue.readProposal(SLUG, proposal.id)?.state).toBe('archived');
-
-    // Downward: the launcher asks, the containerised sidecar writes its live file and reloads.
-    const applied = await applyRoutes(SLUG, routes, { timeoutMs: 60_000, database: host });
-    expect(applied).toMatchObject({ outcome: 'answered', status: 'approved' });
-    expect(applied.outcome === 'answered' && applied.notes).toContain(`sha256=${sha256(routes)}`);
+    // The approved file was proposed against the (empty) live file, so the sidecar applied it and reloaded.
     expect(fs.readFileSync(path.join(rootfs, 'tmp/egress/routes.yaml'), 'utf8')).toBe(routes);
     expect(fs.readFileSync(path.join(rootfs, 'tmp/egress/reloads'), 'utf8')).toBe('x');
+
+    // Downward: the launcher asks, the containerised sidecar writes its live file and reloads.
+    const next = 'routes:\n  - host: registry.npmjs.org\n  - host: api.github.com\n';
+    const applied = await applyRoutes(SLUG, next, { timeoutMs: 60_000, database: host });
+    expect(applied).toMatchObject({ outcome: 'answered', status: 'approved' });
+    expect(applied.outcome === 'answered' && applied.notes).toContain(`sha256=${sha256(next)}`);
+    expect(fs.readFileSync(path.join(rootfs, 'tmp/egress/routes.yaml'), 'utf8')).toBe(next);
+    expect(fs.readFileSync(path.join(rootfs, 'tmp/egress/reloads'), 'utf8')).toBe('xx');
   });
 
   it('refuses to start when the database file itself is bind-mounted', async () => {
@@ -175,7 +179,8 @@ describe.skipIf(!detection.ok && !process.env.CI)('sidecar in a real podman cont
   });
 
   it('SIGKILL during a burst of calls: the host database stays intact and every acknowledged proposal is there', async () => {
-    const { container, url } = await startContainer({ SUPERVISE_RESPONSE_TIMEOUT_SECONDS: '120' });
+    // A burst far past the default flood limits: this test is about crash safety, not the quota.
+    const { container, url } = await startContainer({ SUPERVISE_RESPONSE_TIMEOUT_SECONDS: '120', SUPERVISE_PROPOSALS_PER_MINUTE: '10000', SUPERVISE_MAX_PENDING: '10000' });
     const client = await connectClient(url);
     clients.push(client);
 

@@ -91,7 +91,7 @@ describe('QueueStore.answerImportedWithinTransaction', () => {
 
   it('records the answer and the state it reached; announced, a waiter learns it is decided', async () => {
     await writeTransaction(database.db, () => database.queue.answerImportedWithinTransaction({ id: ID, slug: 'acme' }, ANSWER, 'answered', { announce: true }));
-    expect(database.queue.readResponse('acme', ID)).toEqual({ proposalId: ID, ...ANSWER });
+    expect(database.queue.readResponse('acme', ID)).toEqual({ proposalId: ID, ...ANSWER, seal: expect.stringMatching(/^sig:/) });
     expect(database.queue.findProposal(ID)).toMatchObject({ state: 'answered', updatedAt: ANSWER.createdAt });
     expect(events()).toEqual([
       { type: 'created', proposalId: ID },
@@ -102,7 +102,7 @@ describe('QueueStore.answerImportedWithinTransaction', () => {
   it('archives an answer its consumer had already read, silently when nobody saw it pending', async () => {
     const modified = { ...ANSWER, status: 'modified' as const, finalPayload: 'routes:\n  - host: docs.example.com\n' };
     await writeTransaction(database.db, () => database.queue.answerImportedWithinTransaction({ id: ID, slug: 'acme' }, modified, 'archived', { announce: false }));
-    expect(database.queue.readResponse('acme', ID)).toEqual({ proposalId: ID, ...modified });
+    expect(database.queue.readResponse('acme', ID)).toEqual({ proposalId: ID, ...modified, seal: expect.stringMatching(/^sig:/) });
     expect(database.queue.findProposal(ID)?.state).toBe('archived');
     expect(events()).toEqual([{ type: 'created', proposalId: ID }]);
   });
