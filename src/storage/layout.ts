@@ -84,12 +84,21 @@ export function describeHostLinkProblem(state: HostLinkState): string | undefine
 
 /**
  * Creates whatever of the host layout is missing (the 0700 shared directory, the 0600 database
- * file, the link) and returns the host DB path. Refuses, naming the
- * fix, when something foreign occupies the link's place: guessing there could lose a database.
+ * file, the link) and returns the host DB path. Refuses, naming the fix, when something foreign
+ * occupies the link's place, and when the link is there but its database is not: guessing there
+ * could lose a database, or hide that one was lost.
  */
 export function ensureHostLayout(): string {
-  const problem = describeHostLinkProblem(inspectHostLink());
+  const link = inspectHostLink();
+  const problem = describeHostLinkProblem(link);
   if (problem) throw new SuperviseError('layout', problem);
+  // The link is made after the database, so a link without one means the database was deleted.
+  if (link.kind === 'ok' && !fs.lstatSync(sharedDbFile(), { throwIfNoEntry: false })) {
+    throw new SuperviseError(
+      'damaged',
+      `${sharedDbFile()} is gone although ${hostDbPath()} links to it: the database was deleted (every sidecar can write ${sharedDir()}), and the host does not start a new one in its place unasked. Restore it from a backup (\`bot-bottle db backup\` makes them); to start afresh instead, remove the link (rm ${hostDbPath()}) and run the command again.`,
+    );
+  }
 
   fs.mkdirSync(stateDir(), { recursive: true, mode: SHARED_DIR_MODE });
   ensureDirectory(sharedDir());

@@ -72,9 +72,9 @@ afterEach(async () => {
 
 describe('a disk that fills up, a filesystem mounted read-only', () => {
   it.skipIf(!namespaces.ok)('a full disk: propose says the disk is full (exit 5) and writes nothing; db check names the free space', async () => {
-    // The shared directory becomes a 1 MiB tmpfs; a first proposal succeeds, then a filler takes every block.
-    fs.rmSync(shared(), { recursive: true });
-    fs.mkdirSync(shared(), { mode: 0o700 });
+    // A fresh layout whose shared directory is a 1 MiB tmpfs; a first proposal succeeds, then a filler takes every block.
+    fs.rmSync(path.dirname(shared()), { recursive: true });
+    fs.mkdirSync(shared(), { recursive: true, mode: 0o700 });
     const runs = await inMountNamespace(
       home,
       [
@@ -191,6 +191,15 @@ describe('what the file holds', () => {
     const check = await cli('db', 'check');
     expect(check.stdout).toMatch(/BAD {2}database: .*is empty \(0 bytes\)/);
     expect(snapshotTree(shared())).toEqual(before);
+  });
+
+  it('a deleted database is not silently replaced by an empty one either, while its link says one was made', async () => {
+    expect((await cli(...proposeArgs('soon deleted'))).code).toBe(2);
+    for (const name of fs.readdirSync(shared())) fs.rmSync(path.join(shared(), name));
+    for (const args of [proposeArgs('after deletion'), ['db', 'migrate']]) {
+      expectEnvironmentError(await cli(...args), /supervise\/bot-bottle\.db is gone although .*bot-bottle\.db links to it: the database was deleted.*remove the link \(rm /);
+    }
+    expect(fs.readdirSync(shared())).toEqual([]);
   });
 
   it('a corrupt page: audit verify exits 5 naming the damage instead of 70; db check reports the integrity failure', async () => {
