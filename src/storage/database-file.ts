@@ -57,8 +57,9 @@ export function requireSafeDatabaseFile(file: string): DatabaseFile {
 }
 
 /**
- * After SQLite opened `file`: the file checked before is the one there now. A swap between the
- * check and the open (a link planted and removed again) would show as another inode.
+ * After SQLite opened `file`: the file checked before is the one there now, so a swap made
+ * between the check and the open that stays (a link, or another file, in its place) is refused.
+ * A link planted and removed again inside that window is not seen here.
  */
 export function requireSameDatabaseFile(before: DatabaseFile, file: string): void {
   const after = requireSafeDatabaseFile(file);
