@@ -224,6 +224,40 @@ describe('a second bottle forging with raw SQL', () => {
     expect(forgedRows(id)).toHaveLength(1);
   });
 
+  it('the TUI marks its proposal FORGED in the list and the detail, and offers only a rejection', async () => {
+    const id = randomUUID();
+    const now = Date.now();
+    await bottle(B, [
+      {
+        op: 'sql',
+        sql: `INSERT INTO proposals (id, slug, kind, origin, target, payload, justification, state, created_at, expires_at, updated_at, seal)
+              VALUES (?, ?, 'egress-allow', 'agent', 'operator', ?, 'trust me', 'pending', ?, ?, ?, 'mac:00')`,
+        params: [id, A, SWAPPED, now, now + 3_600_000, now],
+      },
+    ]);
+    const terminal = new TmuxTerminal(dir);
+    try {
+      terminal.start(`cd ${JSON.stringify(REPO_ROOT)} && env HOME=${JSON.stringify(dir)} USER=tester ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} --db ${JSON.stringify(dbFile)} supervise`);
+      await terminal.waitForText('[FORGED] trust me');
+      terminal.keys('Enter');
+      await terminal.waitForText('⚠ FORGED: this proposal does not carry a valid seal');
+      terminal.keys('a');
+      await terminal.waitForText('it can only be rejected (r)');
+      terminal.keys('m');
+      await terminal.waitForText('it can only be rejected (r)');
+      expect(terminal.screen()).not.toContain('Reason for approving');
+      terminal.keys('r');
+      await terminal.waitForText('Reason for rejecting');
+      terminal.type('forged');
+      terminal.keys('Enter');
+      await terminal.waitForText('No pending proposals');
+    } finally {
+      terminal.kill();
+    }
+    expect(host.queue.readResponse(A, id)).toMatchObject({ status: 'rejected', notes: 'forged', seal: expect.stringMatching(/^sig:/) });
+    expect(forgedRows(id)).toHaveLength(1);
+  });
+
   it('an answer it flips from rejected to approved is not acted on: the waiting sidecar reports it forged, audits it, and audit verify names it', async () => {
     const report = path.join(dir, 'report.json');
     fs.writeFileSync(report, GITLEAKS_REPORT);
