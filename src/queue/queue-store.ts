@@ -228,7 +228,8 @@ export class QueueStore {
     const createdAt = Date.now();
     const outcome = await writeTransaction(this.#db, (): { written: ProposalResponse } | { refused: SuperviseError } => {
       this.#sweepExpired(createdAt);
-      // A refused answer writes nothing, not even the sweep that found the proposal expired.
+      // A refusal thrown here writes nothing, not even the sweep that found the proposal expired;
+      // only refusing a forged proposal commits, to keep the record of the forgery.
       const current = proposalFromRow(cachedStatement(this.#db, 'SELECT * FROM proposals WHERE id = ?').get(id) as ProposalRow);
       if (current.state !== 'pending') throw this.#notPending(proposal, current.state);
       if (reviewed) assertAsReviewed(current, reviewed);
@@ -289,6 +290,7 @@ export class QueueStore {
    */
   async auditForged(proposal: Proposal, row: 'proposal' | 'response'): Promise<boolean> {
     const keyring = this.#requireKeyring();
+    if (keyring.side === 'bottle') assertOwnSlug(keyring.slug, proposal.slug);
     const recorded = await writeTransaction(this.#db, () => {
       const seal = row === 'proposal' ? proposal.seal : ((cachedStatement(this.#db, 'SELECT seal FROM responses WHERE proposal_id = ?', { pluck: true }).get(proposal.id) as string | null | undefined) ?? null);
       return this.#auditForgedWithinTransaction({ ...proposal, seal }, row, keyring.side === 'host' ? 'supervise' : 'sidecar', Date.now());

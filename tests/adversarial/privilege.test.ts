@@ -141,6 +141,7 @@ describe('a store opened with a bottle\'s keyring', () => {
     await expectFailure(() => store.readProposal(BETA, theirs.id), 'forbidden', other);
     await expectFailure(() => store.writeResponse(BETA, theirs.id, { status: 'approved', responder: 'sidecar' }), 'forbidden', other);
     await expectFailure(() => store.archiveProposal(BETA, theirs.id), 'forbidden', other);
+    await expectFailure(() => store.auditForged(theirs, 'proposal'), 'forbidden', other);
     await expectFailure(() => store.listPendingProposals({ slug: BETA }), 'forbidden', other);
     await expectFailure(() => store.listPendingProposals(), 'forbidden', /cannot touch every bottle's proposals/);
     await expectFailure(() => store.findProposal(theirs.id), 'forbidden', /cannot touch every bottle's proposals/);
