@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
+import { SuperviseError } from '../core/errors.js';
 import { isBusyError, type Db } from '../storage/connection.js';
 import { environmentError } from '../storage/environment-errors.js';
 import { latestEventId, readEventsAfter, type ChangeEvent } from './events.js';
@@ -49,6 +50,9 @@ export class ChangeNotifier {
   readonly #dbFile: string;
   readonly #subscriptions = new Set<Subscription>();
   readonly #dataVersion: () => number;
+  readonly #userVersion: () => number;
+  /** The schema version this process opened the database at; another one under it is a failure. */
+  readonly #openedAtVersion: number;
   #lastDataVersion: number;
   #cursor: number;
   #watcher: FSWatcher | undefined;
@@ -74,6 +78,9 @@ export class ChangeNotifier {
     };
     const statement = db.prepare('PRAGMA data_version').pluck();
     this.#dataVersion = () => statement.get() as number;
+    const userVersion = db.prepare('PRAGMA user_version').pluck();
+    this.#userVersion = () => userVersion.get() as number;
+    this.#openedAtVersion = this.#userVersion();
     this.#lastDataVersion = this.#dataVersion();
     this.#cursor = latestEventId(db);
     this.#failed = new Promise((resolve) => (this.#reportFailure = resolve));
@@ -238,8 +245,22 @@ export class ChangeNotifier {
     const version = this.#dataVersion();
     if (version === this.#lastDataVersion) return false;
     this.#lastDataVersion = version;
+    this.#requireSameSchema();
     this.#drain();
     return true;
+  }
+
+  /**
+   * A rollback (or a newer build's migration) under a running process leaves it reading tables
+   * that are gone or changed; that is a failure to stop on, not to meet later as "no such table".
+   */
+  #requireSameSchema(): void {
+    const now = this.#userVersion();
+    if (now === this.#openedAtVersion) return;
+    throw new SuperviseError(
+      'schema-mismatch',
+      `${this.#dbFile} changed schema under this process (version ${this.#openedAtVersion}, now ${now}): it was rolled back, or migrated by another bot-bottle build. Run \`bot-bottle db migrate\` on the host with the build this runs, then start this again.`,
+    );
   }
 
   #drain(): void {
