@@ -41,7 +41,7 @@ function imported(id: string, overrides: Partial<ImportedProposal> = {}): Import
 const ANSWER: Omit<ProposalResponse, 'proposalId' | 'seal'> = { status: 'rejected', notes: 'not now', finalPayload: null, responder: 'alice', createdAt: CREATED + 5_000 };
 const ID = '11111111-1111-4111-8111-111111111111';
 
-const events = (): Array<{ type: string; proposalId: string }> => readEventsAfter(database.db, 0, 100).map(({ type, proposalId }) => ({ type, proposalId }));
+const events = (): Array<{ type: string; proposalId: string }> => readEventsAfter(database.db, 0, Number.MAX_SAFE_INTEGER, 100).map(({ type, proposalId }) => ({ type, proposalId }));
 
 describe('QueueStore.insertImportedWithinTransaction', () => {
   it('inserts the proposal as it was, for the operator, and announces it only when pending', async () => {

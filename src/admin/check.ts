@@ -6,6 +6,7 @@ import { readMigrationStatus } from '../storage/migrations.js';
 import { checkDbMount } from '../storage/mount-guard.js';
 import { DB_FILENAME, SHARED_DIR_NAME, SIDE_FILE_SUFFIXES, inspectDatabaseFile } from '../storage/database-file.js';
 import { describeEnvironmentFailure, freeBytes } from '../storage/environment-errors.js';
+import { BELL_SUFFIX } from '../notify/doorbells.js';
 import { describeHostLinkProblem, hostDbPath, inspectHostLink, sharedDbFile, sharedDir, stateDir } from '../storage/layout.js';
 import { SCHEMA_VERSION } from '../storage/schema-version.js';
 
@@ -62,10 +63,13 @@ export function checkHostLayout(): CheckResult[] {
   else if (fileStat.isFile()) results.push(checkMode('database file', sharedDbFile(), fileStat, 0o600));
 
   const allowed = new Set([DB_FILENAME, ...SIDE_FILE_SUFFIXES.map((suffix) => `${DB_FILENAME}${suffix}`)]);
-  const strangers = fs.readdirSync(sharedDir()).filter((name) => !allowed.has(name));
+  const bell = `${DB_FILENAME}${BELL_SUFFIX}`;
+  // The doorbells writers touch after their commits (empty regular files); a link in their place is a stranger.
+  const isBell = (name: string): boolean => (name === bell || name.startsWith(`${bell}.`)) && fs.lstatSync(path.join(sharedDir(), name)).isFile();
+  const strangers = fs.readdirSync(sharedDir()).filter((name) => !allowed.has(name) && !isBell(name));
   results.push(
     strangers.length === 0
-      ? pass('shared directory contents', 'only the database and its side files')
+      ? pass('shared directory contents', 'only the database, its side files and doorbells')
       : fail('shared directory contents', `${strangers.join(', ')} in ${sharedDir()}, which every sidecar has mounted`, `Move ${strangers.length === 1 ? 'it' : 'them'} out of ${sharedDir()}.`),
   );
   results.push(checkFilesystem(sharedDbFile()));

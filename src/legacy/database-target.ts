@@ -57,8 +57,10 @@ export class DatabaseTarget implements ImportTarget {
     this.#ledger.record(source, { proposalId: line.proposalId, auditSeq: entry.seq });
   }
 
-  batch(fn: () => Outcome[]): Promise<Outcome[]> {
-    return writeTransaction(this.#db, fn);
+  async batch(fn: () => Outcome[]): Promise<Outcome[]> {
+    const outcomes = await writeTransaction(this.#db, fn);
+    this.#queue.announceCommitted();
+    return outcomes;
   }
 
   writtenBySource(): Record<SourceKind, number> {

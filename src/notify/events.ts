@@ -24,7 +24,8 @@ export function appendEvent(db: Db, event: Omit<ChangeEvent, 'id'>): number {
       .lastInsertRowid,
   );
   if (id % PRUNE_EVERY === 0) {
-    cachedStatement(db, 'DELETE FROM events WHERE ts < ? AND id < ?').run(event.ts - EVENT_RETENTION_MS, id);
+    // Walks up from the oldest row to the first one young enough: only the rows it deletes.
+    cachedStatement(db, 'DELETE FROM events WHERE id < coalesce((SELECT id FROM events WHERE ts >= ? ORDER BY id LIMIT 1), ?)').run(event.ts - EVENT_RETENTION_MS, id);
   }
   return id;
 }
@@ -38,9 +39,25 @@ interface EventRow {
   target: Target;
 }
 
-export function readEventsAfter(db: Db, cursor: number, limit: number): ChangeEvent[] {
-  const rows = cachedStatement(db, 'SELECT id, ts, type, proposal_id, slug, target FROM events WHERE id > ? ORDER BY id LIMIT ?').all(cursor, limit) as EventRow[];
+/**
+ * Events after `cursor` up to `through`, oldest first: every bottle's, or only `slugs`' (one seek
+ * per bottle on the (slug, id) index, however busy the others are).
+ */
+export function readEventsAfter(db: Db, cursor: number, through: number, limit: number, slugs?: readonly string[]): ChangeEvent[] {
+  const columns = 'SELECT id, ts, type, proposal_id, slug, target FROM events';
+  const rows = (
+    slugs === undefined
+      ? cachedStatement(db, `${columns} WHERE id > ? AND id <= ? ORDER BY id LIMIT ?`).all(cursor, through, limit)
+      : slugs.length === 1
+        ? cachedStatement(db, `${columns} WHERE slug = ? AND id > ? AND id <= ? ORDER BY id LIMIT ?`).all(slugs[0], cursor, through, limit)
+        : cachedStatement(db, `${columns} WHERE slug IN (SELECT value FROM json_each(?)) AND id > ? AND id <= ? ORDER BY id LIMIT ?`).all(JSON.stringify(slugs), cursor, through, limit)
+  ) as EventRow[];
   return rows.map((row) => ({ id: row.id, ts: row.ts, type: row.type, proposalId: row.proposal_id, slug: row.slug, target: row.target }));
+}
+
+/** The oldest event still kept; a reader whose cursor is older than the one before it missed pruned events. */
+export function oldestEventId(db: Db): number | undefined {
+  return (cachedStatement(db, 'SELECT min(id) FROM events', { pluck: true }).get() as number | null) ?? undefined;
 }
 
 export function latestEventId(db: Db): number {

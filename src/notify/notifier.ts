@@ -1,25 +1,22 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import { SuperviseError } from '../core/errors.js';
 import { isBusyError, type Db } from '../storage/connection.js';
 import { environmentError } from '../storage/environment-errors.js';
-import { latestEventId, readEventsAfter, type ChangeEvent } from './events.js';
+import { ALL_BOTTLES, Doorbells, type Bell } from './doorbells.js';
+import { latestEventId, oldestEventId, readEventsAfter, type ChangeEvent } from './events.js';
 
 export type Notification = ChangeEvent | { type: 'resync' };
 export type ChangeListener = (events: Notification[]) => void;
 
 export interface NotifierOptions {
-  /** The database file the connection has open; its directory is watched. */
+  /** The database file the connection has open; its doorbells sit beside it. */
   dbFile: string;
-  /** Watch the directory for file events. Off, the poll alone delivers (slower, still correct). */
+  /** Watch the doorbells the writers ring. Off, the poll alone delivers (slower, still correct). */
   watch?: boolean;
   /** Poll interval while an urgent subscriber (a waiter) exists. */
   urgentPollMs?: number;
   /** Poll interval while only non-urgent subscribers exist. */
   idlePollMs?: number;
-  /** How long to keep re-checking after a file event for the commit to become visible. */
-  settleWindowMs?: number;
 }
 
 export interface SubscribeOptions {
@@ -27,27 +24,36 @@ export interface SubscribeOptions {
   urgent?: boolean;
   /** Called once when the notifier closes with this subscription still open, before the connection closes. */
   onClose?: () => void;
+  /**
+   * Only this bottle's events: the process then watches that bottle's doorbell alone and reads
+   * its events alone, so other bottles' commits cost it nothing. Default: every bottle's.
+   */
+  slug?: string;
 }
 
 interface Subscription {
   listener: ChangeListener;
   urgent: boolean;
   onClose: (() => void) | undefined;
+  slug: string | undefined;
 }
 
 const EVENT_BATCH = 1000;
-const SPIN_MS = 2;
 
 /**
- * Tells this process's subscribers what other processes committed. One per
- * process and connection: `PRAGMA data_version` on the connection the stores write with changes
- * only for other connections' commits, so our own commits never wake us; the stores `poke()`
- * us instead so in-process waiters still see them.
+ * Tells this process's subscribers what other processes committed. One per process and
+ * connection. Writers ring doorbells after their commits (see doorbells.ts); on a ring, and on a
+ * slow fallback poll, one `PRAGMA data_version` check (microseconds) says whether another
+ * connection committed, and only then are the subscribers' events read, filtered to their bottles
+ * on an index. `data_version` moves only for other connections' commits, so our own never wake
+ * us; the stores `poke()` us instead so in-process waiters still see them.
  */
 export class ChangeNotifier {
   readonly #db: Db;
   readonly #options: Required<Omit<NotifierOptions, 'dbFile'>>;
   readonly #dbFile: string;
+  readonly #doorbells: Doorbells | undefined;
+  readonly #watchers = new Map<string, FSWatcher>();
   readonly #subscriptions = new Set<Subscription>();
   readonly #dataVersion: () => number;
   readonly #userVersion: () => number;
@@ -55,11 +61,8 @@ export class ChangeNotifier {
   readonly #openedAtVersion: number;
   #lastDataVersion: number;
   #cursor: number;
-  #watcher: FSWatcher | undefined;
   #pollTimer: NodeJS.Timeout | undefined;
   #pollDueAt = 0;
-  #settling = false;
-  #eventDuringSettle = false;
   #pokeScheduled = false;
   #closed = false;
   #failure: unknown;
@@ -70,12 +73,14 @@ export class ChangeNotifier {
     this.#db = db;
     this.#dbFile = options.dbFile;
     const watchFiles = options.watch ?? true;
+    // With the doorbells, the poll only covers a ring that never came (a bell swapped by a
+    // bottle, a filesystem without events), so it can be slow and cheap.
     this.#options = {
       watch: watchFiles,
-      urgentPollMs: options.urgentPollMs ?? (watchFiles ? 100 : 10),
+      urgentPollMs: options.urgentPollMs ?? (watchFiles ? 500 : 10),
       idlePollMs: options.idlePollMs ?? 1000,
-      settleWindowMs: options.settleWindowMs ?? 20,
     };
+    this.#doorbells = watchFiles ? new Doorbells(options.dbFile) : undefined;
     const statement = db.prepare('PRAGMA data_version').pluck();
     this.#dataVersion = () => statement.get() as number;
     const userVersion = db.prepare('PRAGMA user_version').pluck();
@@ -103,9 +108,9 @@ export class ChangeNotifier {
       this.#cursor = latestEventId(this.#db);
       this.#lastDataVersion = this.#dataVersion();
     }
-    const subscription: Subscription = { listener, urgent: options.urgent ?? false, onClose: options.onClose };
+    const subscription: Subscription = { listener, urgent: options.urgent ?? false, onClose: options.onClose, slug: options.slug };
     this.#subscriptions.add(subscription);
-    this.#startWatching();
+    this.#watchBell(options.slug === undefined ? ALL_BOTTLES : { slug: options.slug });
     this.#schedulePoll();
     return () => {
       this.#subscriptions.delete(subscription);
@@ -133,71 +138,38 @@ export class ChangeNotifier {
     this.#subscriptions.clear();
     clearTimeout(this.#pollTimer);
     this.#pollTimer = undefined;
-    const watcher = this.#watcher;
-    this.#watcher = undefined;
+    const watchers = [...this.#watchers.values()];
+    this.#watchers.clear();
     try {
       for (const subscription of open) subscription.onClose?.();
     } finally {
-      await watcher?.close();
+      await Promise.all(watchers.map((watcher) => watcher.close()));
     }
   }
 
-  #startWatching(): void {
-    if (!this.#options.watch || this.#watcher) return;
-    // SQLite creates its side files next to the resolved file, so watch where the link points.
-    const resolved = fs.realpathSync(this.#dbFile);
-    const directory = path.dirname(resolved);
-    const prefix = path.basename(resolved);
-    // Only the directory itself: its watch reports every write to the files in it. Watching the
-    // files as well doubled the events and, alternating between two watches, defeated the
-    // kernel's merging of repeated ones: about 50 events per commit instead of one or two.
-    this.#watcher = watch(directory, {
-      depth: 0,
-      ignoreInitial: true,
-      ignored: (candidate: string) => candidate !== directory,
-    });
-    // Raw events, not 'change': chokidar drops a file's change events for 50 ms after each one it
-    // emits, so a commit that follows another within 50 ms would wait for the poll. Raw events are
-    // unthrottled; the directory watcher reports every file, hence the prefix filter.
-    this.#watcher.on('raw', (_event, changed: string | null) => {
-      if (!changed || path.basename(changed).startsWith(prefix)) this.#onFileEvent();
-    });
-    this.#watcher.on('error', () => {
+  /**
+   * Watches the bell the subscription needs, kept until close: waits come and go faster than a
+   * watcher starts. The file itself is watched, not the directory, so the WAL's writes do not
+   * reach us; chokidar follows the bell if it is replaced.
+   */
+  #watchBell(bell: Bell): void {
+    if (!this.#doorbells) return;
+    const file = this.#doorbells.prepare(bell);
+    if (file === undefined || this.#watchers.has(file)) return;
+    const watcher = watch(file, { ignoreInitial: true });
+    this.#watchers.set(file, watcher);
+    watcher.on('raw', () => this.#onRing());
+    // A ring between subscribing and the watch being in place is found by this check.
+    watcher.on('ready', () => this.#onRing());
+    watcher.on('error', () => {
       // The poll keeps delivering; a broken watcher costs latency, not correctness.
     });
   }
 
-  #onFileEvent(): void {
+  /** The ring comes after the commit, so one check finds it: nothing to spin on. */
+  #onRing(): void {
     if (this.#closed || this.#subscriptions.size === 0) return;
-    if (this.#settling) {
-      this.#eventDuringSettle = true;
-      return;
-    }
-    this.#settle();
-  }
-
-  /**
-   * A file event fires on the WAL write, before the commit is visible (fsync comes after), so
-   * keep checking until data_version moves or the window closes; re-run once if more events came.
-   */
-  #settle(): void {
-    this.#settling = true;
-    this.#eventDuringSettle = false;
-    const started = performance.now();
-    const step = (): void => {
-      if (this.#closed) return;
-      if (this.#guarded(() => this.#checkDataVersion())) return this.#endSettle();
-      const elapsed = performance.now() - started;
-      if (elapsed >= this.#options.settleWindowMs) return this.#endSettle();
-      if (elapsed < SPIN_MS) setImmediate(step);
-      else setTimeout(step, 1).unref();
-    };
-    step();
-  }
-
-  #endSettle(): void {
-    this.#settling = false;
-    if (this.#eventDuringSettle) this.#settle();
+    this.#guarded(() => this.#checkDataVersion());
   }
 
   #schedulePoll(): void {
@@ -263,16 +235,29 @@ export class ChangeNotifier {
     );
   }
 
+  /** Every bottle's events if any subscriber wants them all, else only the subscribers' bottles'. */
+  #wantedSlugs(): string[] | undefined {
+    const slugs = new Set<string>();
+    for (const subscription of this.#subscriptions) {
+      if (subscription.slug === undefined) return undefined;
+      slugs.add(subscription.slug);
+    }
+    return [...slugs];
+  }
+
   #drain(): void {
-    if (this.#closed) return;
-    for (;;) {
-      const events = readEventsAfter(this.#db, this.#cursor, EVENT_BATCH);
-      if (events.length === 0) return;
-      const first = events[0] as ChangeEvent;
-      const notifications: Notification[] = first.id > this.#cursor + 1 && this.#cursor > 0 ? [{ type: 'resync' }, ...events] : events;
-      this.#cursor = (events.at(-1) as ChangeEvent).id;
-      for (const subscription of [...this.#subscriptions]) deliver(subscription, notifications);
-      if (events.length < EVENT_BATCH) return;
+    if (this.#closed || this.#subscriptions.size === 0) return;
+    const slugs = this.#wantedSlugs();
+    const through = latestEventId(this.#db);
+    // Pruning removed events after our cursor: what they said must be read from the tables.
+    const pruned = this.#cursor > 0 && (oldestEventId(this.#db) ?? 0) > this.#cursor + 1;
+    for (let resync = pruned; ; resync = false) {
+      const events = readEventsAfter(this.#db, this.#cursor, through, EVENT_BATCH, slugs);
+      const full = events.length === EVENT_BATCH;
+      this.#cursor = full ? (events.at(-1) as ChangeEvent).id : Math.max(this.#cursor, through);
+      const notifications: Notification[] = resync ? [{ type: 'resync' }, ...events] : events;
+      if (notifications.length > 0) for (const subscription of [...this.#subscriptions]) deliver(subscription, notifications);
+      if (!full || this.#closed) return;
     }
   }
 }

@@ -3,6 +3,7 @@ import { AuditStore } from '../audit/audit-store.js';
 import { writeTransaction, type Db } from '../storage/connection.js';
 import { SuperviseError } from '../core/errors.js';
 import { appendEvent, type ChangeType } from '../notify/events.js';
+import { Doorbells } from '../notify/doorbells.js';
 import type { KindDefinition } from '../kinds/kind.js';
 import { KindRegistry } from '../kinds/registry.js';
 import type { NewResponse } from '../kinds/response.js';
@@ -44,6 +45,8 @@ export interface QueueStoreOptions {
   notifier?: ChangeNotifier;
   /** A bottle's quota, which every enqueue through this store is held to; the host's stores have none. */
   flood?: FloodLimits;
+  /** Rung after every commit that changes a proposal; default: the doorbells beside the connection's file. */
+  doorbells?: Doorbells;
 }
 
 /** A proposal carried over from another system (the pre-SQLite queue), already mapped and checked. */
@@ -65,6 +68,9 @@ export class QueueStore {
   readonly #audit: AuditStore;
   readonly #keyring: Keyring | undefined;
   readonly #flood: FloodLimits | undefined;
+  readonly #doorbells: Doorbells | undefined;
+  /** The bottles whose events the transaction being written appends, rung once it commits. */
+  readonly #toRing = new Set<string>();
 
   constructor(db: Db, options: QueueStoreOptions = {}) {
     this.#db = db;
@@ -73,6 +79,7 @@ export class QueueStore {
     this.#audit = new AuditStore(db);
     this.#keyring = options.keyring;
     this.#flood = options.flood;
+    this.#doorbells = options.doorbells ?? (db.memory ? undefined : new Doorbells(db.name));
   }
 
   /** The view a sidecar gets: it can neither read nor answer another bottle's proposals. */
@@ -91,15 +98,15 @@ export class QueueStore {
         if (existing) return proposalFromRow(sameRequest(existing, row));
       }
       if (this.#flood) admitProposal(this.#db, slug, this.#flood, row.created_at);
-      cachedStatement(
+      const inserted = cachedStatement(
         this.#db,
         `INSERT INTO proposals (id, slug, kind, origin, target, payload, justification, current_file, current_file_hash, idempotency_key, state, created_at, expires_at, updated_at, seal)
          VALUES (@id, @slug, @kind, @origin, @target, @payload, @justification, @current_file, @current_file_hash, @idempotency_key, 'pending', @created_at, @expires_at, @updated_at, @seal)`,
       ).run(row);
       this.#event('created', row.id, slug, row.target, row.created_at);
-      return this.#proposalById(row.id);
+      return proposalFromRow({ ...row, state: 'pending', seq: Number(inserted.lastInsertRowid) });
     });
-    this.#notifier?.poke();
+    this.announceCommitted();
     return proposal;
   }
 
@@ -269,8 +276,8 @@ export class QueueStore {
       this.#event('answered', id, current.slug, current.target, createdAt);
       return { written: responseFromRow(response) };
     });
+    this.announceCommitted();
     if ('refused' in outcome) throw outcome.refused;
-    this.#notifier?.poke();
     return outcome.written;
   }
 
@@ -295,7 +302,7 @@ export class QueueStore {
       const seal = row === 'proposal' ? proposal.seal : ((cachedStatement(this.#db, 'SELECT seal FROM responses WHERE proposal_id = ?', { pluck: true }).get(proposal.id) as string | null | undefined) ?? null);
       return this.#auditForgedWithinTransaction({ ...proposal, seal }, row, keyring.side === 'host' ? 'supervise' : 'sidecar', Date.now());
     });
-    if (recorded) this.#notifier?.poke();
+    this.announceCommitted();
     return recorded;
   }
 
@@ -347,7 +354,7 @@ export class QueueStore {
       this.#event('archived', id, proposal.slug, proposal.target, now);
       return true;
     });
-    if (archived) this.#notifier?.poke();
+    this.announceCommitted();
     return archived;
   }
 
@@ -377,14 +384,14 @@ export class QueueStore {
       this.#event('cancelled', id, proposal.slug, proposal.target, now);
       return true;
     });
-    if (cancelled) this.#notifier?.poke();
+    this.announceCommitted();
     return cancelled;
   }
 
   /** Moves every proposal past its expiry to `expired`, each with an audit entry. Returns how many. */
   async expireDue(): Promise<number> {
     const expired = await writeTransaction(this.#db, () => this.#sweepExpired(Date.now()));
-    if (expired > 0) this.#notifier?.poke();
+    this.announceCommitted();
     return expired;
   }
 
@@ -507,7 +514,7 @@ export class QueueStore {
         (events) => {
           if (events.some((event) => event.type === 'resync' || event.proposalId === id)) check();
         },
-        { urgent: true, onClose },
+        { urgent: true, onClose, slug: initial.slug },
       );
       check();
       if (done) return;
@@ -554,7 +561,7 @@ export class QueueStore {
             (filter.types === undefined || filter.types.includes(event.type))),
       );
       if (matching.length > 0) listener(matching);
-    });
+    }, filter.slug === undefined ? {} : { slug: filter.slug });
   }
 
   #sweepExpired(now: number): number {
@@ -578,6 +585,20 @@ export class QueueStore {
 
   #event(type: ChangeType, proposalId: string, slug: string, target: Target, ts: number): void {
     appendEvent(this.#db, { type, proposalId, slug, target, ts });
+    this.#toRing.add(slug);
+  }
+
+  /**
+   * After a commit that appended events: rings the doorbells of the bottles they concern, so
+   * other processes wake, and pokes this process's notifier. The store's own writes call it; a
+   * caller that committed `…WithinTransaction` writes of its own calls it after its commit.
+   */
+  announceCommitted(): void {
+    if (this.#toRing.size === 0) return;
+    const slugs = [...this.#toRing];
+    this.#toRing.clear();
+    this.#doorbells?.ring(slugs);
+    this.#notifier?.poke();
   }
 
   #checkSlug(slug: string): void {

@@ -1,0 +1,5 @@
+-- A waiting process reads only its bottle's events (a seek on slug, then the ids after its
+-- cursor) instead of every bottle's. Pruning walks the ids from the oldest row, so the ts index
+-- it used goes: every event insert keeps writing one index, not two.
+CREATE INDEX events_slug_id ON events (slug, id);
+DROP INDEX events_ts;

@@ -1,0 +1,82 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** Who a doorbell calls: every process that watches all bottles, or those that watch one bottle. */
+export type Bell = { all: true } | { slug: string };
+
+export const ALL_BOTTLES: Bell = { all: true };
+
+/** What a bell file is called beside the database: `bot-bottle.db-bell` and `bot-bottle.db-bell.<slug>`. */
+export const BELL_SUFFIX = '-bell';
+
+// A slug as validateSlug accepts it; anything else in an event row (a forged row) rings nothing.
+const BELL_SLUG = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+
+const { O_RDONLY, O_CREAT, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
+// Read-only and non-blocking: a bell swapped for a FIFO neither blocks nor is written. No follow: a
+// bell swapped for a link fails to open. Only the times are ever set, so even a hard link to
+// another file (the database itself) loses nothing.
+const BELL_OPEN_FLAGS = O_RDONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK;
+
+/**
+ * Announces commits to the processes waiting on them, one file per audience in the database's
+ * directory (the shared directory every sidecar has mounted). A writer touches the bells of what
+ * it committed after the commit is visible, so a watcher's one `data_version` check then finds
+ * it: no WAL events to sift and no settle loop. A process watching one bottle's bell is not woken
+ * by other bottles' commits. A bell is only a hint: a missed or forged ring costs latency (the
+ * notifier's poll still delivers), never correctness.
+ */
+export class Doorbells {
+  readonly #directory: string;
+  readonly #prefix: string;
+
+  /** `dbFile` as the connection opened it; SQLite resolves links, so the bells go where it did. */
+  constructor(dbFile: string) {
+    const resolved = fs.realpathSync(dbFile);
+    this.#directory = path.dirname(resolved);
+    this.#prefix = `${path.basename(resolved)}${BELL_SUFFIX}`;
+  }
+
+  /** The file `bell` is rung on; `undefined` for a slug no bottle can have. */
+  fileOf(bell: Bell): string | undefined {
+    if ('all' in bell) return path.join(this.#directory, this.#prefix);
+    return BELL_SLUG.test(bell.slug) ? path.join(this.#directory, `${this.#prefix}.${bell.slug}`) : undefined;
+  }
+
+  /** After a commit: rings the all-bottles bell and each named bottle's. */
+  ring(slugs: Iterable<string>): void {
+    this.#touch(this.fileOf(ALL_BOTTLES));
+    for (const slug of slugs) this.#touch(this.fileOf({ slug }));
+  }
+
+  /** Makes the bell's file if missing, so it can be watched. Returns its path, or undefined if it cannot be used. */
+  prepare(bell: Bell): string | undefined {
+    const file = this.fileOf(bell);
+    if (file === undefined) return undefined;
+    try {
+      fs.closeSync(fs.openSync(file, BELL_OPEN_FLAGS, 0o600));
+      return fs.lstatSync(file).isFile() ? file : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  #touch(file: string | undefined): void {
+    if (file === undefined) return;
+    let fd: number;
+    try {
+      fd = fs.openSync(file, BELL_OPEN_FLAGS, 0o600);
+    } catch {
+      // A planted link (ELOOP), a directory, a full disk: the waiters' poll delivers instead.
+      return;
+    }
+    try {
+      const now = new Date();
+      fs.futimesSync(fd, now, now);
+    } catch {
+      // Not ours to touch (another owner): as above.
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+}
