@@ -1,0 +1,178 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { checkHostLayout } from '../src/admin/check.js';
+import { sha256 } from '../src/core/hash.js';
+import { openHostDatabase, type SuperviseDatabase } from '../src/database.js';
+import { openHostKeyring } from '../src/keys/keyring.js';
+import { Doorbells } from '../src/notify/doorbells.js';
+import type { ChangeEvent } from '../src/notify/events.js';
+import { ChangeNotifier, type Notification } from '../src/notify/notifier.js';
+import { QueueStore } from '../src/queue/queue-store.js';
+import { openConnection } from '../src/storage/connection.js';
+import { sharedDbFile, sharedDir } from '../src/storage/layout.js';
+
+const ROUTES = 'routes:\n  - host: api.example.com\n';
+const HOUR_MS = 3_600_000;
+const WAKE_TEST_TIMEOUT_MS = 30_000;
+
+let dir: string;
+let file: string;
+let host: SuperviseDatabase;
+const closers: Array<() => Promise<unknown> | unknown> = [];
+
+beforeEach(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bells-'));
+  file = path.join(dir, 'bot-bottle.db');
+  host = await openHostDatabase({ path: file, watch: false });
+});
+
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+  await host.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const enqueue = (slug: string) => host.queue.writeProposal(slug, { kind: 'egress-allow', payload: ROUTES, origin: 'agent', justification: 'needs the API' });
+const bell = (slug?: string) => path.join(dir, slug === undefined ? 'bot-bottle.db-bell' : `bot-bottle.db-bell.${slug}`);
+
+/** Resolves with whether `target` saw a file event within `ms`. */
+function eventWithin(target: string, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const watcher = fs.watch(target, () => {
+      clearTimeout(timer);
+      watcher.close();
+      resolve(true);
+    });
+    const timer = setTimeout(() => {
+      watcher.close();
+      resolve(false);
+    }, ms);
+  });
+}
+
+describe('writers ring after their commits', () => {
+  it('the all-bottles bell and the bell of the bottle a commit concerns, and no other bottle\'s', async () => {
+    await enqueue('alpha');
+    await enqueue('beta');
+    expect(fs.statSync(bell()).isFile()).toBe(true);
+    expect(fs.statSync(bell('alpha')).size).toBe(0);
+
+    const alphaRang = eventWithin(bell('alpha'), 300);
+    const allRang = eventWithin(bell(), 300);
+    await enqueue('beta');
+    expect(await alphaRang).toBe(false);
+    expect(await allRang).toBe(true);
+
+    const rang = eventWithin(bell('alpha'), 5_000);
+    const proposal = await enqueue('alpha');
+    expect(await rang).toBe(true);
+
+    const answerRang = eventWithin(bell('alpha'), 5_000);
+    await host.queue.writeResponse('alpha', proposal.id, { status: 'rejected', responder: 'operator' });
+    expect(await answerRang).toBe(true);
+  });
+});
+
+describe('a bottle swaps a bell (every file in the shared directory may be hostile)', () => {
+  it('a link in a bell\'s place is not followed: its target is neither created nor touched', async () => {
+    const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'outside-'));
+    closers.push(() => fs.rmSync(outside, { recursive: true, force: true }));
+    const existing = path.join(outside, 'authorized_keys');
+    fs.writeFileSync(existing, 'ssh-ed25519 AAAA user\n');
+    const old = new Date('2020-01-01T00:00:00Z');
+    fs.utimesSync(existing, old, old);
+    fs.symlinkSync(existing, bell('alpha'));
+    fs.symlinkSync(path.join(outside, 'planted'), bell());
+
+    await enqueue('alpha');
+
+    expect(fs.statSync(existing).mtimeMs).toBe(old.getTime());
+    expect(fs.readFileSync(existing, 'utf8')).toBe('ssh-ed25519 AAAA user\n');
+    expect(fs.existsSync(path.join(outside, 'planted'))).toBe(false);
+  });
+
+  it('a bell hard-linked to the database leaves the database\'s bytes as they were', async () => {
+    await enqueue('alpha');
+    fs.rmSync(bell('alpha'));
+    fs.linkSync(file, bell('alpha'));
+    const before = sha256(fs.readFileSync(file).toString('latin1'));
+
+    new Doorbells(file).ring(['alpha']);
+
+    expect(sha256(fs.readFileSync(file).toString('latin1'))).toBe(before);
+  });
+
+  it('a FIFO in a bell\'s place does not block the writer', async () => {
+    execFileSync('mkfifo', [bell('alpha')]);
+    await enqueue('alpha');
+    await enqueue('alpha');
+    expect(fs.lstatSync(bell('alpha')).isFIFO()).toBe(true);
+  });
+
+  it('a directory or a link in a bell\'s place costs the watcher its ring, not its answer: the poll delivers', async () => {
+    fs.mkdirSync(bell('alpha'));
+    const db = openConnection(file);
+    const notifier = new ChangeNotifier(db, { dbFile: file, watch: true, urgentPollMs: 200, idlePollMs: HOUR_MS });
+    closers.push(() => db.close(), () => notifier.close());
+    const queue = new QueueStore(db, { notifier, keyring: openHostKeyring() });
+    const proposal = await enqueue('alpha');
+    const waiting = queue.waitForResponse('alpha', proposal.id, { timeoutMs: 20_000 });
+    await host.queue.writeResponse('alpha', proposal.id, { status: 'approved', responder: 'operator' });
+    expect(await waiting).toMatchObject({ outcome: 'answered' });
+  });
+});
+
+describe('a watcher of one bottle', () => {
+  it(
+    'is woken by that bottle\'s commits in another connection with its poll an hour away, and is told of that bottle\'s events only',
+    async () => {
+      const db = openConnection(file);
+      const notifier = new ChangeNotifier(db, { dbFile: file, watch: true, urgentPollMs: HOUR_MS, idlePollMs: HOUR_MS });
+      closers.push(() => db.close(), () => notifier.close());
+      const seen: ChangeEvent[] = [];
+      notifier.subscribe(
+        (events: Notification[]) => {
+          for (const event of events) if (event.type !== 'resync') seen.push(event);
+        },
+        { slug: 'alpha' },
+      );
+      // The watch is in place once a ring gets through.
+      for (let tries = 0; seen.length === 0; tries += 1) {
+        if (tries > 50) throw new Error('the bell watcher never reported a commit');
+        await enqueue('alpha');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      seen.length = 0;
+
+      await enqueue('beta');
+      const alpha = await enqueue('alpha');
+      await enqueue('beta');
+      const answered = host.queue.writeResponse('alpha', alpha.id, { status: 'approved', responder: 'operator' });
+      await answered;
+      for (let waited = 0; seen.length < 2 && waited < 10_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+
+      expect(seen.map((event) => [event.type, event.slug, event.proposalId])).toEqual([
+        ['created', 'alpha', alpha.id],
+        ['answered', 'alpha', alpha.id],
+      ]);
+    },
+    WAKE_TEST_TIMEOUT_MS,
+  );
+});
+
+describe('db check', () => {
+  it('counts the bells as part of the shared directory, and a link named like one as a stranger', async () => {
+    const layout = await openHostDatabase();
+    closers.push(() => layout.close());
+    await layout.queue.writeProposal('alpha', { kind: 'egress-allow', payload: ROUTES, origin: 'agent' });
+    expect(fs.readdirSync(sharedDir()).filter((name) => name.includes('-bell'))).toEqual(['bot-bottle.db-bell', 'bot-bottle.db-bell.alpha']);
+    expect(checkHostLayout().filter((check) => !check.ok)).toEqual([]);
+
+    fs.symlinkSync(sharedDbFile(), path.join(sharedDir(), 'bot-bottle.db-bell.beta'));
+    const contents = checkHostLayout().find((check) => check.name === 'shared directory contents');
+    expect(contents).toMatchObject({ ok: false, detail: expect.stringContaining('bot-bottle.db-bell.beta') });
+  });
+});
