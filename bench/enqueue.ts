@@ -1,5 +1,12 @@
-/** Issue 2: enqueue rate, QueueStore.writeProposal vs raw single-row insert transactions, 1 and 8 processes. */
+/**
+ * Issue 2: enqueue rate, QueueStore.writeProposal vs raw single-row insert transactions, 1 and 8 processes.
+ * Issue 10: the same side by side with two peer SQLite queues, plainjob and liteque (dev
+ * dependencies), each at synchronous=FULL in WAL mode, enqueueing a job with the same routes payload.
+ */
 import path from 'node:path';
+import Database from 'better-sqlite3';
+import { buildDBClient } from 'liteque';
+import { better, defineQueue } from 'plainjob';
 import { Worker, stopAll } from './lib/children.js';
 import { runBench } from './lib/cli.js';
 import { createDatabase, createRawProposalsTable, proposalsDdl } from './lib/fixtures.js';
@@ -8,11 +15,13 @@ import { median, percentile } from './lib/stats.js';
 import { openConnection } from '../src/storage/connection.js';
 import type { TargetCheck } from './lib/results.js';
 
-const MODES = ['raw', 'store-unvalidated', 'store'] as const;
+const MODES = ['raw', 'plainjob', 'liteque', 'store-unvalidated', 'store'] as const;
 type Mode = (typeof MODES)[number];
 
 const LABELS: Record<Mode, string> = {
   raw: 'raw INSERT transaction',
+  plainjob: 'plainjob add (FULL)',
+  liteque: 'liteque enqueue (FULL)',
   'store-unvalidated': 'writeProposal, unparsed kind',
   store: 'writeProposal, egress-allow',
 };
@@ -37,8 +46,19 @@ interface WorkerResult {
 }
 
 async function databaseFor(dir: string, mode: Mode, name: string, ddl: readonly string[]): Promise<string> {
-  if (mode !== 'raw') return createDatabase(dir, name);
   const file = path.join(dir, name);
+  if (mode === 'plainjob') {
+    // The peer's own schema, made once here so the workers do not race to create it.
+    const db = new Database(file);
+    defineQueue({ connection: better(db), maintenanceInterval: 3_600_000 }).close();
+    db.close();
+    return file;
+  }
+  if (mode === 'liteque') {
+    buildDBClient(file, { runMigrations: true });
+    return file;
+  }
+  if (mode !== 'raw') return createDatabase(dir, name);
   const db = openConnection(file);
   createRawProposalsTable(db, ddl);
   db.close();
@@ -84,6 +104,7 @@ await runBench('enqueue', async ({ quick, dir }) => {
     const of = (mode: Mode): RunResult[] => runs.filter((r) => r.mode === mode && r.processes === processes);
     const rateOf = (mode: Mode): number => median(of(mode).map((r) => r.rate));
     const rawRate = rateOf('raw');
+    const plainjobRate = rateOf('plainjob');
     for (const mode of MODES) {
       const list = of(mode);
       rows.push([
@@ -95,6 +116,7 @@ await runBench('enqueue', async ({ quick, dir }) => {
         ms(median(list.map((r) => r.p50))),
         ms(median(list.map((r) => r.p99))),
         ratio(rateOf(mode) / rawRate),
+        ratio(rateOf(mode) / plainjobRate),
       ]);
     }
     const plural = processes > 1 ? 'es' : '';
@@ -102,13 +124,20 @@ await runBench('enqueue', async ({ quick, dir }) => {
       const r = rateOf(mode) / rawRate;
       targets.push({ name: `enqueue rate, ${processes} process${plural}, ${LABELS[mode]} / raw`, target: `≥ ${goal}×`, actual: ratio(r), met: r >= goal });
     }
+    // Issue 10: at the peer's speed, same durability.
+    const vsPlainjob = rateOf('store') / plainjobRate;
+    targets.push({ name: `enqueue rate, ${processes} process${plural}, ${LABELS.store} / plainjob (both synchronous=FULL) (issue 10)`, target: '≥ 0.8×', actual: ratio(vsPlainjob), met: vsPlainjob >= 0.8 });
+    if (processes > 1) {
+      const p99 = median(of('store').map((r) => r.p99));
+      targets.push({ name: `enqueue op p99, ${processes} processes, ${LABELS.store} (issue 10)`, target: '≤ 10 ms', actual: `${ms(p99)} ms (plainjob ${ms(median(of('plainjob').map((r) => r.p99)))} ms)`, met: p99 <= 10 });
+    }
   }
   return {
     params: { rounds, singleProcessOps: single, perProcessOps: perProcess, warmupPerProcess: 50 },
     tables: [
       {
         title: `Enqueue rate (median of ${rounds} interleaved round${rounds > 1 ? 's' : ''}; per-op latency in ms)`,
-        columns: ['variant', 'procs', 'ops/round', 'ops/s (median)', 'ops/s (range)', 'op p50', 'op p99', 'vs raw'],
+        columns: ['variant', 'procs', 'ops/round', 'ops/s (median)', 'ops/s (range)', 'op p50', 'op p99', 'vs raw', 'vs plainjob'],
         rows,
       },
     ],
@@ -117,6 +146,7 @@ await runBench('enqueue', async ({ quick, dir }) => {
       'raw = one INSERT of the same row shape into a table created from the proposals DDL (same indexes), BEGIN IMMEDIATE, openConnection pragmas (WAL, synchronous=FULL), busy_timeout 5 s so SQLite itself waits out contention.',
       'writeProposal, egress-allow = the sidecar view (forSlug) enqueueing a routes file (~960 B) with currentFile and an idempotency key: input checks, routes YAML parse + schema validation, expiry sweep, idempotency lookup, insert, event row, read-back.',
       'writeProposal, unparsed kind = the same call for a kind registered with a validator that accepts anything: the storage path alone, without the YAML parse.',
+      'plainjob add / liteque enqueue = the peer queues (dev dependencies) adding one job whose JSON carries the same fields (slug, kind, routes payload, justification, current file, idempotency key), each on its own better-sqlite3 connection, WAL, synchronous switched from their default NORMAL to FULL, busy_timeout 5 s; no validation, no signature, no event row. plainjob: one autocommit INSERT with one index; liteque: a drizzle INSERT … ON CONFLICT DO NOTHING RETURNING into a table with nine indexes.',
     ],
     data: { runs },
   };

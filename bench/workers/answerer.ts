@@ -25,5 +25,5 @@ for (;;) {
   const started = sharedClockMs();
   await database.queue.writeResponse(request.slug, request.id, { status: 'approved', responder: 'operator', notes: 'fine for this task' });
   const committed = sharedClockMs();
-  send({ type: 'answered', started, committed });
+  send({ type: 'answered', id: request.id, started, committed });
 }

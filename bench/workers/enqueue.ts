@@ -5,8 +5,16 @@
  * `raw`: better-sqlite3 single-row INSERT in its own BEGIN IMMEDIATE transaction into a table
  * with the proposals table's own DDL, same pragmas (openConnection), SQLite's busy handler doing
  * any waiting (busy_timeout 5 s), no retry code of ours.
+ * `plainjob` / `liteque`: the peer queues (dev dependencies) enqueueing a job that carries the same
+ * fields (slug, kind, the routes payload, justification, current file, idempotency key), each on its
+ * own better-sqlite3 connection, WAL, synchronous switched to FULL after the queue is set up (both
+ * default to NORMAL), busy_timeout 5 s (plainjob sets it; better-sqlite3's default for liteque).
  */
 import { randomUUID } from 'node:crypto';
+import Database from 'better-sqlite3';
+import { sql } from 'drizzle-orm';
+import { SqliteQueue, buildDBClient } from 'liteque';
+import { better, defineQueue } from 'plainjob';
 import { openConnection } from '../../src/storage/connection.js';
 import { openSidecarDatabase } from '../../src/database.js';
 import { benchBottleKeysDir } from '../keys.js';
@@ -71,8 +79,34 @@ if (mode === 'store' || mode === 'store-unvalidated') {
   close = () => {
     db.close();
   };
+} else if (mode === 'plainjob') {
+  const db = new Database(file, { fileMustExist: true });
+  // defineQueue sets WAL, synchronous=NORMAL and busy_timeout 5000; the comparison is at FULL.
+  const jobs = defineQueue({ connection: better(db), maintenanceInterval: 3_600_000, logger: { error: console.error, warn: console.warn, info: () => {}, debug: () => {} } });
+  db.pragma('synchronous = FULL');
+  if (db.pragma('synchronous', { simple: true }) !== 2) throw new Error('plainjob: synchronous is not FULL');
+  op = (i) => jobs.add('egress-allow', jobData(i));
+  close = () => {
+    jobs.close();
+    db.close();
+  };
+} else if (mode === 'liteque') {
+  const db = buildDBClient(file, { runMigrations: false });
+  db.run(sql`PRAGMA synchronous = FULL`);
+  if ((db.get(sql`PRAGMA synchronous`) as { synchronous: number }).synchronous !== 2) throw new Error('liteque: synchronous is not FULL');
+  const jobs = new SqliteQueue<ReturnType<typeof jobData>>('egress-allow', db, { defaultJobArgs: { numRetries: 0 }, keepFailedJobs: false });
+  op = (i) => {
+    const data = jobData(i);
+    return jobs.enqueue(data, { idempotencyKey: data.idempotencyKey });
+  };
+  close = () => {};
 } else {
-  throw new Error(`unknown mode ${mode}: use store, store-unvalidated or raw`);
+  throw new Error(`unknown mode ${mode}: use store, store-unvalidated, raw, plainjob or liteque`);
+}
+
+/** The job a peer queue carries: the fields of an egress-allow proposal, as a JSON object. */
+function jobData(i: number): { slug: string; kind: string; payload: string; justification: string; currentFile: string; idempotencyKey: string } {
+  return { slug, kind: 'egress-allow', payload: payloads[i % payloads.length] as string, justification: JUSTIFICATION, currentFile, idempotencyKey: `w${workerId}-${i}-${randomUUID()}` };
 }
 
 for (let i = 0; i < WARMUP; i++) await op(count + i);
