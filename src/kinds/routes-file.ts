@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { PayloadProblem } from '../core/errors.js';
 import { MAX_HOSTNAME_CHARS, ROUTE_HOST } from './hostname.js';
 import { checkSchema, DOCUMENT, invalidPayload, problem, type Locator } from './payload-problems.js';
+import { loadPlainYaml } from './plain-yaml.js';
 
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 
@@ -104,6 +105,17 @@ function yamlLocator(doc: Document, lines: LineCounter): Locator {
 
 /** Parses and validates a routes file; hosts come back lowercased. Throws `invalid-payload` with a problem per line. */
 export function parseRoutesYaml(text: string): RoutesDocument {
+  // The common case, fast; any doubt or problem is decided, and explained by line, below.
+  const plain = loadPlainYaml(text);
+  if (plain !== undefined) {
+    const checked = routesDocument.safeParse(plain);
+    if (checked.success) return checked.data;
+  }
+  return parseRoutesYamlFully(text);
+}
+
+/** The `yaml` library's reading of any YAML, with every problem's line. */
+export function parseRoutesYamlFully(text: string): RoutesDocument {
   const lines = new LineCounter();
   const doc = parseDocument(text, { prettyErrors: true, lineCounter: lines });
 
