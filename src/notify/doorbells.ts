@@ -13,9 +13,9 @@ export const BELL_SUFFIX = '-bell';
 const BELL_SLUG = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 
 const { O_RDONLY, O_CREAT, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
-// Read-only and non-blocking: a bell swapped for a FIFO neither blocks nor is written. No follow: a
-// bell swapped for a link fails to open. Only the times are ever set, so even a hard link to
-// another file (the database itself) loses nothing.
+// Making a bell: read-only and non-blocking, so a FIFO in its place neither blocks nor is written;
+// no follow, so a link in its place is not made into a file elsewhere. A ring only sets times, so
+// even a hard link to another file (the database itself) loses nothing.
 const BELL_OPEN_FLAGS = O_RDONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK;
 
 /**
@@ -52,31 +52,32 @@ export class Doorbells {
   /** Makes the bell's file if missing, so it can be watched. Returns its path, or undefined if it cannot be used. */
   prepare(bell: Bell): string | undefined {
     const file = this.fileOf(bell);
-    if (file === undefined) return undefined;
-    try {
-      fs.closeSync(fs.openSync(file, BELL_OPEN_FLAGS, 0o600));
-      return fs.lstatSync(file).isFile() ? file : undefined;
-    } catch {
-      return undefined;
-    }
+    if (file === undefined || !create(file)) return undefined;
+    return fs.lstatSync(file).isFile() ? file : undefined;
   }
 
   #touch(file: string | undefined): void {
     if (file === undefined) return;
-    let fd: number;
-    try {
-      fd = fs.openSync(file, BELL_OPEN_FLAGS, 0o600);
-    } catch {
-      // A planted link (ELOOP), a directory, a full disk: the waiters' poll delivers instead.
-      return;
-    }
-    try {
+    for (let attempt = 0; attempt < 2; attempt += 1) {
       const now = new Date();
-      fs.futimesSync(fd, now, now);
-    } catch {
-      // Not ours to touch (another owner): as above.
-    } finally {
-      fs.closeSync(fd);
+      try {
+        // One call that never follows a link: a link in the bell's place only has its own times set.
+        fs.lutimesSync(file, now, now);
+        return;
+      } catch (error) {
+        // The first ring makes the bell. Anything else (not ours, a full disk) leaves it to the poll.
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || !create(file)) return;
+      }
     }
+  }
+}
+
+/** Creates `file` if missing without following a link in its place; false if it cannot be made or opened. */
+function create(file: string): boolean {
+  try {
+    fs.closeSync(fs.openSync(file, BELL_OPEN_FLAGS, 0o600));
+    return true;
+  } catch {
+    return false;
   }
 }
