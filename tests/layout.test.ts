@@ -143,14 +143,14 @@ describe('ensureHostLayout', () => {
 });
 
 describe('the host database through the link', () => {
-  it('keeps the -wal and -shm side files in the shared directory, not beside the link', async () => {
+  it('keeps the -wal and -shm side files and the doorbells in the shared directory, not beside the link', async () => {
     const database = await openHostDatabase({ watch: false });
     try {
       await database.queue.writeProposal('acme-api', { kind: 'egress-allow', origin: 'agent', payload: ROUTES_YAML });
       expect(database.path).toBe(hostDbPath());
 
       const shared = fs.readdirSync(sharedDir()).sort();
-      expect(shared).toEqual([DB_FILENAME, `${DB_FILENAME}-shm`, `${DB_FILENAME}-wal`]);
+      expect(shared).toEqual([DB_FILENAME, `${DB_FILENAME}-bell`, `${DB_FILENAME}-bell.acme-api`, `${DB_FILENAME}-shm`, `${DB_FILENAME}-wal`]);
       expect(fs.statSync(path.join(sharedDir(), `${DB_FILENAME}-wal`)).size).toBeGreaterThan(0);
       // The host's keys (made when it first signed) live beside the shared directory, never in it.
       expect(fs.readdirSync(stateDir()).sort()).toEqual([DB_FILENAME, 'keys', 'supervise']);
