@@ -311,6 +311,25 @@ describe('reading with filters', () => {
     expect(audit.readAuditEntry(COUNT + 1)).toBeUndefined();
   });
 
+  it('streams through a small page cache and gives the connection its own back, however the stream ends', () => {
+    const cacheSize = (): number => database.db.pragma('cache_size', { simple: true }) as number;
+    const original = cacheSize();
+    expect(original).toBeLessThan(-1024);
+    expect([...audit.iterateAuditEntries({ slug: 'billing' })]).toEqual(all.filter((e) => e.slug === 'billing'));
+    expect(cacheSize()).toBe(original);
+    // Abandoned after one entry (break calls return()): the setting still comes back, and the connection is free.
+    for (const entry of audit.iterateAuditEntries()) {
+      expect(entry.seq).toBe(1);
+      break;
+    }
+    expect(cacheSize()).toBe(original);
+    // A connection already at a smaller cache keeps it.
+    database.db.pragma('cache_size = -256');
+    expect([...audit.iterateAuditEntries()]).toHaveLength(COUNT);
+    expect(cacheSize()).toBe(-256);
+    database.db.pragma(`cache_size = ${original}`);
+  });
+
   it('refuses a limit that is not a positive whole number', async () => {
     await expectFailure(() => audit.readAuditEntries({ limit: 0 }), 'invalid-input', /limit must be a positive whole number, got 0/);
     await expectFailure(() => audit.readAuditEntries({ limit: 2.5 }), 'invalid-input', /got 2\.5/);

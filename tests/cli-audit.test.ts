@@ -3,8 +3,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import Database from 'better-sqlite3';
+import { stringify } from 'csv-stringify/sync';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AuditStore, canonicalAuditEntry, chainHash, GENESIS_HASH, type AuditEntry } from '../src/audit/audit-store.js';
+import { auditRecord } from '../src/cli/audit/export.js';
+import { safeJson } from '../src/core/safe-text.js';
+import { openConnection } from '../src/storage/connection.js';
 import { assertBuilt, killCliChildren, runCli, runCliOnTerminal, runFixture, spawnCli, type CliRun } from './fixtures/cli-support.js';
 import { tempDir } from './fixtures/storage-support.js';
 
@@ -174,6 +178,46 @@ describe('audit export', () => {
     const missing = await cli('audit', 'export', '--output', path.join(home, 'no', 'such', 'dir', 'out.jsonl'));
     expect(missing.code).toBe(3);
     expect(missing.stderr).toMatch(/the directory .*no\/such\/dir does not exist/);
+  });
+
+  it('writes a long log, in many buffers and with entries bigger than a buffer, exactly as one rendering of the whole log', async () => {
+    const db = openConnection(dbFile, { fileMustExist: true });
+    const store = new AuditStore(db);
+    try {
+      const awkward = ['-starts with a minus', '=SUM(A1)', '+1', '@cmd', '\tTab', 'quotes " and, commas', 'line\r\nbreaks', 'ＡＢ＝', 'escape \u001b[31m red', ''];
+      db.transaction(() => {
+        for (let i = 0; i < 3000; i += 1) {
+          const big = i % 1000 === 500;
+          store.appendWithinTransaction(i % 2 ? 'acme' : 'zeta', {
+            component: 'egress',
+            action: 'proposal-decision',
+            actor: 'operator',
+            status: i % 7 === 0 ? null : 'approved',
+            notes: awkward[i % awkward.length] as string,
+            // Bigger than a 256 KiB buffer could surely hold (3 bytes a character): written as it is.
+            diff: big ? `=== big\n${'+ host: h.example.com, "quoted"\n'.repeat(4000)}` : `+ host: h${i}.example.com\n`,
+            ...(i % 3 === 0 ? { detail: { n: i, text: awkward[(i + 1) % awkward.length] } } : {}),
+            ts: i === 42 ? -5000 : Date.UTC(2026, 0, 1) + i * 1000,
+          });
+        }
+      }).immediate();
+    } finally {
+      db.close();
+    }
+    const check = openConnection(dbFile, { readonly: true });
+    const records = new AuditStore(check).readAuditEntries().map(auditRecord);
+    check.close();
+    expect(records).toHaveLength(3006);
+
+    const jsonl = path.join(home, 'long.jsonl');
+    expect((await cli('audit', 'export', '--output', jsonl)).code).toBe(0);
+    expect(fs.readFileSync(jsonl, 'utf8')).toBe(records.map((record) => `${safeJson(record, 0)}\n`).join(''));
+    const csv = path.join(home, 'long.csv');
+    expect((await cli('audit', 'export', '--format', 'csv', '--output', csv)).code).toBe(0);
+    const columns = ['seq', 'time', 'ts', 'slug', 'component', 'action', 'proposalId', 'kind', 'status', 'actor', 'notes', 'diff', 'prevHash', 'hash'];
+    expect(fs.readFileSync(csv, 'utf8')).toBe(stringify(records, { header: true, columns, escape_formulas: true }));
+    const stdout = await cli('audit', 'export', '--format', 'csv');
+    expect(stdout.stdout).toBe(fs.readFileSync(csv, 'utf8'));
   });
 
   it('ends quietly when the reader of stdout goes away (| head)', async () => {

@@ -219,13 +219,24 @@ export class AuditStore {
   }
 
   readAuditEntries(filter: AuditFilter = {}): AuditEntry[] {
-    return [...this.iterateAuditEntries(filter)];
+    const { sql, params } = buildQuery(filter);
+    return (this.#db.prepare(sql).all(params) as AuditRow[]).map(fromRow);
   }
 
-  /** Streams entries in chain order (or newest first) without loading the log into memory. */
+  /**
+   * Streams entries in chain order (or newest first) without loading the log into memory. While
+   * it runs (the connection can run nothing else meanwhile) SQLite's page cache is cut to
+   * STREAM_CACHE_KIB, and put back when the stream ends or is abandoned through return().
+   */
   *iterateAuditEntries(filter: AuditFilter = {}): IterableIterator<AuditEntry> {
     const { sql, params } = buildQuery(filter);
-    for (const row of this.#db.prepare(sql).iterate(params) as IterableIterator<AuditRow>) yield fromRow(row);
+    const statement = this.#db.prepare(sql);
+    const restore = narrowPageCache(this.#db, STREAM_CACHE_KIB);
+    try {
+      for (const row of statement.iterate(params) as IterableIterator<AuditRow>) yield fromRow(row);
+    } finally {
+      restore();
+    }
   }
 
   readAuditEntry(seq: number): AuditEntry | undefined {
@@ -254,6 +265,24 @@ export class AuditStore {
     }
     return { ok: true, head: { hash: expectedPrev, count: expectedSeq - 1 } };
   }
+}
+
+/**
+ * SQLite's page cache while entries are streamed, in KiB. A stream reads each table page once, so
+ * better-sqlite3's default of 16 MB only fills with pages that are never read again: 19 MB of an
+ * export's memory over a long log. 1 MB still holds the B-tree's upper pages and the index pages
+ * a filtered stream comes back to.
+ */
+const STREAM_CACHE_KIB = 1024;
+
+/** Cuts the connection's page cache to at most `kib` and returns what puts the setting back. */
+function narrowPageCache(db: Db, kib: number): () => void {
+  const setting = db.pragma('cache_size', { simple: true }) as number;
+  // Negative: a size in KiB; positive: a number of pages.
+  const currentKiB = setting < 0 ? -setting : (setting * (db.pragma('page_size', { simple: true }) as number)) / 1024;
+  if (currentKiB <= kib) return () => undefined;
+  db.pragma(`cache_size = ${-kib}`);
+  return () => db.pragma(`cache_size = ${setting}`);
 }
 
 function explainBadEntry(entry: AuditEntry, expectedSeq: number, expectedPrev: string): string | undefined {

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
-import { Readable, type Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { stringify } from 'csv-stringify/sync';
 import { writeThroughPartial } from '../../admin/partial-file.js';
 import type { AuditEntry } from '../../audit/audit-store.js';
@@ -36,51 +36,185 @@ export function auditRecord(entry: AuditEntry): AuditRecord {
 
 const CSV_COLUMNS: Array<keyof AuditRecord> = ['seq', 'time', 'ts', 'slug', 'component', 'action', 'proposalId', 'kind', 'status', 'actor', 'notes', 'diff', 'prevHash', 'hash'];
 
-/** Entries per chunk: big enough that per-write overhead vanishes, small enough that memory stays flat. */
-const CHUNK_ENTRIES = 1000;
+/**
+ * CSV entries rendered together (one csv-stringify call; each call costs setting up its options).
+ * JSONL renders each entry on its own. Few on purpose: what is alive when V8 collects the young
+ * generation is copied, and moved to the old generation the second time. The export used to hold
+ * 1,000 entries and their text (a megabyte) at most collections, so the old generation filled with
+ * dead chunks; and V8 doubles the young generation (16 MB more) once enough bytes have survived.
+ */
+const CSV_GROUP_ENTRIES = 8;
+/**
+ * The rendered text is encoded into one of two reused buffers of this size and written from
+ * there: one is being filled while the other is written. Writing strings instead made a new
+ * buffer per write outside the V8 heap, freed only when a collection found its wrapper dead, and
+ * those piled up in malloc's heap.
+ */
+const BUFFER_BYTES = 256 * 1024;
+/** UTF-8 needs at most 3 bytes per UTF-16 code unit. */
+const MAX_BYTES_PER_CHAR = 3;
 
 export interface ExportProgress {
   /** Called after each chunk with how many entries were written and the last one's seq. */
   onChunk?: (written: number, lastSeq: number) => void;
 }
 
-function render(batch: AuditEntry[], format: ExportFormat): string {
+function render(batch: readonly AuditEntry[], format: ExportFormat): string {
+  if (format === 'jsonl') {
+    let text = '';
+    // The same values as JSON.stringify, with a bottle's control characters as \u escapes: a terminal can show the export.
+    for (const entry of batch) text += `${safeJson(auditRecord(entry), 0)}\n`;
+    return text;
+  }
   const records = batch.map(auditRecord);
-  // The same values as JSON.stringify, with a bottle's control characters as \u escapes: a terminal can show the export.
-  if (format === 'jsonl') return records.map((record) => `${safeJson(record, 0)}\n`).join('');
   // Spreadsheets run cells that start with = + - @; diffs start with '='. JSONL keeps the exact text.
   // CSV is data for a file and a spreadsheet, not for a terminal: its cells keep the exact text.
-  return stringify(records, { columns: CSV_COLUMNS, escape_formulas: true });
+  return stringify(records, { columns: CSV_COLUMNS, escape_formulas: true, cast: { number: numberText } });
+}
+
+/**
+ * A number as csv-stringify writes it by default (`'' + value`), without V8's number-to-string
+ * cache: that cache kept the text of every seq and ts alive past young-generation collections, and
+ * those strings (every entry has two new ones) filled the old generation at a megabyte a second.
+ * JSON.stringify writes the same digits for every finite number without going through the cache.
+ */
+function numberText(value: number): string {
+  return Number.isFinite(value) ? JSON.stringify(value) : `${value}`;
+}
+
+interface Slot {
+  buffer: Buffer;
+  /** Settles when the stream is done with the buffer's last write (or it was never written). */
+  written: Promise<void>;
+}
+
+/**
+ * Writes text to `out` through two reused buffers, so at most two buffers' worth is ever waiting
+ * in the stream (its backpressure: a buffer is refilled only once the stream called back for it).
+ * The first error the stream reports (a closed pipe, a full disk) is thrown by the next call.
+ */
+class BufferedWriter {
+  readonly #out: Writable;
+  readonly #slots: Slot[] = [0, 1].map(() => ({ buffer: Buffer.allocUnsafeSlow(BUFFER_BYTES), written: Promise.resolve() }));
+  #current = 0;
+  #used = 0;
+  #failure: { error: unknown } | undefined;
+  readonly #onError = (error: unknown): void => {
+    this.#failure ??= { error };
+  };
+
+  constructor(out: Writable) {
+    this.#out = out;
+    out.on('error', this.#onError);
+  }
+
+  /** Copies `text` into the current buffer if it surely fits, and says whether it did. */
+  put(text: string): boolean {
+    if (this.#used + text.length * MAX_BYTES_PER_CHAR > BUFFER_BYTES || this.#failure) return false;
+    this.#used += this.#slot().buffer.write(text, this.#used);
+    return true;
+  }
+
+  /** Hands the current buffer to the stream, then copies `text` into the next one (or writes it as it is, if bigger). */
+  async add(text: string): Promise<void> {
+    await this.flush();
+    this.#check();
+    if (this.put(text)) return;
+    // An entry bigger than a buffer (long diffs and detail) goes as it is.
+    await this.#write(text);
+    this.#check();
+  }
+
+  /** Hands the current buffer to the stream and moves to the other one. */
+  async flush(): Promise<void> {
+    if (this.#used === 0) return;
+    const slot = this.#slot();
+    const used = this.#used;
+    this.#used = 0;
+    this.#current = 1 - this.#current;
+    this.#check();
+    slot.written = this.#write(slot.buffer.subarray(0, used));
+    // Waits for the other buffer, so that one can be refilled; this one is written meanwhile.
+    await this.#slot().written;
+  }
+
+  /** Writes what is left and waits until the stream has it all; ends `out` (and waits for it) when `end`. */
+  async finish(end: boolean): Promise<void> {
+    await this.flush();
+    await Promise.all(this.#slots.map((slot) => slot.written));
+    this.#check();
+    if (end) {
+      this.#out.end();
+      await finished(this.#out);
+    }
+    if (this.#failure) throw this.#failure.error;
+  }
+
+  release(): void {
+    this.#out.off('error', this.#onError);
+  }
+
+  #slot(): Slot {
+    return this.#slots[this.#current] as Slot;
+  }
+
+  /** Settles once the stream is done with `chunk`; never rejects (a failure is thrown by the next #check). */
+  #write(chunk: Buffer | string): Promise<void> {
+    return new Promise((resolve) => {
+      this.#out.write(chunk, (error) => {
+        if (error) this.#failure ??= { error };
+        resolve();
+      });
+    });
+  }
+
+  #check(): void {
+    if (this.#failure) throw this.#failure.error;
+    if (this.#out.destroyed || this.#out.writableEnded) throw new Error('the export output was closed before the export finished');
+  }
 }
 
 /**
  * Writes `entries` to `out` as JSONL or CSV. Pulls from the iterator only as fast as `out`
- * drains (a pipeline from a one-chunk-deep Readable), so memory does not grow with the log.
+ * takes the text, a few entries at a time, so memory does not grow with the log.
  * Resolves with the number of entries written.
  */
 export async function streamAuditExport(entries: Iterable<AuditEntry>, format: ExportFormat, out: Writable, progress: ExportProgress = {}): Promise<number> {
+  const writer = new BufferedWriter(out);
+  const groupSize = format === 'jsonl' ? 1 : CSV_GROUP_ENTRIES;
   let written = 0;
-  function* chunks(): Generator<string> {
-    if (format === 'csv') yield stringify([], { header: true, columns: CSV_COLUMNS });
-    let batch: AuditEntry[] = [];
+  let lastSeq = 0;
+  const group: AuditEntry[] = [];
+  // Synchronous while the text fits in the current buffer: an await per entry costs time and
+  // keeps promises alive across collections.
+  const add = async (text: string): Promise<void> => {
+    if (writer.put(text)) return;
+    await writer.add(text);
+    // A buffer went to the stream: what a person watching sees move.
+    progress.onChunk?.(written, lastSeq);
+  };
+  try {
+    if (format === 'csv') await add(stringify([], { header: true, columns: CSV_COLUMNS }));
     for (const entry of entries) {
-      batch.push(entry);
-      if (batch.length === CHUNK_ENTRIES) {
-        yield flush();
-      }
+      group.push(entry);
+      if (group.length < groupSize) continue;
+      const text = render(group, format);
+      written += group.length;
+      lastSeq = entry.seq;
+      group.length = 0;
+      if (!writer.put(text)) await add(text);
     }
-    if (batch.length > 0) yield flush();
-
-    function flush(): string {
-      const text = render(batch, format);
-      written += batch.length;
-      progress.onChunk?.(written, batch.at(-1)?.seq ?? 0);
-      batch = [];
-      return text;
+    if (group.length > 0) {
+      const text = render(group, format);
+      written += group.length;
+      lastSeq = group.at(-1)?.seq ?? lastSeq;
+      await add(text);
     }
+    await writer.finish(out !== process.stdout);
+    if (written > 0) progress.onChunk?.(written, lastSeq);
+  } finally {
+    writer.release();
   }
-  const source = Readable.from(chunks(), { objectMode: true, highWaterMark: 1 });
-  await pipeline(source, out, { end: out !== process.stdout });
   return written;
 }
 
@@ -96,7 +230,11 @@ export async function exportToFile(file: string, run: (out: Writable) => Promise
     try {
       return await run(out);
     } catch (error) {
-      out.destroy();
+      // Not out.destroy(): it would close the fd, which writeThroughPartial closes itself (the
+      // second close failed with EBADF and hid this error). Ending lets a write still in flight
+      // finish before the partial file is closed and removed.
+      out.end();
+      await finished(out).catch(() => undefined);
       throw error;
     }
   });
