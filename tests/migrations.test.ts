@@ -6,6 +6,7 @@ import { openConnection } from '../src/storage/connection.js';
 import { openHostDatabase, openSidecarDatabase } from '../src/database.js';
 import { loadMigrations, migrateDown, migrateUp, migrationStatus, readUserVersion, type MigrationFile } from '../src/storage/migrations.js';
 import { SCHEMA_VERSION } from '../src/storage/schema-version.js';
+import { readDatabaseStatus } from '../src/admin/status.js';
 import { Children, dumpSchema, expectFailure, MIGRATIONS_DIR, tempDir } from './fixtures/storage-support.js';
 
 const REAL = loadMigrations(MIGRATIONS_DIR);
@@ -124,6 +125,8 @@ describe('status, targets and steps', () => {
 
   it('reports status and moves up to a target, to the latest, and not past it', async () => {
     expect(migrationStatus(file, set)).toEqual({ userVersion: 0, buildVersion: SCHEMA_VERSION, applied: [], pending: names });
+    // Asking about a database that does not exist yet does not create it.
+    expect(fs.existsSync(file)).toBe(false);
 
     expect(await migrateUp(file, { to: NEWEST + 1 }, set)).toEqual({ applied: names.slice(0, NEWEST + 1), reverted: [], userVersion: NEWEST + 1 });
     expect(migrationStatus(file, set)).toMatchObject({ userVersion: NEWEST + 1, applied: names.slice(0, NEWEST + 1), pending: [names[NEWEST + 1]] });
@@ -315,5 +318,13 @@ describe('a database older than the sidecar', () => {
     await expectFailure(() => openSidecarDatabase('acme', { path: file }), 'schema-mismatch', /schema version is 0 .*The database is older: .*bot-bottle db migrate/);
     expect(fullMaster(file)).toEqual([]);
     expect(userVersionOf(file)).toBe(0);
+  });
+});
+
+describe('readDatabaseStatus', () => {
+  it('names the missing database and the fix instead of a raw ENOENT, and creates nothing', () => {
+    const missing = path.join(tempDir('status'), 'absent', 'bot-bottle.db');
+    expect(() => readDatabaseStatus(missing)).toThrow(expect.objectContaining({ code: 'layout', message: expect.stringMatching(/no database at .*bot-bottle db migrate/) }));
+    expect(fs.existsSync(path.dirname(missing))).toBe(false);
   });
 });

@@ -35,8 +35,9 @@ export function fileSizes(file: string): FileSizes {
  * in rollback mode reports `delete`, since not even the switch to WAL is written.
  */
 export function readDatabaseStatus(file: string): DatabaseStatus {
-  const realPath = fs.realpathSync(file);
+  // Opening first: a missing file is then the opener's `layout` error naming the fix, not ENOENT.
   const db = openConnection(file, { readonly: true });
+  const realPath = fs.realpathSync(file);
   try {
     const proposals = Object.fromEntries(STATES.map((state) => [state, 0])) as Record<ProposalState, number>;
     if (tableExists(db, 'proposals')) {

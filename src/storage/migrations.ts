@@ -96,7 +96,9 @@ export function readMigrationStatus(db: Db, migrations: MigrationFile[] = loadMi
 }
 
 export function migrationStatus(file: string, migrations: MigrationFile[] = loadMigrations()): MigrationStatus {
-  const db = openConnection(file);
+  // Asking must not create the file: a database that does not exist yet has everything to come.
+  if (!fs.existsSync(file)) return { userVersion: 0, buildVersion: SCHEMA_VERSION, applied: [], pending: migrations.map((m) => m.name) };
+  const db = openConnection(file, { readonly: true });
   try {
     return readMigrationStatus(db, migrations);
   } finally {
