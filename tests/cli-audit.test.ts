@@ -184,7 +184,7 @@ describe('audit export', () => {
     const db = openConnection(dbFile, { fileMustExist: true });
     const store = new AuditStore(db);
     try {
-      const awkward = ['-starts with a minus', '=SUM(A1)', '+1', '@cmd', '\tTab', 'quotes " and, commas', 'line\r\nbreaks', 'ＡＢ＝', 'escape \u001b[31m red', ''];
+      const awkward = ['-starts with a minus', '=SUM(A1)', '+1', '@cmd', '\tTab', 'quotes " and, commas', 'line\r\nbreaks', 'ＡＢ＝', '＝1', '＋1', '－1', '＠x', '\rstart', '"', ',', '\n', 'escape \u001b[31m red', ''];
       db.transaction(() => {
         for (let i = 0; i < 3000; i += 1) {
           const big = i % 1000 === 500;

@@ -37,14 +37,6 @@ export function auditRecord(entry: AuditEntry): AuditRecord {
 const CSV_COLUMNS: Array<keyof AuditRecord> = ['seq', 'time', 'ts', 'slug', 'component', 'action', 'proposalId', 'kind', 'status', 'actor', 'notes', 'diff', 'prevHash', 'hash'];
 
 /**
- * CSV entries rendered together (one csv-stringify call; each call costs setting up its options).
- * JSONL renders each entry on its own. Few on purpose: what is alive when V8 collects the young
- * generation is copied, and moved to the old generation the second time. The export used to hold
- * 1,000 entries and their text (a megabyte) at most collections, so the old generation filled with
- * dead chunks; and V8 doubles the young generation (16 MB more) once enough bytes have survived.
- */
-const CSV_GROUP_ENTRIES = 8;
-/**
  * The rendered text is encoded into one of two reused buffers of this size and written from
  * there: one is being filled while the other is written. Writing strings instead made a new
  * buffer per write outside the V8 heap, freed only when a collection found its wrapper dead, and
@@ -59,24 +51,55 @@ export interface ExportProgress {
   onChunk?: (written: number, lastSeq: number) => void;
 }
 
-function render(batch: readonly AuditEntry[], format: ExportFormat): string {
-  if (format === 'jsonl') {
-    let text = '';
-    // The same values as JSON.stringify, with a bottle's control characters as \u escapes: a terminal can show the export.
-    for (const entry of batch) text += `${safeJson(auditRecord(entry), 0)}\n`;
-    return text;
-  }
-  const records = batch.map(auditRecord);
-  // Spreadsheets run cells that start with = + - @; diffs start with '='. JSONL keeps the exact text.
-  // CSV is data for a file and a spreadsheet, not for a terminal: its cells keep the exact text.
-  return stringify(records, { columns: CSV_COLUMNS, escape_formulas: true, cast: { number: numberText } });
+/**
+ * One entry's text. An entry at a time on purpose: what is alive when V8 collects the young
+ * generation is copied, and moved to the old generation the second time. The export used to hold
+ * 1,000 entries and their text (a megabyte) at most collections, so the old generation filled with
+ * dead chunks; and V8 doubles the young generation (16 MB more) once enough bytes have survived.
+ */
+function render(entry: AuditEntry, format: ExportFormat): string {
+  // The same values as JSON.stringify, with a bottle's control characters as \u escapes: a terminal can show the export.
+  return format === 'jsonl' ? `${safeJson(auditRecord(entry), 0)}\n` : csvRow(auditRecord(entry));
 }
 
 /**
- * A number as csv-stringify writes it by default (`'' + value`), without V8's number-to-string
- * cache: that cache kept the text of every seq and ts alive past young-generation collections, and
- * those strings (every entry has two new ones) filled the old generation at a megabyte a second.
- * JSON.stringify writes the same digits for every finite number without going through the cache.
+ * One CSV record exactly as csv-stringify writes it with { columns: CSV_COLUMNS, escape_formulas:
+ * true } (the header still comes from csv-stringify; tests/cli-audit.test.ts compares the two on
+ * awkward cells). csv-stringify made several objects per cell, so CSV made far more garbage than
+ * JSONL, and V8 doubled its young generation (16 MB) partway through a long export.
+ */
+function csvRow(record: AuditRecord): string {
+  let row = '';
+  for (let i = 0; i < CSV_COLUMNS.length; i++) {
+    if (i > 0) row += ',';
+    row += csvCell(record[CSV_COLUMNS[i] as keyof AuditRecord]);
+  }
+  return `${row}\n`;
+}
+
+/**
+ * Quoted when it holds a quote, a comma, \n or \r, quotes doubled; empty for null. Spreadsheets run
+ * cells that start with = + - @ (or a tab, \r, or their full-width forms); diffs start with '=':
+ * such a cell gets a leading ' (not a number's minus sign). JSONL keeps the exact text. CSV is data
+ * for a file and a spreadsheet, not for a terminal: its cells keep the exact text.
+ */
+function csvCell(field: string | number | null): string {
+  if (field === null || field === '') return '';
+  let value = typeof field === 'number' ? numberText(field) : field;
+  const hasQuote = value.includes('"');
+  const quoted = hasQuote || value.includes(',') || value.includes('\n') || value.includes('\r');
+  if (FORMULA_STARTS.has(value[0] as string) && !(typeof field === 'number' && value[0] === '-')) value = `'${value}`;
+  if (hasQuote) value = value.replaceAll('"', '""');
+  return quoted ? `"${value}"` : value;
+}
+
+const FORMULA_STARTS = new Set(['-', '=', '+', '@', '\t', '\r', '\uFF1D', '\uFF0B', '\uFF0D', '\uFF20']);
+
+/**
+ * A number as csv-stringify writes it (`'' + value`), without V8's number-to-string cache: the
+ * cache kept the text of every seq and ts alive past young-generation collections, and those
+ * strings filled the old generation. JSON.stringify writes the same digits for every finite number
+ * without going through the cache.
  */
 function numberText(value: number): string {
   return Number.isFinite(value) ? JSON.stringify(value) : `${value}`;
@@ -181,10 +204,8 @@ class BufferedWriter {
  */
 export async function streamAuditExport(entries: Iterable<AuditEntry>, format: ExportFormat, out: Writable, progress: ExportProgress = {}): Promise<number> {
   const writer = new BufferedWriter(out);
-  const groupSize = format === 'jsonl' ? 1 : CSV_GROUP_ENTRIES;
   let written = 0;
   let lastSeq = 0;
-  const group: AuditEntry[] = [];
   // Synchronous while the text fits in the current buffer: an await per entry costs time and
   // keeps promises alive across collections.
   const add = async (text: string): Promise<void> => {
@@ -196,19 +217,10 @@ export async function streamAuditExport(entries: Iterable<AuditEntry>, format: E
   try {
     if (format === 'csv') await add(stringify([], { header: true, columns: CSV_COLUMNS }));
     for (const entry of entries) {
-      group.push(entry);
-      if (group.length < groupSize) continue;
-      const text = render(group, format);
-      written += group.length;
+      const text = render(entry, format);
+      written += 1;
       lastSeq = entry.seq;
-      group.length = 0;
       if (!writer.put(text)) await add(text);
-    }
-    if (group.length > 0) {
-      const text = render(group, format);
-      written += group.length;
-      lastSeq = group.at(-1)?.seq ?? lastSeq;
-      await add(text);
     }
     await writer.finish(out !== process.stdout);
     if (written > 0) progress.onChunk?.(written, lastSeq);
