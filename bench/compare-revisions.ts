@@ -49,10 +49,14 @@ const trees = revisions.map((revision, i) => {
   return { revision, commit, dir, figures: {} as Figures };
 });
 
-function runBenchIn(dir: string, name: string): Record<string, unknown> {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', path.join('bench', `${name}.ts`), ...(quick ? ['--quick'] : [])], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
-  if (result.status !== 0) throw new Error(`${name} failed in ${dir} (exit ${result.status ?? result.signal})`);
-  return JSON.parse(fs.readFileSync(path.join(dir, 'bench', 'results', `${name}.json`), 'utf8')).data as Record<string, unknown>;
+/** A benchmark's data, or undefined when it failed twice (reported, and left out of that round's figures). */
+function runBenchIn(dir: string, name: string): Record<string, unknown> | undefined {
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', path.join('bench', `${name}.ts`), ...(quick ? ['--quick'] : [])], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+    if (result.status === 0) return JSON.parse(fs.readFileSync(path.join(dir, 'bench', 'results', `${name}.json`), 'utf8')).data as Record<string, unknown>;
+    console.error(`${name} failed in ${dir} (exit ${result.status ?? result.signal}), attempt ${attempt} of 2`);
+  }
+  return undefined;
 }
 
 function add(figures: Figures, measure: string, value: number): void {
@@ -62,20 +66,31 @@ function add(figures: Figures, measure: string, value: number): void {
 try {
   for (let round = 1; round <= rounds; round++) {
     for (const tree of trees) {
-      const enqueue = runBenchIn(tree.dir, 'enqueue').runs as EnqueueRun[];
-      for (const run of enqueue.filter((r) => r.mode !== 'raw')) {
+      const enqueue = (runBenchIn(tree.dir, 'enqueue')?.runs ?? []) as EnqueueRun[];
+      // The measures every revision has; peers a newer bench added are not compared here.
+      for (const run of enqueue.filter((r) => r.mode === 'store' || r.mode === 'store-unvalidated')) {
         add(tree.figures, `enqueue ${run.mode}, ${run.processes}p (ops/s)`, run.rate);
         add(tree.figures, `enqueue ${run.mode}, ${run.processes}p p99 (ms)`, run.p99);
       }
-      const roundtrip = runBenchIn(tree.dir, 'roundtrip') as { roundTripsPerSecond: number[]; latencies: number[] };
-      add(tree.figures, 'round trips (per s)', median(roundtrip.roundTripsPerSecond));
-      add(tree.figures, 'round trip p50 (ms)', median(roundtrip.latencies));
+      const roundtrip = runBenchIn(tree.dir, 'roundtrip') as { roundTripsPerSecond: number[]; latencies: number[] } | undefined;
+      if (roundtrip) {
+        add(tree.figures, 'round trips (per s)', median(roundtrip.roundTripsPerSecond));
+        add(tree.figures, 'round trip p50 (ms)', median(roundtrip.latencies));
+      }
       console.log(`round ${round}: ${tree.commit} done`);
     }
+    console.log(`\n${renderMarkdown(table(round))}\n`);
   }
-  const measures = Object.keys(trees[0]?.figures ?? {});
-  const table: Table = {
-    title: `${revisions.join(' vs ')}: medians of ${rounds} interleaved round${rounds > 1 ? 's' : ''}${quick ? ' (--quick)' : ''}`,
+} finally {
+  for (const tree of trees) git('worktree', 'remove', '--force', tree.dir);
+  fs.rmSync(base, { recursive: true, force: true });
+}
+
+/** Medians over the rounds so far; printed after every round, so a run cut short still reports. */
+function table(roundsDone: number): Table {
+  const measures = [...new Set(trees.flatMap((t) => Object.keys(t.figures)))];
+  return {
+    title: `${revisions.join(' vs ')}: medians of ${roundsDone} interleaved round${roundsDone > 1 ? 's' : ''}${quick ? ' (--quick)' : ''}`,
     columns: ['measure', ...trees.map((t) => `${t.revision} (${t.commit})`), ...trees.slice(1).map((t) => `${t.commit} / ${trees[0]?.commit}`)],
     rows: measures.map((measure) => {
       const values = trees.map((t) => median(t.figures[measure] ?? []));
@@ -83,8 +98,4 @@ try {
       return [measure, ...values.map(format), ...values.slice(1).map((v) => ratio(v / (values[0] ?? 1)))];
     }),
   };
-  console.log(`\n${renderMarkdown(table)}`);
-} finally {
-  for (const tree of trees) git('worktree', 'remove', '--force', tree.dir);
-  fs.rmSync(base, { recursive: true, force: true });
 }
