@@ -18,7 +18,9 @@ export class Worker {
   constructor(name: string, args: readonly string[], env: NodeJS.ProcessEnv = {}) {
     this.name = name;
     const file = path.join(BENCH_DIR, 'workers', `${name}.ts`);
-    this.child = spawn(process.execPath, ['--import', 'tsx', file, ...args], {
+    // BENCH_CPU_PROF=DIR writes a V8 CPU profile of every worker into DIR, to see where a measure goes.
+    const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+    this.child = spawn(process.execPath, [...profile, '--import', 'tsx', file, ...args], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       env: { ...process.env, ...env },
     });
