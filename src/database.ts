@@ -47,7 +47,7 @@ export interface OpenDatabaseOptions {
   /** An explicit file (tests, tools); default: the host path (`hostDbPath()`) or the container path. */
   path?: string;
   kinds?: KindRegistry;
-  /** Watch the shared directory for file events (default true). */
+  /** Watch the doorbells writers ring after their commits (default true); off, a poll delivers. */
   watch?: boolean;
   /** Only a database that exists (read-only commands): neither the layout nor the file is created. */
   mustExist?: boolean;
