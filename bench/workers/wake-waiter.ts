@@ -69,7 +69,7 @@ while (!stopping) {
   } else if (mode === 'data-version') {
     resolved = dataVersionWait(proposal.id);
   } else {
-    resolved = queue.waitForResponse(proposal.id, { timeoutMs: 60_000 }).then((outcome) => {
+    resolved = queue.waitForResponse(proposal.id, { timeoutMs: 600_000 }).then((outcome) => {
       if (outcome.outcome !== 'answered') throw new Error(`round ${round}: wait ended ${outcome.outcome}, not answered`);
     });
   }
