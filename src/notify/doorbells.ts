@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { isSlug } from '../core/validation.js';
 
 /** Who a doorbell calls: every process that watches all bottles, or those that watch one bottle. */
 export type Bell = { all: true } | { slug: string };
@@ -8,9 +9,6 @@ export const ALL_BOTTLES: Bell = { all: true };
 
 /** What a bell file is called beside the database: `bot-bottle.db-bell` and `bot-bottle.db-bell.<slug>`. */
 export const BELL_SUFFIX = '-bell';
-
-// A slug as validateSlug accepts it; anything else in an event row (a forged row) rings nothing.
-const BELL_SLUG = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 
 const { O_RDONLY, O_CREAT, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
 // Making a bell: read-only and non-blocking, so a FIFO in its place neither blocks nor is written;
@@ -27,33 +25,30 @@ const BELL_OPEN_FLAGS = O_RDONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK;
  * notifier's poll still delivers), never correctness.
  */
 export class Doorbells {
-  readonly #directory: string;
-  readonly #prefix: string;
+  /** The all-bottles bell; a bottle's is this path, a dot and its slug. */
+  readonly #allBottles: string;
 
   /** `dbFile` as the connection opened it; SQLite resolves links, so the bells go where it did. */
   constructor(dbFile: string) {
     const resolved = fs.realpathSync(dbFile);
-    this.#directory = path.dirname(resolved);
-    this.#prefix = `${path.basename(resolved)}${BELL_SUFFIX}`;
+    this.#allBottles = path.join(path.dirname(resolved), `${path.basename(resolved)}${BELL_SUFFIX}`);
   }
 
-  /** The file `bell` is rung on; `undefined` for a slug no bottle can have. */
+  /** The file `bell` is rung on; `undefined` for a slug no bottle can have (a forged event row's). */
   fileOf(bell: Bell): string | undefined {
-    if ('all' in bell) return path.join(this.#directory, this.#prefix);
-    return BELL_SLUG.test(bell.slug) ? path.join(this.#directory, `${this.#prefix}.${bell.slug}`) : undefined;
+    if ('all' in bell) return this.#allBottles;
+    return isSlug(bell.slug) ? `${this.#allBottles}.${bell.slug}` : undefined;
   }
 
   /** After a commit: rings the all-bottles bell and each named bottle's. */
   ring(slugs: Iterable<string>): void {
-    this.#touch(this.fileOf(ALL_BOTTLES));
+    this.#touch(this.#allBottles);
     for (const slug of slugs) this.#touch(this.fileOf({ slug }));
   }
 
-  /** Makes the bell's file if missing, so it can be watched. Returns its path, or undefined if it cannot be used. */
-  prepare(bell: Bell): string | undefined {
-    const file = this.fileOf(bell);
-    if (file === undefined || !create(file)) return undefined;
-    return fs.lstatSync(file).isFile() ? file : undefined;
+  /** Makes `file` (a bell's, from `fileOf`) if missing, so it can be watched; false when it cannot be used. */
+  prepare(file: string): boolean {
+    return create(file) && fs.lstatSync(file).isFile();
   }
 
   #touch(file: string | undefined): void {

@@ -50,7 +50,7 @@ const EVENT_BATCH = 1000;
  */
 export class ChangeNotifier {
   readonly #db: Db;
-  readonly #options: Required<Omit<NotifierOptions, 'dbFile'>>;
+  readonly #options: Required<Omit<NotifierOptions, 'dbFile' | 'watch'>>;
   readonly #dbFile: string;
   readonly #doorbells: Doorbells | undefined;
   readonly #watchers = new Map<string, FSWatcher>();
@@ -76,7 +76,6 @@ export class ChangeNotifier {
     // With the doorbells, the poll only covers a ring that never came (a bell swapped by a
     // bottle, a filesystem without events), so it can be slow and cheap.
     this.#options = {
-      watch: watchFiles,
       urgentPollMs: options.urgentPollMs ?? (watchFiles ? 500 : 10),
       idlePollMs: options.idlePollMs ?? 1000,
     };
@@ -153,9 +152,9 @@ export class ChangeNotifier {
    * reach us; chokidar follows the bell if it is replaced.
    */
   #watchBell(bell: Bell): void {
-    if (!this.#doorbells) return;
-    const file = this.#doorbells.prepare(bell);
-    if (file === undefined || this.#watchers.has(file)) return;
+    // Every wait subscribes: the common case, a bell already watched, costs no system call.
+    const file = this.#doorbells?.fileOf(bell);
+    if (file === undefined || this.#watchers.has(file) || !this.#doorbells?.prepare(file)) return;
     const watcher = watch(file, { ignoreInitial: true });
     this.#watchers.set(file, watcher);
     watcher.on('raw', () => this.#onRing());
