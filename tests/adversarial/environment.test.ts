@@ -139,17 +139,16 @@ describe('the database file of another owner, or with a mode the user cannot use
   });
 
   it.skipIf(!asRoot)('modes the user cannot write or read: exit 5 naming the mode as the problem, and db check agrees', async () => {
-    // The CLI runs as an ordinary user who owns the layout, so the file's mode applies.
+    // The CLI runs as the owner of the layout without any capability, so the file's mode applies as
+    // to any ordinary user (another uid could not reach a checkout in a 0700 directory).
     fs.rmSync(home, { recursive: true });
     home = tempDir('adversarial-environment-user');
-    fs.chownSync(home, OTHER_UID, OTHER_UID);
     const asUser = (...args: string[]): CliRun => {
-      const result = spawnSync('setpriv', [`--reuid=${OTHER_UID}`, `--regid=${OTHER_UID}`, '--clear-groups', 'env', `HOME=${home}`, `PATH=${process.env.PATH ?? ''}`, process.execPath, CLI, ...args], { encoding: 'utf8' });
+      const result = spawnSync('setpriv', ['--bounding-set=-all', '--inh-caps=-all', 'env', `HOME=${home}`, `PATH=${process.env.PATH ?? ''}`, process.execPath, CLI, ...args], { encoding: 'utf8' });
       return { code: result.status, stdout: result.stdout, stderr: result.stderr };
     };
     expect(asUser('db', 'migrate').code).toBe(0);
-    const file = payload();
-    fs.chownSync(file, OTHER_UID, OTHER_UID);
+    payload();
 
     fs.chmodSync(dbFile(), 0o400);
     expectEnvironmentError(asUser(...proposeArgs('read-only file')), /supervise\/bot-bottle\.db cannot be written \(SQLITE_READONLY\): it or its side files are not writable by you\. Make them yours and writable/);
