@@ -1,5 +1,5 @@
-import { useEffect, useState, useSyncExternalStore } from 'react';
-import { Box, Text, useInput, useStdout, type Key } from 'ink';
+import { useSyncExternalStore } from 'react';
+import { Box, Text, useInput, useWindowSize, type Key } from 'ink';
 import { safeLine } from '../../core/safe-text.js';
 import type { Staleness } from '../../bottles/staleness.js';
 import type { Proposal } from '../../queue/proposal.js';
@@ -38,18 +38,6 @@ export function toKeyPresses(input: string, key: Key): KeyPress[] {
     if (char === '\u007f' || char === '\b') return { input: char, name: 'backspace' };
     return { input: char };
   });
-}
-
-function useTerminalSize(): { columns: number; rows: number } {
-  const { stdout } = useStdout();
-  const read = () => ({ columns: stdout.columns || 100, rows: stdout.rows || 30 });
-  const [size, setSize] = useState(read);
-  useEffect(() => {
-    const onResize = () => setSize(read());
-    stdout.on('resize', onResize);
-    return () => void stdout.off('resize', onResize);
-  });
-  return size;
 }
 
 /** The slice of `lines` that fits `height`, keeping line `focus` visible. */
@@ -176,7 +164,7 @@ export function SuperviseApp({ session, colors, staleness }: { session: Supervis
     (listener) => session.subscribe(listener),
     () => session.state,
   );
-  const { columns, rows } = useTerminalSize();
+  const { columns, rows } = useWindowSize();
   useInput((input, key) => {
     for (const press of toKeyPresses(input, key)) session.handleKey(press);
   });
