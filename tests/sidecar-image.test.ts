@@ -38,6 +38,22 @@ describe('Dockerfile.sidecar as written', () => {
     expect(label(SCHEMA_VERSION_LABEL), `update ${SCHEMA_VERSION_LABEL} in Dockerfile.sidecar to SCHEMA_VERSION (src/storage/schema-version.ts)`).toBe(String(SCHEMA_VERSION));
   });
 
+  it("copies, with scripts/sidecar-modules.mjs, a sidecar that starts from its own modules and has none of the host's", () => {
+    assertBuilt();
+    const out = path.join(tempDir('sidecar-modules-'), 'app');
+    const copied = spawnSync(process.execPath, ['scripts/sidecar-modules.mjs', out], { cwd: ROOT, encoding: 'utf8' });
+    expect(copied.status, copied.stderr).toBe(0);
+    const modules = fs.readdirSync(path.join(out, 'node_modules'));
+    for (const hostOnly of ['ink', 'react', 'cli-progress', 'csv-stringify', 'typescript']) expect(modules, hostOnly).not.toContain(hostOnly);
+    expect(fs.existsSync(path.join(out, 'dist/src/cli'))).toBe(false);
+    expect(fs.readdirSync(path.join(out, 'node_modules/better-sqlite3/build/Release'))).toContain('better_sqlite3.node');
+    // Every module the sidecar imports is loaded before it parses its arguments.
+    const started = spawnSync(process.execPath, [path.join(out, 'dist/sidecar/main.js'), '--version'], { encoding: 'utf8' });
+    expect(started.stderr).toBe('');
+    expect(started.stdout.trim()).toBe(MANIFEST.version);
+    fs.rmSync(path.dirname(out), { recursive: true, force: true });
+  });
+
   it('leaves installed modules, builds, caches and git out of the build context', () => {
     const ignored = fs.readFileSync(path.join(ROOT, '.dockerignore'), 'utf8').split('\n');
     for (const entry of ['node_modules/', 'dist/', '.cache/', '.git/']) expect(ignored).toContain(entry);
