@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Debian packages the test suite uses beyond Node: podman + runc run the sidecar in a real
-# container, tmux drives the TUI in a real terminal, util-linux provides unshare for the
+# container, mmdebstrap makes the Debian tree the sidecar image test's base image is built on, tmux drives the TUI in a real terminal, util-linux provides unshare for the
 # bind-mount tests. Installs only what is missing; needs root (or sudo) on Debian/Ubuntu.
 set -euo pipefail
 
-packages=(podman runc tmux util-linux)
+packages=(podman runc mmdebstrap tmux util-linux)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")

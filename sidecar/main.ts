@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { SERVER_VERSION } from './mcp-server.js';
+import { PACKAGE_VERSION } from '../src/core/version.js';
 import { isSuperviseError } from '../src/core/errors.js';
 import { PROPOSE_EXIT, exitCodeFor } from '../src/core/exit-codes.js';
 import { environmentError } from '../src/storage/environment-errors.js';
@@ -42,7 +42,7 @@ interface Outcome {
 function buildProgram(outcome: Outcome): Command {
   const program = new Command(NAME)
     .description('The bot-bottle supervise sidecar: MCP server for the agent, propose command for shell callers, and the downward handlers (docs/SIDECAR.md).')
-    .version(SERVER_VERSION)
+    .version(PACKAGE_VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 

@@ -18,9 +18,9 @@ import { listEgressRoutes } from './egress-routes.js';
 import type { ApplyOutcome, LiveRoutesFile } from './live-routes.js';
 import { askAndWait, idempotencyBase, resumeWait, type ProposalResult } from '../src/queue/proposal-flow.js';
 import { describeForAgent } from '../src/queue/proposal-result.js';
+import { PACKAGE_VERSION } from '../src/core/version.js';
 
 export const SERVER_NAME = 'bot-bottle-supervise';
-export const SERVER_VERSION = '0.1.0';
 export const TOOL_LIST_EGRESS_ROUTES = 'list-egress-routes';
 export const TOOL_NAMES: readonly string[] = [KIND_EGRESS_ALLOW, KIND_EGRESS_BLOCK, TOOL_LIST_EGRESS_ROUTES];
 
@@ -150,7 +150,7 @@ async function listRoutesTool(context: ToolContext, signal: AbortSignal): Promis
 
 /** One server per HTTP request (the SDK's stateless pattern); the queue and config are shared. */
 export function createMcpServer(context: ToolContext): McpServer {
-  const server = new McpServer({ name: SERVER_NAME, version: SERVER_VERSION }, { capabilities: { tools: {} } });
+  const server = new McpServer({ name: SERVER_NAME, version: PACKAGE_VERSION }, { capabilities: { tools: {} } });
   server.registerTool(
     KIND_EGRESS_ALLOW,
     {

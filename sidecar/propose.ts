@@ -13,7 +13,7 @@ import { MAX_RESPONSE_TIMEOUT_SECONDS, readConfig, type SidecarConfig } from './
 import { readCurrentRoutes } from './current-routes.js';
 import { SidecarHeartbeat } from './heartbeat.js';
 import { LiveRoutesFile } from './live-routes.js';
-import { SERVER_VERSION } from './mcp-server.js';
+import { PACKAGE_VERSION } from '../src/core/version.js';
 import { openSidecarStorage } from './startup.js';
 
 export interface ProposeOptions {
@@ -80,7 +80,7 @@ export async function propose(options: ProposeOptions, io: ProposeIo): Promise<n
 function liveRoutesFile(storage: BottleDatabase, config: SidecarConfig, log: (line: string) => void): LiveRoutesFile | undefined {
   if (!config.routesFile) return undefined;
   const { bottle } = storage;
-  const heartbeat = new SidecarHeartbeat({ bottle, sidecarVersion: SERVER_VERSION, routesFile: config.routesFile, log });
+  const heartbeat = new SidecarHeartbeat({ bottle, sidecarVersion: PACKAGE_VERSION, routesFile: config.routesFile, log });
   return new LiveRoutesFile({ file: config.routesFile, reloadCommand: config.reloadCommand, bottle, log, onChanged: () => heartbeat.beat() });
 }
 

@@ -5,7 +5,8 @@ import { DownwardDispatcher, builtinDownwardHandlers } from './downward.js';
 import { SidecarHttpServer, MCP_PATH } from './http-server.js';
 import { SidecarHeartbeat } from './heartbeat.js';
 import { LiveRoutesFile } from './live-routes.js';
-import { SERVER_VERSION, TOOL_NAMES, createMcpServer } from './mcp-server.js';
+import { TOOL_NAMES, createMcpServer } from './mcp-server.js';
+import { PACKAGE_VERSION } from '../src/core/version.js';
 import { openSidecarStorage } from './startup.js';
 
 export const DEFAULT_PORT = 9100;
@@ -45,7 +46,7 @@ export async function serve(options: ServeOptions): Promise<number> {
     flood: config.flood,
   });
   const { queue, bottle } = storage;
-  const heartbeat = new SidecarHeartbeat({ bottle, sidecarVersion: SERVER_VERSION, routesFile: config.routesFile, log: options.log });
+  const heartbeat = new SidecarHeartbeat({ bottle, sidecarVersion: PACKAGE_VERSION, routesFile: config.routesFile, log: options.log });
   const live = config.routesFile
     ? new LiveRoutesFile({ file: config.routesFile, reloadCommand: config.reloadCommand, bottle, log: options.log, onChanged: () => heartbeat.beat() })
     : undefined;
@@ -56,7 +57,7 @@ export async function serve(options: ServeOptions): Promise<number> {
     port: options.port,
     createServer: () => createMcpServer(context),
     toolNames: TOOL_NAMES,
-    health: () => ({ ok: storage.isOpen(), slug: config.slug, schemaVersion: SCHEMA_VERSION }),
+    health: () => ({ ok: storage.isOpen(), slug: config.slug, version: PACKAGE_VERSION, schemaVersion: SCHEMA_VERSION }),
     log: options.log,
     allowedHosts: config.allowedHosts,
     bearerToken: config.mcpToken,

@@ -7,8 +7,8 @@
  */
 export { openHostDatabase } from './database.js';
 export type { OpenDatabaseOptions, SuperviseDatabase } from './database.js';
-export { applyRoutes, prepareSupervise } from './launcher/launcher.js';
-export type { ApplyRoutesOptions, ApplyRoutesResult, ContainerEngine, PrepareSuperviseOptions, SuperviseMount, SupervisePlan } from './launcher/launcher.js';
+export { SCHEMA_VERSION_LABEL, applyRoutes, prepareSupervise } from './launcher/launcher.js';
+export type { ApplyRoutesOptions, ApplyRoutesResult, ContainerEngine, PrepareSuperviseOptions, SidecarImage, SuperviseMount, SupervisePlan } from './launcher/launcher.js';
 export { askAndWait, resumeWait } from './queue/proposal-flow.js';
 export type { Idempotency, ProposalRequest, ProposalResult, ResumeExpectation, WaitSettings } from './queue/proposal-flow.js';
 export type { QueueStore } from './queue/queue-store.js';

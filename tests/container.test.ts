@@ -88,6 +88,11 @@ describe.skipIf(!detection.ok && !process.env.CI)('sidecar in a real podman cont
   let setup: PodmanSetup;
   let savedHome: string | undefined;
   let rootfs: string;
+  /**
+   * The run is --read-only (podman puts a tmpfs on /tmp): the live routes file's directory is a
+   * mount from outside the rootfs, as it is in a real bottle, so the host sees what the sidecar applies.
+   */
+  let egress: string;
   let plan: SupervisePlan;
   let host: SuperviseDatabase;
   let clients: Client[] = [];
@@ -108,7 +113,7 @@ describe.skipIf(!detection.ok && !process.env.CI)('sidecar in a real podman cont
       routesFile: '/tmp/egress/routes.yaml',
       reloadCommand: [NODE, '-e', "require('fs').appendFileSync('/tmp/egress/reloads', 'x')"],
     });
-    fs.mkdirSync(path.join(rootfs, 'tmp', 'egress'));
+    egress = tempDir('sidecar-container-egress-');
     host = await openHostDatabase();
   });
 
@@ -119,6 +124,7 @@ describe.skipIf(!detection.ok && !process.env.CI)('sidecar in a real podman cont
     await host.close();
     process.env.HOME = savedHome;
     fs.rmSync(rootfs, { recursive: true, force: true });
+    fs.rmSync(egress, { recursive: true, force: true });
   });
 
   afterAll(() => removeContainers());
@@ -127,7 +133,7 @@ describe.skipIf(!detection.ok && !process.env.CI)('sidecar in a real podman cont
   function sidecarArgs(port: number, env: Record<string, string> = {}, mount?: string): string[] {
     const args = plan.runArgs('podman', rootfs);
     if (mount) args[args.indexOf('--mount') + 1] = mount;
-    const extra = ['--rm', ...setup.run, ...hostMounts(), '-v', `${ROOT}:/app:ro`, '-p', `127.0.0.1:${port}:9100`];
+    const extra = ['--rm', ...setup.run, ...hostMounts(), '-v', `${ROOT}:/app:ro`, '-v', `${egress}:/tmp/egress`, '-p', `127.0.0.1:${port}:9100`];
     for (const [key, value] of Object.entries(env)) extra.push('-e', `${key}=${value}`);
     args.splice(args.length - 1, 0, ...extra, '--rootfs');
     return [...setup.global, ...args, NODE, '/app/dist/sidecar/main.js', 'serve'];
@@ -155,16 +161,16 @@ describe.skipIf(!detection.ok && !process.env.CI)('sidecar in a real podman cont
     expect(structured(await call)).toMatchObject({ status: 'approved', notes: 'from the host', proposal_id: proposal.id });
     expect(host.queue.readProposal(SLUG, proposal.id)?.state).toBe('archived');
     // The approved file was proposed against the (empty) live file, so the sidecar applied it and reloaded.
-    expect(fs.readFileSync(path.join(rootfs, 'tmp/egress/routes.yaml'), 'utf8')).toBe(routes);
-    expect(fs.readFileSync(path.join(rootfs, 'tmp/egress/reloads'), 'utf8')).toBe('x');
+    expect(fs.readFileSync(path.join(egress, 'routes.yaml'), 'utf8')).toBe(routes);
+    expect(fs.readFileSync(path.join(egress, 'reloads'), 'utf8')).toBe('x');
 
     // Downward: the launcher asks, the containerised sidecar writes its live file and reloads.
     const next = 'routes:\n  - host: registry.npmjs.org\n  - host: api.github.com\n';
     const applied = await applyRoutes(SLUG, next, { timeoutMs: 60_000, database: host });
     expect(applied).toMatchObject({ outcome: 'answered', status: 'approved' });
     expect(applied.outcome === 'answered' && applied.notes).toContain(`sha256=${sha256(next)}`);
-    expect(fs.readFileSync(path.join(rootfs, 'tmp/egress/routes.yaml'), 'utf8')).toBe(next);
-    expect(fs.readFileSync(path.join(rootfs, 'tmp/egress/reloads'), 'utf8')).toBe('xx');
+    expect(fs.readFileSync(path.join(egress, 'routes.yaml'), 'utf8')).toBe(next);
+    expect(fs.readFileSync(path.join(egress, 'reloads'), 'utf8')).toBe('xx');
   });
 
   it('refuses to start when the database file itself is bind-mounted', async () => {

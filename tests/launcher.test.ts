@@ -62,6 +62,11 @@ describe('prepareSupervise', () => {
       'SUPERVISE_RESPONSE_TIMEOUT_SECONDS=45',
     ]);
     expect(args).not.toContain('-v');
+    // Hardened, before the image: an init for the reload command's children, no writable root, no
+    // capabilities, no privilege gain (the image test runs the real sidecar with exactly these).
+    const hardening = ['--init', '--read-only', '--cap-drop=ALL', '--security-opt=no-new-privileges'];
+    for (const flag of hardening) expect(args.indexOf(flag), flag).toBeGreaterThan(0);
+    expect(Math.max(...hardening.map((flag) => args.indexOf(flag)))).toBeLessThan(args.length - 1);
 
     const rootless = await prepareSupervise('acme', { user: { uid: 1000, gid: 1000 }, network: 'bottle-net' });
     const podman = rootless.runArgs('podman', 'img');
@@ -112,6 +117,15 @@ describe('prepareSupervise', () => {
       await expect(prepareSupervise('acme', { maxPending })).rejects.toThrow(/maxPending must be a whole number from 1 to 10000/);
     }
     await expect(prepareSupervise('acme', { proposalsPerMinute: -1 })).rejects.toThrow(/proposalsPerMinute/);
+  });
+
+  it('refuses a sidecar image the engine cannot show, saying how to build it', async () => {
+    // A name no engine has (or no engine at all): either way the launcher cannot read its labels.
+    const ref = `localhost/bot-bottle-no-such-image-${process.pid}:none`;
+    const refusal = prepareSupervise('acme', { image: { engine: 'podman', ref } });
+    await expect(refusal).rejects.toMatchObject({ code: 'config' });
+    await expect(refusal).rejects.toThrow(`cannot inspect the sidecar image ${ref} with podman`);
+    await expect(refusal).rejects.toThrow(`podman build -f Dockerfile.sidecar -t ${ref} .`);
   });
 
   it('refuses an invalid slug before creating anything', async () => {

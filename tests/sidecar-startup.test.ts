@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openConnection } from '../src/storage/connection.js';
 import { SCHEMA_VERSION } from '../src/storage/schema-version.js';
+import { PACKAGE_VERSION } from '../src/core/version.js';
 import { SIDECAR_MAIN, assertBuilt, hostDatabase, killChildren, runSidecar, startSidecar, tempDir, type Exit } from './fixtures/sidecar-harness.js';
 
 beforeAll(() => assertBuilt());
@@ -96,7 +97,7 @@ describe('sidecar start-up refusals', () => {
     expect(sidecar.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
     const health = await fetch(`${sidecar.base}/healthz`);
     expect(health.status).toBe(200);
-    expect(await health.json()).toEqual({ ok: true, slug: 'acme', schemaVersion: SCHEMA_VERSION });
+    expect(await health.json()).toEqual({ ok: true, slug: 'acme', version: PACKAGE_VERSION, schemaVersion: SCHEMA_VERSION });
     expect((await fetch(`${sidecar.base}/elsewhere`)).status).toBe(404);
     expect((await fetch(sidecar.url)).status).toBe(405);
     await host.close();

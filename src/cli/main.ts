@@ -9,6 +9,7 @@ import { registerDemo } from './demo/command.js';
 import { registerImportLegacy } from './import-legacy.js';
 import { registerPropose } from './propose.js';
 import { registerSupervise } from './supervise/command.js';
+import { PACKAGE_VERSION } from '../core/version.js';
 
 /** Each verb module adds its command to the program; see src/cli/<verb>.ts. */
 const registrations: Array<(program: Command) => void> = [registerSupervise, registerAudit, registerDemo, registerDb, registerPropose, registerImportLegacy];
@@ -16,7 +17,7 @@ const registrations: Array<(program: Command) => void> = [registerSupervise, reg
 export function buildProgram(): Command {
   const program = new Command('bot-bottle')
     .description('Operator tools for the bot-bottle supervise plane: triage proposals, review the audit log, manage the database.')
-    .version('0.1.0')
+    .version(PACKAGE_VERSION)
     .option('--db <path>', 'use this database file instead of ~/.bot-bottle/bot-bottle.db (tests, tools)')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();

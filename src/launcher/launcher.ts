@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { createHmac } from 'node:crypto';
+import { promisify } from 'node:util';
 import { openHostDatabase, type SuperviseDatabase } from '../database.js';
 import { SuperviseError } from '../core/errors.js';
 import { KIND_EGRESS_ROUTES_APPLY } from '../kinds/egress-routes-apply.js';
@@ -11,6 +13,15 @@ import { KEYS_DIR_IN_CONTAINER, ensureBottleKeys, ensureHostKeyPair, readBottleK
 import { MAX_FLOOD_SETTING } from '../queue/flood-control.js';
 
 export type ContainerEngine = 'docker' | 'podman';
+
+/** The label Dockerfile.sidecar sets to the database schema version the image's sidecar needs. */
+export const SCHEMA_VERSION_LABEL = 'io.bot-bottle.schema-version';
+
+/** A sidecar image as the engine that will run it knows it (a tag, or a name with its digest). */
+export interface SidecarImage {
+  engine: ContainerEngine;
+  ref: string;
+}
 
 export interface SuperviseMount {
   type: 'bind';
@@ -46,6 +57,11 @@ export interface PrepareSuperviseOptions {
   listenHost?: string;
   /** Require a bearer token on `/mcp`, derived from the bottle key; the plan's `mcpToken` is what the agent's client sends. */
   requireMcpToken?: boolean;
+  /**
+   * The image the launcher will run: its SCHEMA_VERSION_LABEL must equal the database's schema
+   * version, or prepareSupervise refuses it (`schema-mismatch`) before a sidecar could start on it.
+   */
+  image?: SidecarImage;
 }
 
 /** Everything a launcher needs to start a bottle's sidecar against the host database. */
@@ -76,7 +92,9 @@ export interface SupervisePlan {
 export async function prepareSupervise(slug: string, options: PrepareSuperviseOptions = {}): Promise<SupervisePlan> {
   validateSlug(slug);
   const database = await openHostDatabase({ watch: false });
+  const schemaVersion = database.db.pragma('user_version', { simple: true }) as number;
   await database.close();
+  if (options.image !== undefined) await requireImageSchema(options.image, schemaVersion);
 
   const source = sharedDir();
   const mount: SuperviseMount = { type: 'bind', source, target: SHARED_DIR_IN_CONTAINER };
@@ -108,6 +126,12 @@ export async function prepareSupervise(slug: string, options: PrepareSuperviseOp
         'run',
         '--name',
         name,
+        // Hardened: an init reaps the reload command's children; the sidecar writes only to the
+        // shared directory's mount, needs no capability, and can never gain privileges.
+        '--init',
+        '--read-only',
+        '--cap-drop=ALL',
+        '--security-opt=no-new-privileges',
         '--mount',
         `type=bind,src=${mount.source},dst=${mount.target}`,
         '--mount',
@@ -123,6 +147,31 @@ export async function prepareSupervise(slug: string, options: PrepareSuperviseOp
       return args;
     },
   };
+}
+
+const execFileAsync = promisify(execFile);
+
+/** Refuses an image built for another schema than the database's, naming the way out. */
+async function requireImageSchema(image: SidecarImage, schemaVersion: number): Promise<void> {
+  let labels: Record<string, string> | null;
+  try {
+    const { stdout } = await execFileAsync(image.engine, ['image', 'inspect', '--format', '{{json .Config.Labels}}', image.ref], { encoding: 'utf8' });
+    labels = JSON.parse(stdout) as Record<string, string> | null;
+  } catch (error) {
+    const reason = ((error as { stderr?: string }).stderr ?? '').trim() || (error as Error).message;
+    throw new SuperviseError('config', `cannot inspect the sidecar image ${image.ref} with ${image.engine} (${reason}); build it (\`${image.engine} build -f Dockerfile.sidecar -t ${image.ref} .\`) or pull it first.`);
+  }
+  const label = labels?.[SCHEMA_VERSION_LABEL];
+  const build = `${image.engine} build -f Dockerfile.sidecar -t ${image.ref} .`;
+  if (label === undefined) {
+    throw new SuperviseError('schema-mismatch', `the sidecar image ${image.ref} has no ${SCHEMA_VERSION_LABEL} label, so the schema it needs is unknown; rebuild it from this version's Dockerfile.sidecar (\`${build}\`).`);
+  }
+  if (label !== String(schemaVersion)) {
+    throw new SuperviseError(
+      'schema-mismatch',
+      `the sidecar image ${image.ref} needs database schema ${label}, but the host database is at schema ${schemaVersion}: rebuild the image from the host's version (\`${build}\`), or run the image's version of the host tools (bot-bottle db migrate/rollback).`,
+    );
+  }
 }
 
 function floodSetting(value: number, name: string): number {
