@@ -25,7 +25,7 @@ afterAll(() => fs.rmSync(home, { recursive: true, force: true }));
 const GREEN_ADDED_LINE = '\u001b[32m+';
 const ANY_COLOUR = '\u001b[3';
 
-async function show(on: 'pipe' | 'terminal', env: Record<string, string>): Promise<CliRun> {
+async function show(on: 'pipe' | 'terminal', env: Record<string, string | undefined>): Promise<CliRun> {
   const args = ['--db', dbFile, 'audit', 'show', '3'];
   const run = on === 'pipe' ? await runCli(args, { home, env }) : await runCliOnTerminal(args, { home, env });
   expect(run.code, run.stderr).toBe(0);
