@@ -56,6 +56,9 @@ export interface AuditFilter {
   order?: 'asc' | 'desc';
 }
 
+/** The columns that hold labels from a small vocabulary, which `audit list|export` filter on. */
+export type AuditLabelField = 'status' | 'action' | 'component' | 'kind';
+
 export interface AuditHead {
   hash: string;
   count: number;
@@ -246,6 +249,11 @@ export class AuditStore {
 
   head(): AuditHead {
     return readAuditHead(this.#db);
+  }
+
+  /** Every value `field` has in the log, sorted: what a filter on it can match. Reads the whole table. */
+  valuesOf(field: AuditLabelField): string[] {
+    return this.#db.prepare(`SELECT DISTINCT ${field} FROM audit_entries WHERE ${field} IS NOT NULL ORDER BY ${field}`).pluck().all() as string[];
   }
 
   /** Recomputes the whole chain and names the first entry that was edited, deleted or moved. */

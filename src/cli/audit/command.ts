@@ -9,6 +9,7 @@ import { validateSlug } from '../../core/validation.js';
 import { ImportLedger } from '../../legacy/ledger.js';
 import { verifyAnswers, type AnswerVerification } from '../../queue/answer-verification.js';
 import { auditRecord, EXPORT_FORMATS, exportToFile, streamAuditExport, type ExportFormat } from './export.js';
+import { checkLabelFilters } from './filter-values.js';
 import { isClosedPipe } from '../closed-output.js';
 import { colorsFor, parsePositiveInt, parseTime, printJson, UserError, withHostDatabase } from '../common.js';
 import { VERB_EXIT } from '../../core/exit-codes.js';
@@ -107,7 +108,16 @@ function listCommand(audit: Command): void {
     .option('--json', 'print the entries as a JSON array (with diffs and hashes)')
     .action(async (flags: FilterFlags & { limit?: string; json?: boolean }, command: Command) => {
       const filter: AuditFilter = { ...filterFrom(flags), order: 'desc', limit: flags.limit === undefined ? LIST_DEFAULT_LIMIT : parsePositiveInt(flags.limit, '--limit') };
-      const entries = await withHostDatabase(command, ({ audit: store }) => store.readAuditEntries(filter), { existing: true });
+      const entries = await withHostDatabase(
+        command,
+        ({ audit: store, queue }) => {
+          const found = store.readAuditEntries(filter);
+          // Nothing found may be a typo; a value that matched something is one there is.
+          if (found.length === 0) checkLabelFilters(filter, store, queue.kinds);
+          return found;
+        },
+        { existing: true },
+      );
       if (flags.json) return printJson(entries.map(auditRecord));
       if (entries.length === 0) {
         const filtered = Object.keys(filter).some((key) => key !== 'order' && key !== 'limit');
@@ -181,7 +191,8 @@ function exportCommand(audit: Command): void {
       const format = flags.format as ExportFormat;
       const filter = filterFrom(flags);
       if (flags.output !== undefined) checkExportTarget(flags.output, flags.force ?? false);
-      const count = await withHostDatabase(command, async ({ audit: store }) => {
+      const count = await withHostDatabase(command, async ({ audit: store, queue }) => {
+        checkLabelFilters(filter, store, queue.kinds);
         const bar = progressBar(store.head());
         try {
           const run = (out: Writable): Promise<number> =>
