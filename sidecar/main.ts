@@ -89,6 +89,7 @@ function buildProgram(outcome: Outcome): Command {
     .option('--proposal-id <id>', 'resume waiting on a proposal an earlier run left pending')
     .option('--origin <name>', 'who proposes, shown to the operator (default: the kind’s component, e.g. git-gate)')
     .option('--final-file <file>', 'when the operator modifies the proposal, write the final payload here')
+    .option('--json', 'print the outcome as JSON on stdout, the object the MCP route tools return as structuredContent (exit codes unchanged)')
     .option('--db <path>', 'database file, only outside a container')
     .option('--keys-dir <dir>', "the bottle's key directory, only outside a container")
     .exitOverride((error) => {

@@ -19,6 +19,7 @@ import type { ApplyOutcome, LiveRoutesFile } from './live-routes.js';
 import { askAndWait, idempotencyBase, resumeWait, type ProposalResult } from '../src/queue/proposal-flow.js';
 import { describeForAgent } from '../src/queue/proposal-result.js';
 import { PACKAGE_VERSION } from '../src/core/version.js';
+import { OUTCOME_STATUSES, proposalOutcome } from './proposal-outcome.js';
 
 export const SERVER_NAME = 'bot-bottle-supervise';
 export const TOOL_LIST_EGRESS_ROUTES = 'list-egress-routes';
@@ -54,9 +55,8 @@ const routeProposalInput = {
     .describe('Only to keep waiting on a proposal an earlier call reported as pending; routes_yaml and justification are then not needed.'),
 };
 
-const STATUSES = ['approved', 'modified', 'rejected', 'pending', 'expired', 'cancelled', 'stale'] as const;
 const routeProposalOutput = {
-  status: z.enum(STATUSES),
+  status: z.enum(OUTCOME_STATUSES),
   notes: z.string(),
   proposal_id: z.string(),
   final_routes_yaml: z.string().optional(),
@@ -73,22 +73,12 @@ function routeProposalResult(result: ProposalResult, tool: string, applied: Appl
     resume: (id) => `call ${tool} again with {"proposal_id": "${id}"}`,
     askAgain: 'change the justification (say what changed)',
   });
-  const structured: Record<string, unknown> = { status: result.status, notes: 'notes' in result ? result.notes : '', proposal_id: result.proposalId };
   const report = applied && reportApplied(applied);
-  if (report) {
-    text += ` ${report.sentence}`;
-    if (report.stale) structured.status = 'stale';
-    if (report.error !== undefined) structured.apply_error = report.error;
-  }
-  if (result.status === 'modified' && result.finalPayload !== null) {
-    structured.final_routes_yaml = result.finalPayload;
-    text += `\n\nThe routes file as the operator approved it:\n\n${result.finalPayload}`;
-  }
-  if (report?.mergedFile !== undefined) {
-    structured.merged_routes_yaml = report.mergedFile;
-    text += `\n\nThe live routes file now (merged):\n\n${report.mergedFile}`;
-  }
-  return { content: [{ type: 'text', text }], structuredContent: structured };
+  const structured = proposalOutcome(result, report);
+  if (report) text += ` ${report.sentence}`;
+  if (structured.final_routes_yaml !== undefined) text += `\n\nThe routes file as the operator approved it:\n\n${structured.final_routes_yaml}`;
+  if (structured.merged_routes_yaml !== undefined) text += `\n\nThe live routes file now (merged):\n\n${structured.merged_routes_yaml}`;
+  return { content: [{ type: 'text', text }], structuredContent: { ...structured } };
 }
 
 /** `egress-allow` / `egress-block`: validate, enqueue (or resume), wait for the operator, archive. */

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { SuperviseError } from '../src/core/errors.js';
 import { PROPOSE_EXIT } from '../src/core/exit-codes.js';
+import { safeJson } from '../src/core/safe-text.js';
 import type { BottleDatabase } from '../src/database.js';
 import { KIND_EGRESS_ALLOW } from '../src/kinds/egress-allow.js';
 import { KIND_EGRESS_BLOCK } from '../src/kinds/egress-block.js';
@@ -14,6 +15,7 @@ import { readCurrentRoutes } from './current-routes.js';
 import { SidecarHeartbeat } from './heartbeat.js';
 import { LiveRoutesFile } from './live-routes.js';
 import { PACKAGE_VERSION } from '../src/core/version.js';
+import { proposalOutcome } from './proposal-outcome.js';
 import { openSidecarStorage } from './startup.js';
 
 export interface ProposeOptions {
@@ -26,6 +28,8 @@ export interface ProposeOptions {
   proposalId?: string;
   origin?: string;
   finalFile?: string;
+  /** Print the outcome as the route tools' structuredContent (a JSON object) instead of the notes and a summary. */
+  json?: boolean;
 }
 
 export interface ProposeIo {
@@ -67,8 +71,12 @@ export async function propose(options: ProposeOptions, io: ProposeIo): Promise<n
     const report = reportForShell(result, { resume: (id) => `bot-bottle-sidecar propose --proposal-id ${id}`, askAgain: 'change --justification (say what changed)' });
     const applied = await applyIfApproved(result, queue, liveRoutesFile(storage, config, io.stderr), abort.signal);
     const appliedReport = applied && reportApplied(applied);
-    io.stderr(appliedReport ? `${report.summary} ${appliedReport.sentence}` : report.summary);
-    io.stdout(report.stdout);
+    if (options.json) {
+      io.stdout(`${safeJson(proposalOutcome(result, appliedReport))}\n`);
+    } else {
+      io.stderr(appliedReport ? `${report.summary} ${appliedReport.sentence}` : report.summary);
+      io.stdout(report.stdout);
+    }
     if (result.status === 'modified' && result.finalPayload !== null && options.finalFile !== undefined) fs.writeFileSync(options.finalFile, result.finalPayload, 'utf8');
     return appliedReport?.stale ? PROPOSE_EXIT.stale : report.exitCode;
   } finally {

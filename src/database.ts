@@ -6,7 +6,7 @@ import type { KindRegistry } from './kinds/registry.js';
 import { migrateUp, readUserVersion } from './storage/migrations.js';
 import { ChangeNotifier } from './notify/notifier.js';
 import { refuseEmptyDatabase, requireSafeDatabaseFile } from './storage/database-file.js';
-import { DB_PATH_IN_CONTAINER, ensureHostLayout, hostDbPath, requireExistingDatabase } from './storage/layout.js';
+import { DB_PATH_IN_CONTAINER, ensureHostDatabase, hostDbPath, requireExistingDatabase } from './storage/layout.js';
 import { openBottleKeyring, openHostKeyring, type HostKeyring } from './keys/keyring.js';
 import type { BottleQueue } from './queue/bottle-queue.js';
 import { QueueStore } from './queue/queue-store.js';
@@ -66,7 +66,7 @@ export interface OpenDatabaseOptions {
  * migrates: sidecars of different builds share this file, and none may change the schema under the others.
  */
 export async function openHostDatabase(options: OpenDatabaseOptions = {}): Promise<SuperviseDatabase> {
-  const file = options.mustExist ? requireExistingDatabase(options.path ?? hostDbPath(), { hostLayout: options.path === undefined }) : (options.path ?? ensureHostLayout());
+  const file = options.mustExist ? requireExistingDatabase(options.path ?? hostDbPath(), { hostLayout: options.path === undefined }) : ensureHostDatabase(options.path);
   refuseEmptyDatabase(requireSafeDatabaseFile(file));
   const db = openConnection(file, { fileMustExist: options.mustExist ?? false });
   try {

@@ -136,12 +136,13 @@ describe('audit export', () => {
   it('streams JSONL whose records recompute the whole hash chain', async () => {
     const run = await cli('audit', 'export');
     expect(run.code).toBe(0);
-    const records = run.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as AuditEntry);
+    const records = run.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as Omit<AuditEntry, 'ts'> & { time: string });
     expect(records.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6]);
     let prev = GENESIS_HASH;
     for (const record of records) {
       expect(record.prevHash).toBe(prev);
-      expect(chainHash(record.prevHash, canonicalAuditEntry(record))).toBe(record.hash);
+      // The hashed ts is the ISO time's milliseconds, exactly.
+      expect(chainHash(record.prevHash, canonicalAuditEntry({ ...record, ts: Date.parse(record.time) }))).toBe(record.hash);
       prev = record.hash;
     }
     expect(prev).toBe(seeded.head.hash);
@@ -158,7 +159,7 @@ describe('audit export', () => {
     expect(fs.readdirSync(home).filter((name) => name.includes('partial'))).toEqual([]);
     expect(fs.statSync(out).mode & 0o777).toBe(0o600);
     const text = fs.readFileSync(out, 'utf8');
-    expect(text.split('\n')[0]).toBe('seq,time,ts,slug,component,action,proposalId,kind,status,actor,notes,diff,prevHash,hash');
+    expect(text.split('\n')[0]).toBe('seq,time,slug,component,action,proposalId,kind,status,actor,notes,diff,prevHash,hash');
     // Diffs start with '=': a spreadsheet would run them as formulas without the leading quote.
     expect(text).toContain(`,ok 0,"'===`);
     for (const id of seeded.ids) expect(text).toContain(id);
@@ -214,7 +215,7 @@ describe('audit export', () => {
     expect(fs.readFileSync(jsonl, 'utf8')).toBe(records.map((record) => `${safeJson(record, 0)}\n`).join(''));
     const csv = path.join(home, 'long.csv');
     expect((await cli('audit', 'export', '--format', 'csv', '--output', csv)).code).toBe(0);
-    const columns = ['seq', 'time', 'ts', 'slug', 'component', 'action', 'proposalId', 'kind', 'status', 'actor', 'notes', 'diff', 'prevHash', 'hash'];
+    const columns = ['seq', 'time', 'slug', 'component', 'action', 'proposalId', 'kind', 'status', 'actor', 'notes', 'diff', 'prevHash', 'hash'];
     expect(fs.readFileSync(csv, 'utf8')).toBe(stringify(records, { header: true, columns, escape_formulas: true }));
     const stdout = await cli('audit', 'export', '--format', 'csv');
     expect(stdout.stdout).toBe(fs.readFileSync(csv, 'utf8'));

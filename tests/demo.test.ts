@@ -26,18 +26,46 @@ describe('demo', () => {
     fs.rmSync(home, { recursive: true, force: true });
   });
 
-  const demo = (...args: string[]) =>
-    spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'demo', ...args], {
+  const cli = (args: string[], env: Record<string, string> = {}) =>
+    spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
       cwd: REPO_ROOT,
-      env: { ...process.env, HOME: home, USER: 'tester', NO_COLOR: '1' },
+      env: { ...process.env, HOME: home, USER: 'tester', NO_COLOR: '1', ...env },
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
       timeout: 120_000,
     });
+  const demo = (args: string[], env: Record<string, string> = {}) => cli(['demo', ...args], env);
 
-  it('walks one egress-allow proposal from an MCP agent to a verified audit log on the default database, and exits 0', async () => {
-    const run = demo();
+  it('by default runs on a temporary database it removes, leaving nothing in the operator\'s, and says how to run bot-bottle from here', () => {
+    const run = demo([], { PATH: path.dirname(process.execPath) });
     expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);
+    const temporary = /A temporary host database is ready: (\S+\/bot-bottle\.db) /.exec(run.stdout)?.[1] as string;
+    expect(temporary).toMatch(/bot-bottle-demo-[^/]+\/bot-bottle\.db$/);
+    expect(run.stdout).toMatch(/ok: 1 entry, head [0-9a-f]{64}:1/);
+    expect(fs.existsSync(path.dirname(temporary))).toBe(false);
+    // Neither a database, nor the layout, nor keys in the operator's home.
+    expect(fs.existsSync(path.join(home, '.bot-bottle'))).toBe(false);
+    // `npm ci` puts no bot-bottle on PATH, so the closing line does not name it bare.
+    expect(run.stdout).toContain(`Next: \`npx bot-bottle supervise\` in ${REPO_ROOT} (\`bot-bottle\` is not on your PATH; \`npm link\` there puts it on it)`);
+  });
+
+  it('--db without --real-db is refused before anything is written', () => {
+    const file = path.join(home, 'named.db');
+    const run = cli(['--db', file, 'demo']);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('--db names a database for the demo to write to');
+    expect(run.stdout).toBe('');
+    expect(fs.existsSync(file)).toBe(false);
+  });
+
+  it('--real-db walks one egress-allow proposal from an MCP agent to a verified audit log on the default database, and exits 0', async () => {
+    // A bot-bottle on PATH, as `npm link` makes it: the closing line names the command itself.
+    const bin = path.join(home, 'bin');
+    fs.mkdirSync(bin);
+    fs.symlinkSync(path.join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js'), path.join(bin, 'bot-bottle'));
+    const run = demo(['--real-db'], { PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}` });
+    expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);
+    expect(run.stdout).toContain('Next: `bot-bottle supervise` to triage real proposals');
     const dbPath = path.join(home, '.bot-bottle', 'bot-bottle.db');
     expect(run.stdout).toContain(`The host database is ready: ${dbPath}`);
     const slug = /A sidecar for bottle "(demo-[0-9a-f]{6})" is serving MCP at http:\/\/127\.0\.0\.1:\d+\/mcp\./.exec(run.stdout)?.[1];
@@ -65,8 +93,8 @@ describe('demo', () => {
     }
   });
 
-  it('runs again on the same database and extends the same chain', () => {
-    const run = demo();
+  it('--real-db runs again on the same database and extends the same chain', () => {
+    const run = demo(['--real-db']);
     expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);
     expect(run.stdout).toMatch(/ok: 2 entries, head [0-9a-f]{64}:2/);
   });
@@ -85,14 +113,14 @@ describe('demo', () => {
       expect(done).toContain('exit=0');
       expect(done).toMatch(/The agent's tool call returns \(status approved\)/);
       expect(done).toMatch(/Notes: looked at it myself/);
-      expect(done).toMatch(/ok: 3 entries, head [0-9a-f]{64}:3/);
+      expect(done).toMatch(/ok: 1 entry, head [0-9a-f]{64}:1/);
     } finally {
       terminal.kill();
     }
   });
 
   it('--interactive without a terminal refuses before starting anything', () => {
-    const run = demo('--interactive');
+    const run = demo(['--interactive']);
     expect(run.status).toBe(5);
     expect(run.stderr).toContain('bot-bottle demo --interactive needs an interactive terminal');
     expect(run.stdout).toBe('');

@@ -157,6 +157,33 @@ describe('propose exit codes', () => {
   });
 });
 
+describe('propose --json', () => {
+  it('prints the object the MCP route tools return as structuredContent, with the same exit codes', async () => {
+    const routes = path.join(fixture.dir, 'routes.yaml');
+    fs.writeFileSync(routes, 'routes:\n  - host: api.github.com\n');
+    const run = runSidecar(proposeArgs('--kind', 'egress-allow', '--payload-file', routes, '--json'), env());
+    const proposal = await pendingFrom(fixture.host.queue, SLUG, run);
+    await fixture.host.queue.writeResponse(SLUG, proposal.id, { status: 'modified', notes: 'narrowed \u001b[2J', finalPayload: 'routes: []\n', responder: 'operator' });
+    const modified = await run;
+    expect(modified.code).toBe(0);
+    expect(modified.stderr).toBe('');
+    // One JSON document, with what a terminal would act on escaped.
+    expect(modified.stdout).not.toContain('\u001b');
+    expect(JSON.parse(modified.stdout)).toEqual({ status: 'modified', notes: 'narrowed \u001b[2J', proposal_id: proposal.id, final_routes_yaml: 'routes: []\n' });
+
+    const pending = await runSidecar(proposeArgs('--kind', 'gitleaks-allow', '--payload-file', reportFile, '--wait', '0', '--json'), env());
+    expect(pending.code).toBe(2);
+    const { proposal_id: id } = JSON.parse(pending.stdout) as { proposal_id: string };
+    expect(JSON.parse(pending.stdout)).toEqual({ status: 'pending', notes: '', proposal_id: id });
+
+    const resumed = runSidecar(proposeArgs('--proposal-id', id, '--json'), env());
+    await fixture.host.queue.writeResponse(SLUG, id, { status: 'rejected', notes: 'no', responder: 'operator' });
+    const rejected = await resumed;
+    expect(rejected.code).toBe(1);
+    expect(JSON.parse(rejected.stdout)).toEqual({ status: 'rejected', notes: 'no', proposal_id: id });
+  });
+});
+
 describe('a git-gate style hook script', () => {
   const sidecarCommand = `${process.execPath} ${SIDECAR_MAIN}`;
 

@@ -56,6 +56,9 @@ export interface AuditFilter {
   order?: 'asc' | 'desc';
 }
 
+/** The columns that hold labels from a small vocabulary, which `audit list|export` filter on. */
+export type AuditLabelField = 'status' | 'action' | 'component' | 'kind';
+
 export interface AuditHead {
   hash: string;
   count: number;
@@ -248,12 +251,23 @@ export class AuditStore {
     return readAuditHead(this.#db);
   }
 
-  /** Recomputes the whole chain and names the first entry that was edited, deleted or moved. */
-  verify(): AuditVerification {
+  /** Every value `field` has in the log, sorted: what a filter on it can match. Reads the whole table. */
+  valuesOf(field: AuditLabelField): string[] {
+    return this.#db.prepare(`SELECT DISTINCT ${field} FROM audit_entries WHERE ${field} IS NOT NULL ORDER BY ${field}`).pluck().all() as string[];
+  }
+
+  /**
+   * Recomputes the whole chain and names the first entry that was edited, deleted or moved.
+   * `onProgress` hears every PROGRESS_EVERY entries how many were checked out of how many there are.
+   */
+  verify(options: { onProgress?: (checked: number, total: number) => void } = {}): AuditVerification {
     let expectedPrev = GENESIS_HASH;
     let expectedSeq = 1;
+    const { onProgress } = options;
+    const total = onProgress ? this.head().count : 0;
     const rows = this.#db.prepare('SELECT * FROM audit_entries ORDER BY seq').iterate() as IterableIterator<AuditRow>;
     for (const row of rows) {
+      if (onProgress && expectedSeq % PROGRESS_EVERY === 0) onProgress(expectedSeq, total);
       const entry = fromRow(row);
       const reason = explainBadEntry(entry, expectedSeq, expectedPrev);
       if (reason) {
@@ -266,6 +280,9 @@ export class AuditStore {
     return { ok: true, head: { hash: expectedPrev, count: expectedSeq - 1 } };
   }
 }
+
+/** How often a long check reports progress: often enough for a bar to move, rarely enough to cost nothing. */
+export const PROGRESS_EVERY = 1000;
 
 /**
  * SQLite's page cache while entries are streamed, in KiB. A stream reads each table page once, so

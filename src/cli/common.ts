@@ -19,10 +19,22 @@ export class UserError extends Error {
   }
 }
 
-/** Colour only on a TTY, never with NO_COLOR or TERM=dumb. */
-export function colorsFor(stream: NodeJS.WriteStream): ReturnType<typeof createColors> {
-  const enabled = Boolean(stream.isTTY) && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
-  return createColors(enabled);
+/**
+ * Whether to colour what goes to `stream`, for every verb and the TUI alike: a non-empty
+ * FORCE_COLOR forces it (`0` or `false` turn it off), else a non-empty NO_COLOR turns it off
+ * (no-color.org: an empty one does not), else only a terminal other than TERM=dumb gets colour.
+ * Written here because the libraries at hand disagree with those rules: Node's hasColors() treats
+ * an empty NO_COLOR as set, and picocolors forces colour for FORCE_COLOR=0.
+ */
+function colorEnabled(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
+  const force = env.FORCE_COLOR ?? '';
+  if (force !== '') return force !== '0' && force.toLowerCase() !== 'false';
+  if ((env.NO_COLOR ?? '') !== '') return false;
+  return Boolean(stream.isTTY) && env.TERM !== 'dumb';
+}
+
+export function colorsFor(stream: { isTTY?: boolean }): ReturnType<typeof createColors> {
+  return createColors(colorEnabled(stream));
 }
 
 /** JSON on stdout: bottle-originated strings inside it are written as `\u` escapes, never as raw controls. */

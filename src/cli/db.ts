@@ -9,7 +9,7 @@ import { isSuperviseError, SuperviseError } from '../core/errors.js';
 import { refuseEmptyDatabase, requireSafeDatabaseFile } from '../storage/database-file.js';
 import { environmentError } from '../storage/environment-errors.js';
 import { migrateDown, migrateUp } from '../storage/migrations.js';
-import { ensureHostLayout, requireExistingDatabase, sharedDir } from '../storage/layout.js';
+import { ensureHostDatabase, requireExistingDatabase, sharedDir } from '../storage/layout.js';
 import { colorsFor, confirmOrRefuse, databasePathFor, databasePathOption, printJson, UserError } from './common.js';
 import { VERB_EXIT } from '../core/exit-codes.js';
 
@@ -118,7 +118,7 @@ function migrateCommand(db: Command): void {
         const file = databasePathFor(command);
         return printDryRun(file, await planFromFlags(() => planMigrate(file, to)), flags.json ?? false);
       }
-      const file = databasePathOption(command) ?? ensureHostLayout();
+      const file = ensureHostDatabase(databasePathOption(command));
       // An empty file is a database that was truncated, not one to start afresh in unasked.
       refuseEmptyDatabase(requireSafeDatabaseFile(file));
       await planFromFlags(() => planMigrate(file, to));

@@ -1,3 +1,4 @@
+import { PROGRESS_EVERY } from '../audit/audit-store.js';
 import { sha256 } from '../core/hash.js';
 import type { Keyring } from '../keys/keyring.js';
 import type { Db } from '../storage/connection.js';
@@ -23,6 +24,8 @@ export interface AnswerVerification {
 export interface VerifyAnswersOptions {
   /** Answers carried over by the legacy import have no decision entry of their own; they still need the host's signature. */
   isImported?: (proposalId: string) => boolean;
+  /** Hears every PROGRESS_EVERY answers how many were checked out of how many there are. */
+  onProgress?: (checked: number, total: number) => void;
 }
 
 interface DecisionRow {
@@ -50,17 +53,20 @@ type AnswerRow = ProposalRow & { [K in keyof ResponseRow as `r_${K}`]: ResponseR
 export function verifyAnswers(db: Db, keyring: Keyring, options: VerifyAnswersOptions = {}): AnswerVerification {
   const sealsSince = (cachedStatement(db, 'SELECT min(seq) FROM audit_entries WHERE detail IS NOT NULL', { pluck: true }).get() as number | null) ?? Number.POSITIVE_INFINITY;
   const result: AnswerVerification = { checked: 0, unsealed: 0, problems: [] };
+  const answers = `FROM proposals p LEFT JOIN responses r ON r.proposal_id = p.id WHERE p.state IN ('answered', 'archived') OR r.proposal_id IS NOT NULL`;
+  const { onProgress } = options;
+  const total = onProgress ? (db.prepare(`SELECT count(*) ${answers}`).pluck().get() as number) : 0;
   const rows = db
     .prepare(
       `SELECT p.*, r.proposal_id AS r_proposal_id, r.status AS r_status, r.notes AS r_notes, r.final_payload AS r_final_payload,
               r.responder AS r_responder, r.created_at AS r_created_at, r.seal AS r_seal
-       FROM proposals p LEFT JOIN responses r ON r.proposal_id = p.id
-       WHERE p.state IN ('answered', 'archived') OR r.proposal_id IS NOT NULL
+       ${answers}
        ORDER BY p.seq`,
     )
     .iterate() as IterableIterator<AnswerRow>;
   for (const row of rows) {
     result.checked += 1;
+    if (onProgress && result.checked % PROGRESS_EVERY === 0) onProgress(result.checked, total);
     const proposal = proposalFromRow(row);
     const problem = checkAnswer(db, keyring, proposal, responseOf(row), sealsSince, options.isImported?.(proposal.id) ?? false);
     if (problem === 'unsealed') result.unsealed += 1;

@@ -1,4 +1,5 @@
 import { PROPOSE_EXIT } from '../core/exit-codes.js';
+import { isoTime } from '../core/time.js';
 import type { ProposalResult } from './proposal-flow.js';
 
 /** What the caller can do next, in the terms of the command or tool it used. */
@@ -9,8 +10,6 @@ export interface NextSteps {
   askAgain: string;
 }
 
-const iso = (ms: number): string => new Date(ms).toISOString();
-
 /** One paragraph for an agent (the MCP tools' text): what was decided and what to do next. */
 export function describeForAgent(result: ProposalResult, next: NextSteps): string {
   const id = result.proposalId;
@@ -19,7 +18,7 @@ export function describeForAgent(result: ProposalResult, next: NextSteps): strin
     case 'modified':
     case 'rejected': {
       const verb = result.status === 'approved' ? 'approved' : result.status === 'modified' ? 'approved a modified version of' : 'rejected';
-      const when = result.earlier ? ` This identical proposal was already answered at ${iso(result.answeredAt)}; to ask again, ${next.askAgain}.` : '';
+      const when = result.earlier ? ` This identical proposal was already answered at ${isoTime(result.answeredAt)}; to ask again, ${next.askAgain}.` : '';
       const notes = result.notes.trim() === '' ? ' No notes were given.' : ` Notes: ${result.notes}`;
       return `The operator ${verb} ${result.kind} proposal ${id}.${notes}${when}`;
     }
@@ -29,7 +28,7 @@ export function describeForAgent(result: ProposalResult, next: NextSteps): strin
         `It stays queued and the operator can still answer it. To keep waiting, ${next.resume(id)}; do not submit it again.`
       );
     case 'expired':
-      return `${result.kind} proposal ${id} expired unanswered at ${iso(result.expiredAt)}; the operator never decided it. Submit it again if it is still needed.`;
+      return `${result.kind} proposal ${id} expired unanswered at ${isoTime(result.expiredAt)}; the operator never decided it. Submit it again if it is still needed.`;
     case 'cancelled':
       return `${result.kind} proposal ${id} was cancelled before the operator answered it. Submit it again if it is still needed.`;
   }
@@ -65,11 +64,11 @@ export function reportForShell(result: ProposalResult, next: NextSteps): ShellRe
     case 'approved':
     case 'modified':
     case 'rejected': {
-      const when = result.earlier ? ` at ${iso(result.answeredAt)}, before this request (an identical proposal; to ask again, ${next.askAgain})` : '';
+      const when = result.earlier ? ` at ${isoTime(result.answeredAt)}, before this request (an identical proposal; to ask again, ${next.askAgain})` : '';
       return {
         summary: `${named} was ${result.status} by ${result.responder}${when}${result.notes ? `: ${result.notes}` : '.'}`,
         stdout: result.notes === '' ? '' : `${result.notes.replace(/\n$/, '')}\n`,
-        json: { ...ref, status: result.status, notes: result.notes, finalPayload: result.finalPayload, responder: result.responder, answeredAt: iso(result.answeredAt) },
+        json: { ...ref, status: result.status, notes: result.notes, finalPayload: result.finalPayload, responder: result.responder, answeredAt: isoTime(result.answeredAt) },
         exitCode,
       };
     }
@@ -77,7 +76,7 @@ export function reportForShell(result: ProposalResult, next: NextSteps): ShellRe
       return {
         summary: `${named} is pending. Wait again with: ${next.resume(id)}`,
         stdout: `${id}\n`,
-        json: { ...ref, status: 'pending', expiresAt: result.expiresAt === null ? null : iso(result.expiresAt) },
+        json: { ...ref, status: 'pending', expiresAt: result.expiresAt === null ? null : isoTime(result.expiresAt) },
         exitCode,
       };
     case 'expired':

@@ -104,7 +104,7 @@ export function ensureHostLayout(): string {
   ensureDirectory(sharedDir());
   // Only when needed: a chmod that changes nothing still fails on a read-only filesystem.
   if ((fs.statSync(sharedDir()).mode & 0o777) !== SHARED_DIR_MODE) fs.chmodSync(sharedDir(), SHARED_DIR_MODE);
-  ensureDbFile(sharedDbFile());
+  ensureDatabaseFile(sharedDbFile());
 
   if (inspectHostLink().kind === 'missing') {
     try {
@@ -131,21 +131,38 @@ function ensureDirectory(dir: string): void {
 }
 
 /**
- * Makes the database file whole or not at all: a new database is initialised (its first page
- * written, WAL mode set, mode 0600) under a temporary name and then hard-linked into place, which
- * never replaces a file another host process made meanwhile. So a database the host made is never
- * empty, and an empty one can be recognised as truncated instead of silently started afresh.
+ * The database a host command that may create one works on: `file` when one is named (--db, the
+ * library's `path`), made as the host layout makes its own if it is missing; else the host layout.
  */
-function ensureDbFile(file: string): void {
+export function ensureHostDatabase(file: string | undefined): string {
+  if (file === undefined) return ensureHostLayout();
+  ensureDatabaseFile(file);
+  return file;
+}
+
+/**
+ * Makes the database file whole or not at all: a new database is initialised (its first page
+ * written, WAL mode set, mode 0600, which SQLite gives its -wal and -shm files too) under a
+ * temporary name and then hard-linked into place, which never replaces a file another host process
+ * made meanwhile. So a database the host made is never empty, and an empty one can be recognised
+ * as truncated instead of silently started afresh.
+ */
+function ensureDatabaseFile(file: string): void {
   const stat = fs.lstatSync(file, { throwIfNoEntry: false });
   if (stat) {
     // Symlinks, foreign owners and side files are refused, with their fix, when the file is opened.
     if (stat.isDirectory()) throw new SuperviseError('layout', `${file} is a directory, not a database file. Move it away and run the command again.`);
     return;
   }
-  const temp = path.join(path.dirname(file), `.${DB_FILENAME}.new-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const dir = path.dirname(path.resolve(file));
+  if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new SuperviseError('layout', `cannot create the database ${file}: the directory ${dir} does not exist. Create it (mkdir -p ${dir}) or name a database in a directory that exists.`);
+  }
+  const temp = path.join(dir, `.${path.basename(file)}.new-${process.pid}-${randomBytes(4).toString('hex')}`);
   fs.closeSync(fs.openSync(temp, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY | fs.constants.O_NOFOLLOW, DB_FILE_MODE));
   try {
+    // The umask may have taken bits away, never added them; the mode is the layout's whatever it is.
+    fs.chmodSync(temp, DB_FILE_MODE);
     openConnection(temp).close();
     try {
       fs.linkSync(temp, file);

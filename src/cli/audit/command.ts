@@ -1,14 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
-import { Presets, SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
-import { canonicalAuditEntry, chainHash, type AuditEntry, type AuditFilter, type AuditHead } from '../../audit/audit-store.js';
+import { canonicalAuditEntry, chainHash, type AuditEntry, type AuditFilter } from '../../audit/audit-store.js';
 import { checkKeptHead, parseKeptHead } from '../../audit/kept-head.js';
 import { validateSlug } from '../../core/validation.js';
 import { ImportLedger } from '../../legacy/ledger.js';
 import { verifyAnswers, type AnswerVerification } from '../../queue/answer-verification.js';
 import { auditRecord, EXPORT_FORMATS, exportToFile, streamAuditExport, type ExportFormat } from './export.js';
+import { checkLabelFilters } from './filter-values.js';
+import { TerminalProgress } from './progress.js';
 import { isClosedPipe } from '../closed-output.js';
 import { colorsFor, parsePositiveInt, parseTime, printJson, UserError, withHostDatabase } from '../common.js';
 import { VERB_EXIT } from '../../core/exit-codes.js';
@@ -107,7 +108,16 @@ function listCommand(audit: Command): void {
     .option('--json', 'print the entries as a JSON array (with diffs and hashes)')
     .action(async (flags: FilterFlags & { limit?: string; json?: boolean }, command: Command) => {
       const filter: AuditFilter = { ...filterFrom(flags), order: 'desc', limit: flags.limit === undefined ? LIST_DEFAULT_LIMIT : parsePositiveInt(flags.limit, '--limit') };
-      const entries = await withHostDatabase(command, ({ audit: store }) => store.readAuditEntries(filter), { existing: true });
+      const entries = await withHostDatabase(
+        command,
+        ({ audit: store, queue }) => {
+          const found = store.readAuditEntries(filter);
+          // Nothing found may be a typo; a value that matched something is one there is.
+          if (found.length === 0) checkLabelFilters(filter, store, queue.kinds);
+          return found;
+        },
+        { existing: true },
+      );
       if (flags.json) return printJson(entries.map(auditRecord));
       if (entries.length === 0) {
         const filtered = Object.keys(filter).some((key) => key !== 'order' && key !== 'limit');
@@ -181,11 +191,15 @@ function exportCommand(audit: Command): void {
       const format = flags.format as ExportFormat;
       const filter = filterFrom(flags);
       if (flags.output !== undefined) checkExportTarget(flags.output, flags.force ?? false);
-      const count = await withHostDatabase(command, async ({ audit: store }) => {
-        const bar = progressBar(store.head());
+      const count = await withHostDatabase(command, async ({ audit: store, queue }) => {
+        checkLabelFilters(filter, store, queue.kinds);
+        // Progress through the log by seq, so filtered exports move too.
+        const bar = new TerminalProgress('exporting', 'entry');
+        const total = store.head().count;
+        bar.report(0, total);
         try {
           const run = (out: Writable): Promise<number> =>
-            streamAuditExport(store.iterateAuditEntries(filter), format, out, { onChunk: (_written, lastSeq) => bar?.update(lastSeq) });
+            streamAuditExport(store.iterateAuditEntries(filter), format, out, { onChunk: (_written, lastSeq) => bar.report(lastSeq, total) });
           if (flags.output !== undefined) return await exportToFile(flags.output, run);
           try {
             return await run(process.stdout);
@@ -194,19 +208,11 @@ function exportCommand(audit: Command): void {
             throw error;
           }
         } finally {
-          bar?.stop();
+          bar.stop();
         }
       }, { existing: true });
       if (flags.output !== undefined) process.stderr.write(`Exported ${count} audit entries to ${flags.output} (${format}).\n`);
     });
-}
-
-/** Progress through the log by seq, so filtered exports move too; only for a person watching. */
-function progressBar(head: AuditHead): SingleBar | undefined {
-  if (!process.stderr.isTTY || head.count === 0) return undefined;
-  const bar = new SingleBar({ stream: process.stderr, format: 'exporting [{bar}] {percentage}% | entry {value}/{total} | {eta_formatted} left', hideCursor: true, clearOnComplete: true }, Presets.shades_classic);
-  bar.start(head.count, 0);
-  return bar;
 }
 
 function verifyCommand(audit: Command): void {
@@ -221,11 +227,22 @@ function verifyCommand(audit: Command): void {
       const expected = flags.expectHead === undefined ? undefined : parseKeptHead(flags.expectHead, '--expect-head');
       const { result, expectation, answers } = await withHostDatabase(command, ({ audit: store, db, keyring }) => {
         const ledger = new ImportLedger(db, 0);
-        return {
-          result: store.verify(),
-          expectation: expected === undefined ? undefined : checkKeptHead(store, expected),
-          answers: verifyAnswers(db, keyring, { isImported: (id) => ledger.has(`response:${id}`) }),
-        };
+        const chain = new TerminalProgress('checking the audit chain', 'entry');
+        const answered = new TerminalProgress('checking the recorded answers', 'answer');
+        try {
+          return {
+            result: store.verify({ onProgress: (checked, total) => chain.report(checked, total) }),
+            expectation: expected === undefined ? undefined : checkKeptHead(store, expected),
+            answers: verifyAnswers(db, keyring, { isImported: (id) => ledger.has(`response:${id}`), onProgress: (checked, total) => {
+                chain.stop();
+                answered.report(checked, total);
+              },
+            }),
+          };
+        } finally {
+          chain.stop();
+          answered.stop();
+        }
       }, { existing: true });
       const ok = result.ok && (expectation?.matches ?? true) && answers.problems.length === 0;
       if (!ok) process.exitCode = VERB_EXIT.failed;

@@ -5,20 +5,24 @@ import { stringify } from 'csv-stringify/sync';
 import { writeThroughPartial } from '../../admin/partial-file.js';
 import type { AuditEntry } from '../../audit/audit-store.js';
 import { safeJson } from '../../core/safe-text.js';
+import { isoTime } from '../../core/time.js';
 
 export type ExportFormat = 'jsonl' | 'csv';
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['jsonl', 'csv'];
 
-/** An entry as `audit list --json`, `audit show --json` and `audit export` print it: the stored fields plus a readable time. */
-export interface AuditRecord extends AuditEntry {
+/**
+ * An entry as `audit list --json`, `audit show --json` and `audit export` print it: the stored
+ * fields, with the time as ISO 8601 UTC like every time in the CLI's JSON (`Date.parse(time)` is the
+ * hashed `ts` exactly: it keeps the milliseconds).
+ */
+export interface AuditRecord extends Omit<AuditEntry, 'ts'> {
   time: string;
 }
 
 export function auditRecord(entry: AuditEntry): AuditRecord {
   return {
     seq: entry.seq,
-    time: new Date(entry.ts).toISOString(),
-    ts: entry.ts,
+    time: isoTime(entry.ts),
     slug: entry.slug,
     component: entry.component,
     action: entry.action,
@@ -34,7 +38,7 @@ export function auditRecord(entry: AuditEntry): AuditRecord {
   };
 }
 
-const CSV_COLUMNS: Array<keyof AuditRecord> = ['seq', 'time', 'ts', 'slug', 'component', 'action', 'proposalId', 'kind', 'status', 'actor', 'notes', 'diff', 'prevHash', 'hash'];
+const CSV_COLUMNS: Array<keyof AuditRecord> = ['seq', 'time', 'slug', 'component', 'action', 'proposalId', 'kind', 'status', 'actor', 'notes', 'diff', 'prevHash', 'hash'];
 
 /**
  * The rendered text is encoded into one of two reused buffers of this size and written from
@@ -97,7 +101,7 @@ const FORMULA_STARTS = new Set(['-', '=', '+', '@', '\t', '\r', '\uFF1D', '\uFF0
 
 /**
  * A number as csv-stringify writes it (`'' + value`), without V8's number-to-string cache: the
- * cache kept the text of every seq and ts alive past young-generation collections, and those
+ * cache kept the text of every seq alive past young-generation collections, and those
  * strings filled the old generation. JSON.stringify writes the same digits for every finite number
  * without going through the cache.
  */

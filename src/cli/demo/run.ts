@@ -12,7 +12,8 @@ import { SCHEMA_VERSION } from '../../storage/schema-version.js';
 import { safeLine } from '../../core/safe-text.js';
 import { UserError } from '../common.js';
 import { VERB_EXIT } from '../../core/exit-codes.js';
-import { startSidecar, type RunningSidecar } from './sidecar.js';
+import { howToRun } from './invocation.js';
+import { repositoryRoot, startSidecar, type RunningSidecar } from './sidecar.js';
 import { ensureBottleKeys, ensureHostKeyPair } from '../../keys/key-files.js';
 import { answerProposal, operatorName, reviewOf } from '../supervise/actions.js';
 import { colorDiff, renderDetail, safeLines } from '../supervise/detail.js';
@@ -29,7 +30,15 @@ const JUSTIFICATION = 'The test suite installs its Python dependencies with pip;
 const APPROVAL_REASON = 'demo: read-only package index, scoped to /simple/';
 
 export interface DemoOptions {
-  interactive?: boolean;
+  interactive: boolean;
+}
+
+/** The database the demo runs on: a temporary one with its own keys, or the operator's (--real-db). */
+export interface DemoDatabase {
+  database: SuperviseDatabase;
+  /** The host's keys; the default key directory when absent. */
+  keysDir?: string;
+  temporary: boolean;
 }
 
 export class Narrator {
@@ -90,20 +99,29 @@ function auditLines(entry: AuditEntry, colors: Palette): string[] {
   ];
 }
 
-export async function runDemo(database: SuperviseDatabase, options: DemoOptions, narrator: Narrator): Promise<number> {
+export async function runDemo(where: DemoDatabase, options: DemoOptions, narrator: Narrator): Promise<number> {
   const { colors } = narrator;
+  const { database, keysDir } = where;
   const slug = `demo-${randomBytes(3).toString('hex')}`;
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bot-bottle-demo-'));
   let sidecar: RunningSidecar | undefined;
   let client: Client | undefined;
   try {
-    narrator.step(`The host database is ready: ${database.path} (schema version ${SCHEMA_VERSION}).`);
-    narrator.lines('One SQLite file holds every bottle’s proposals, answers and the audit log; sidecars reach it through a directory mount.');
+    if (where.temporary) {
+      narrator.step(`A temporary host database is ready: ${database.path} (schema version ${SCHEMA_VERSION}).`);
+      narrator.lines([
+        'One SQLite file holds every bottle’s proposals, answers and the audit log; sidecars reach it through a directory mount.',
+        colors.dim('It is removed when the demo ends, so your own audit log gains nothing; --real-db runs the demo on your database instead.'),
+      ]);
+    } else {
+      narrator.step(`The host database is ready: ${database.path} (schema version ${SCHEMA_VERSION}).`);
+      narrator.lines('One SQLite file holds every bottle’s proposals, answers and the audit log; sidecars reach it through a directory mount.');
+    }
 
     const routesFile = path.join(workDir, 'routes.yaml');
     fs.writeFileSync(routesFile, CURRENT_ROUTES);
     const mode = options.interactive ? 'interactive' : 'scripted';
-    sidecar = await startSidecar({ dbPath: database.path, keysDir: ensureBottleKeys(slug, ensureHostKeyPair()), slug, responseTimeoutSeconds: RESPONSE_TIMEOUT_SECONDS[mode], routesFile });
+    sidecar = await startSidecar({ dbPath: database.path, keysDir: ensureBottleKeys(slug, ensureHostKeyPair(keysDir), keysDir), slug, responseTimeoutSeconds: RESPONSE_TIMEOUT_SECONDS[mode], routesFile });
     narrator.step(`A sidecar for bottle "${slug}" is serving MCP at ${sidecar.url}.`);
     narrator.lines(`It runs as a child process here, as it would in the bottle's container, and answers for this bottle only.`);
 
@@ -158,7 +176,8 @@ export async function runDemo(database: SuperviseDatabase, options: DemoOptions,
       colors.green(`ok: ${verification.head.count === 1 ? '1 entry' : `${verification.head.count} entries`}, head ${verification.head.hash}:${verification.head.count}`),
       colors.dim('Keep that head somewhere else; `bot-bottle audit verify --expect-head HASH:COUNT` then also catches a truncated log.'),
     ]);
-    process.stdout.write(`\n${colors.bold('Done.')} Next: \`bot-bottle supervise\` to triage real proposals, \`bot-bottle audit list\` to review decisions.\n`);
+    const removed = where.temporary ? ' The temporary database is removed now.' : '';
+    process.stdout.write(`\n${colors.bold('Done.')}${removed} Next: ${howToRun('supervise', repositoryRoot())} to triage real proposals, and \`audit list\` the same way to review decisions.\n`);
     return VERB_EXIT.ok;
   } finally {
     await client?.close().catch(() => undefined);

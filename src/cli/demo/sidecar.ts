@@ -28,7 +28,8 @@ export interface RunningSidecar {
   stop(): Promise<void>;
 }
 
-function repositoryRoot(): string {
+/** The checkout (or install) this CLI runs from: the directory of its package.json. */
+export function repositoryRoot(): string {
   let directory = path.dirname(fileURLToPath(import.meta.url));
   while (!fs.existsSync(path.join(directory, 'package.json'))) {
     const parent = path.dirname(directory);

@@ -5,6 +5,7 @@ import type { SuperviseDatabase } from '../../database.js';
 import type { Proposal, ReviewedProposal } from '../../queue/proposal.js';
 import { UserError, colorsFor, printJson, withHostDatabase } from '../common.js';
 import { safeLine } from '../../core/safe-text.js';
+import { isoTime } from '../../core/time.js';
 import { VERB_EXIT } from '../../core/exit-codes.js';
 import { answerProposal, checkDecision, operatorName, requireOperatorProposal, type Decision } from './actions.js';
 import { listPending, pendingJson, renderPendingTable, SHORT_ID_LENGTH } from './list-model.js';
@@ -78,7 +79,7 @@ async function answerFromScript(command: Command, id: string, decision: Decision
       throw new UserError(`proposal ${proposal.id} (${proposal.kind}, bottle "${proposal.slug}") is no longer pending: ${result.description}.`, VERB_EXIT.conflict);
     }
     // `supervise approve ID --json` reaches the parent's --json (commander hands it options it knows first).
-    if (options.json || command.optsWithGlobals<AnswerOptions>().json) printJson(result.response);
+    if (options.json || command.optsWithGlobals<AnswerOptions>().json) printJson({ ...result.response, createdAt: isoTime(result.response.createdAt) });
     else process.stdout.write(`${describeAnswer(proposal, result.response.status, responder)}\n`);
   });
 }

@@ -2,6 +2,7 @@ import type { Staleness } from '../../bottles/staleness.js';
 import type { colorsFor } from '../common.js';
 import { safeLine, safeText } from '../../core/safe-text.js';
 import { sha256 } from '../../core/hash.js';
+import { isoTime } from '../../core/time.js';
 import type { SealVerdict } from '../../keys/keyring.js';
 import type { KindRegistry } from '../../kinds/registry.js';
 import type { Proposal } from '../../queue/proposal.js';
@@ -97,9 +98,9 @@ export function pendingJson(proposal: Proposal, kinds: KindRegistry, now: number
     kind: proposal.kind,
     origin: proposal.origin,
     justification: proposal.justification,
-    createdAt: new Date(proposal.createdAt).toISOString(),
+    createdAt: isoTime(proposal.createdAt),
     ageSeconds: Math.max(0, Math.floor((now - proposal.createdAt) / 1000)),
-    expiresAt: proposal.expiresAt === null ? null : new Date(proposal.expiresAt).toISOString(),
+    expiresAt: proposal.expiresAt === null ? null : isoTime(proposal.expiresAt),
     modifiable: kind?.modifiable ?? false,
     reasonRequiredToApprove: kind?.reasonRequiredToApprove ?? true,
     currentFileHash: proposal.currentFileHash,
