@@ -12,6 +12,7 @@ import type { BottleQueue } from '../src/queue/bottle-queue.js';
 import type { Proposal } from '../src/queue/proposal.js';
 import { validateTextSize } from '../src/core/validation.js';
 import type { SidecarConfig } from './config.js';
+import { SERVER_VERSION } from './defaults.js';
 import { applyIfApproved, reportApplied } from './approved-routes.js';
 import { readCurrentRoutes } from './current-routes.js';
 import { listEgressRoutes } from './egress-routes.js';
@@ -20,7 +21,6 @@ import { askAndWait, idempotencyBase, resumeWait, type ProposalResult } from '..
 import { describeForAgent } from '../src/queue/proposal-result.js';
 
 export const SERVER_NAME = 'bot-bottle-supervise';
-export const SERVER_VERSION = '0.1.0';
 export const TOOL_LIST_EGRESS_ROUTES = 'list-egress-routes';
 export const TOOL_NAMES: readonly string[] = [KIND_EGRESS_ALLOW, KIND_EGRESS_BLOCK, TOOL_LIST_EGRESS_ROUTES];
 

@@ -13,7 +13,7 @@ import { MAX_RESPONSE_TIMEOUT_SECONDS, readConfig, type SidecarConfig } from './
 import { readCurrentRoutes } from './current-routes.js';
 import { SidecarHeartbeat } from './heartbeat.js';
 import { LiveRoutesFile } from './live-routes.js';
-import { SERVER_VERSION } from './mcp-server.js';
+import { SERVER_VERSION } from './defaults.js';
 import { openSidecarStorage } from './startup.js';
 
 export interface ProposeOptions {

@@ -5,9 +5,7 @@ import { stringify } from 'csv-stringify/sync';
 import { writeThroughPartial } from '../../admin/partial-file.js';
 import type { AuditEntry } from '../../audit/audit-store.js';
 import { safeJson } from '../../core/safe-text.js';
-
-export type ExportFormat = 'jsonl' | 'csv';
-export const EXPORT_FORMATS: readonly ExportFormat[] = ['jsonl', 'csv'];
+import type { ExportFormat } from './defaults.js';
 
 /** An entry as `audit list --json`, `audit show --json` and `audit export` print it: the stored fields plus a readable time. */
 export interface AuditRecord extends AuditEntry {

@@ -10,7 +10,8 @@ import type { SuperviseDatabase } from '../../database.js';
 import type { Proposal } from '../../queue/proposal.js';
 import { SCHEMA_VERSION } from '../../storage/schema-version.js';
 import { safeLine } from '../../core/safe-text.js';
-import { UserError } from '../common.js';
+import type { Command } from 'commander';
+import { colorsFor, UserError, withHostDatabase } from '../common.js';
 import { VERB_EXIT } from '../../core/exit-codes.js';
 import { startSidecar, type RunningSidecar } from './sidecar.js';
 import { ensureBottleKeys, ensureHostKeyPair } from '../../keys/key-files.js';
@@ -18,6 +19,7 @@ import { answerProposal, operatorName, reviewOf } from '../supervise/actions.js'
 import { colorDiff, renderDetail, safeLines } from '../supervise/detail.js';
 import { renderPendingTable, type Palette } from '../supervise/list-model.js';
 import { loadSuperviseTui } from '../supervise/load-tui.js';
+import { assertInteractiveTerminal } from '../supervise/terminal.js';
 
 /** Long enough for the scripted approval; short so an interactive person sees the agent resume. */
 const RESPONSE_TIMEOUT_SECONDS = { scripted: 15, interactive: 20 } as const;
@@ -165,4 +167,11 @@ export async function runDemo(database: SuperviseDatabase, options: DemoOptions,
     await sidecar?.stop();
     fs.rmSync(workDir, { recursive: true, force: true });
   }
+}
+
+/** `bot-bottle demo`: the whole flow on the host database, narrated. */
+export async function demo(options: DemoOptions, command: Command): Promise<void> {
+  if (options.interactive) assertInteractiveTerminal('bot-bottle demo --interactive');
+  const narrator = new Narrator(colorsFor(process.stdout));
+  process.exitCode = await withHostDatabase(command, (database) => runDemo(database, options, narrator), { watch: true });
 }
