@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import module from 'node:module';
 import path from 'node:path';
 
@@ -5,11 +6,21 @@ type EnableCompileCache = (directory?: string) => unknown;
 
 /**
  * Where the compiled code is kept: the user's own cache directory, never the shared default under
- * /tmp, where another user could plant code for this process to run. No home, no cache.
+ * /tmp, where another user could plant code for this process to run. No home, no cache; and none
+ * under a home that does not exist (Node's recursive mkdir never returns under a missing /proc path).
  */
 export function compileCacheDirectory(env: Readonly<Record<string, string | undefined>> = process.env): string | undefined {
-  const base = env.XDG_CACHE_HOME || (env.HOME ? path.join(env.HOME, '.cache') : undefined);
-  return base === undefined ? undefined : path.join(base, 'bot-bottle', 'compile-cache');
+  const home = env.XDG_CACHE_HOME || env.HOME;
+  if (!home || !isDirectory(home)) return undefined;
+  return path.join(env.XDG_CACHE_HOME || path.join(home, '.cache'), 'bot-bottle', 'compile-cache');
+}
+
+function isDirectory(file: string): boolean {
+  try {
+    return fs.statSync(file).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /**
