@@ -5,11 +5,11 @@ import { DownwardDispatcher, builtinDownwardHandlers } from './downward.js';
 import { SidecarHttpServer, MCP_PATH } from './http-server.js';
 import { SidecarHeartbeat } from './heartbeat.js';
 import { LiveRoutesFile } from './live-routes.js';
+import { SERVE_EXIT } from './defaults.js';
 import { TOOL_NAMES, createMcpServer } from './mcp-server.js';
 import { PACKAGE_VERSION } from '../src/core/version.js';
 import { openSidecarStorage } from './startup.js';
 
-export const DEFAULT_PORT = 9100;
 /** In-flight calls get this long to return their pending results before connections are cut. */
 const SHUTDOWN_DRAIN_MS = 3000;
 
@@ -26,8 +26,6 @@ export interface ServeOptions {
   stdout: (line: string) => void;
   log: (line: string) => void;
 }
-
-export const SERVE_EXIT = { ok: 0, refused: 1, usage: 2 } as const;
 
 function hostForUrl(host: string): string {
   return host.includes(':') ? `[${host}]` : host;

@@ -7,17 +7,10 @@ import { VERB_EXIT, exitCodeFor } from '../core/exit-codes.js';
 import { safeJson, safeText } from '../core/safe-text.js';
 import { environmentError } from '../storage/environment-errors.js';
 import { hostDbPath } from '../storage/layout.js';
+import { UserError } from './user-error.js';
 
-/** A failure the user caused and can fix, reported without a stack trace. */
-export class UserError extends Error {
-  readonly exitCode: number;
-
-  constructor(message: string, exitCode: number = VERB_EXIT.input) {
-    super(message);
-    this.name = 'UserError';
-    this.exitCode = exitCode;
-  }
-}
+// Command trees throw it from commander's callbacks, which must not load this module's imports.
+export { UserError };
 
 /**
  * Whether to colour what goes to `stream`, for every verb and the TUI alike: a non-empty

@@ -5,6 +5,7 @@
  * run again, and a second run changes nothing.
  */
 import { KindRegistry } from '../kinds/registry.js';
+import { DEFAULT_BATCH_SIZE } from './batch-size.js';
 import type { Db } from '../storage/connection.js';
 import { applyAuditItem, auditItems, openAuditLogs, type AuditItem } from './audit-logs.js';
 import { DatabaseTarget } from './database-target.js';
@@ -26,8 +27,6 @@ export interface LegacyImportOptions {
   batchSize?: number;
   onProgress?: (progress: { phase: 'queue' | 'audit'; done: number; total: number }) => void;
 }
-
-export const DEFAULT_BATCH_SIZE = 500;
 
 interface Run {
   target: ImportTarget;

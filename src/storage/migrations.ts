@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Umzug, type UmzugStorage } from 'umzug';
+import type { Umzug, UmzugStorage } from 'umzug';
 import { openConnection, retryOnBusy, type Db } from './connection.js';
 import { SuperviseError } from '../core/errors.js';
 import { SCHEMA_VERSION } from './schema-version.js';
@@ -111,6 +111,8 @@ export function migrationStatus(file: string, migrations: MigrationFile[] = load
  * serialize and a failure anywhere leaves neither schema nor bookkeeping behind.
  */
 async function underMigrationLock<T>(file: string, migrations: MigrationFile[], run: (umzug: Umzug<Db>) => Promise<T>): Promise<T> {
+  // umzug (and the CLI toolkit it brings) loads only when something migrates, and before the lock is taken.
+  const { Umzug } = await import('umzug');
   const db = openConnection(file);
   try {
     await retryOnBusy(() => db.exec('BEGIN IMMEDIATE'));

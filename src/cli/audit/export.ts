@@ -7,8 +7,7 @@ import type { AuditEntry } from '../../audit/audit-store.js';
 import { safeJson } from '../../core/safe-text.js';
 import { isoTime } from '../../core/time.js';
 
-export type ExportFormat = 'jsonl' | 'csv';
-export const EXPORT_FORMATS: readonly ExportFormat[] = ['jsonl', 'csv'];
+import type { ExportFormat } from './defaults.js';
 
 /**
  * An entry as `audit list --json`, `audit show --json` and `audit export` print it: the stored

@@ -10,7 +10,9 @@ import type { SuperviseDatabase } from '../../database.js';
 import type { Proposal } from '../../queue/proposal.js';
 import { SCHEMA_VERSION } from '../../storage/schema-version.js';
 import { safeLine } from '../../core/safe-text.js';
-import { UserError } from '../common.js';
+import type { Command } from 'commander';
+import { colorsFor, databasePathOption, UserError, withHostDatabase } from '../common.js';
+import { withTemporaryDatabase } from './temporary-database.js';
 import { VERB_EXIT } from '../../core/exit-codes.js';
 import { howToRun } from './invocation.js';
 import { repositoryRoot, startSidecar, type RunningSidecar } from './sidecar.js';
@@ -19,6 +21,7 @@ import { answerProposal, operatorName, reviewOf } from '../supervise/actions.js'
 import { colorDiff, renderDetail, safeLines } from '../supervise/detail.js';
 import { renderPendingTable, type Palette } from '../supervise/list-model.js';
 import { loadSuperviseTui } from '../supervise/load-tui.js';
+import { assertInteractiveTerminal } from '../supervise/terminal.js';
 
 /** Long enough for the scripted approval; short so an interactive person sees the agent resume. */
 const RESPONSE_TIMEOUT_SECONDS = { scripted: 15, interactive: 20 } as const;
@@ -184,4 +187,17 @@ export async function runDemo(where: DemoDatabase, options: DemoOptions, narrato
     await sidecar?.stop();
     fs.rmSync(workDir, { recursive: true, force: true });
   }
+}
+
+/** `bot-bottle demo`: the whole flow, narrated, on a temporary database unless `--real-db`. */
+export async function demo(options: { interactive?: boolean; realDb?: boolean }, command: Command): Promise<void> {
+  if (!options.realDb && databasePathOption(command) !== undefined) {
+    throw new UserError('--db names a database for the demo to write to, and its audit log would keep the demo’s entry for good: add --real-db to run it there, or leave --db out for a temporary database.', VERB_EXIT.usage);
+  }
+  if (options.interactive) assertInteractiveTerminal('bot-bottle demo --interactive');
+  const narrator = new Narrator(colorsFor(process.stdout));
+  const settings = { interactive: options.interactive ?? false };
+  process.exitCode = options.realDb
+    ? await withHostDatabase(command, (database) => runDemo({ database, temporary: false }, settings, narrator), { watch: true })
+    : await withTemporaryDatabase((place) => runDemo({ ...place, temporary: true }, settings, narrator));
 }

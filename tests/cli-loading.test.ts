@@ -1,0 +1,117 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { migrateUp } from '../src/storage/migrations.js';
+import { bottleKeysDir } from './fixtures/bottle-keys.js';
+import { assertBuilt, CLI } from './fixtures/cli-support.js';
+import { SIDECAR_MAIN } from './fixtures/sidecar-harness.js';
+import { FIXTURES_DIR, REPO_ROOT, ROUTES_YAML, tempDir } from './fixtures/storage-support.js';
+
+/**
+ * What each command loads, as recorded by tests/fixtures/module-trace.mjs in the built program: a
+ * command that needs no database (help, version, a usage error) loads the command trees and
+ * commander and nothing else, and every command loads only the heavy packages it uses. Start-up
+ * time itself is measured by bench/cli-startup.ts, never here.
+ */
+
+const TRACER = path.join(FIXTURES_DIR, 'module-trace.mjs');
+const SLUG = 'loading';
+
+interface Loaded {
+  code: number | null;
+  stderr: string;
+  /** Packages under node_modules, by name (`@scope/name` for scoped ones). */
+  packages: string[];
+  /** The project's own modules, relative to dist/. */
+  own: string[];
+}
+
+function packageOf(file: string): string | undefined {
+  const parts = file.split('/node_modules/').at(-1)?.split('/') ?? [];
+  if (!file.includes('/node_modules/')) return undefined;
+  return parts[0]?.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0];
+}
+
+function traced(program: string, args: string[], env: Record<string, string> = {}): Loaded {
+  const dir = tempDir('module-trace-');
+  const trace = path.join(dir, 'loaded.txt');
+  const run = spawnSync(process.execPath, ['--import', TRACER, program, ...args], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, MODULE_TRACE_FILE: trace, ...env },
+    encoding: 'utf8',
+    input: '',
+  });
+  const urls = fs.existsSync(trace) ? fs.readFileSync(trace, 'utf8').split('\n').filter((line) => line.startsWith('file:')) : [];
+  fs.rmSync(dir, { recursive: true, force: true });
+  const files = [...new Set(urls.map((url) => decodeURIComponent(new URL(url).pathname)))].filter((file) => file !== TRACER);
+  const dist = `${path.join(REPO_ROOT, 'dist')}/`;
+  return {
+    code: run.status,
+    stderr: run.stderr,
+    packages: [...new Set(files.map(packageOf).filter((name): name is string => name !== undefined))].sort(),
+    own: files.filter((file) => file.startsWith(dist)).map((file) => file.slice(dist.length)),
+  };
+}
+
+/** A verb's implementation module (`run.ts`, `<verb>-run.ts`): what its command tree imports only when the action runs. */
+const isImplementation = (file: string): boolean => /(^|\/)([\w-]+-)?run\.js$/.test(file);
+
+let dbFile: string;
+
+beforeAll(async () => {
+  assertBuilt();
+  const shared = path.join(tempDir('module-trace-db-'), 'supervise');
+  fs.mkdirSync(shared, { mode: 0o700 });
+  dbFile = path.join(shared, 'bot-bottle.db');
+  await migrateUp(dbFile);
+});
+
+describe('bot-bottle loads only what a command uses', () => {
+  const light: string[][] = [['--version'], ['--help'], ['supervise', '--help'], ['audit', 'list', '--help'], ['db', '--help'], ['propose', '--help'], ['import-legacy', '--help'], ['demo', '--help'], ['no-such-verb']];
+
+  it.each(light.map((args) => [args.join(' '), args]))('%s: the command trees and commander, nothing else', (_name, args) => {
+    const loaded = traced(CLI, args as string[]);
+    expect(loaded.code, loaded.stderr).toBe((args as string[])[0] === 'no-such-verb' ? 2 : 0);
+    expect(loaded.packages).toEqual(['commander']);
+    expect(loaded.own.filter(isImplementation)).toEqual([]);
+    expect(loaded.own).toContain('src/cli/program.js');
+  });
+
+  it('supervise --once --json: the database, never the terminal UI, the MCP SDK or the migrator', () => {
+    const loaded = traced(CLI, ['--db', dbFile, 'supervise', '--once', '--json']);
+    expect(loaded.code, loaded.stderr).toBe(0);
+    // The tracer sees CommonJS packages and those imported in an action: the positive control.
+    expect(loaded.packages).toContain('better-sqlite3');
+    expect(loaded.own).toContain('src/cli/supervise/run.js');
+    for (const heavy of ['ink', 'react', '@modelcontextprotocol/sdk', 'umzug', 'cli-progress', 'csv-stringify']) expect(loaded.packages).not.toContain(heavy);
+  });
+
+  it('db migrate loads the migrator, which nothing that reads loads', () => {
+    const fresh = path.join(path.dirname(dbFile), 'fresh.db');
+    const loaded = traced(CLI, ['--db', fresh, 'db', 'migrate']);
+    expect(loaded.code, loaded.stderr).toBe(0);
+    expect(loaded.packages).toContain('umzug');
+    expect(loaded.packages).not.toContain('ink');
+  });
+});
+
+describe('bot-bottle-sidecar loads only what a command uses', () => {
+  it.each([[['--version']], [['--help']], [['propose', '--help']]])('%j: the command tree and commander, nothing else', (args) => {
+    const loaded = traced(SIDECAR_MAIN, args);
+    expect(loaded.code, loaded.stderr).toBe(0);
+    expect(loaded.packages).toEqual(['commander']);
+    expect(loaded.own).toContain('sidecar/program.js');
+  });
+
+  it('propose, as git-gate runs it, never loads the MCP SDK', () => {
+    const payload = path.join(path.dirname(dbFile), 'routes.yaml');
+    fs.writeFileSync(payload, ROUTES_YAML);
+    const keys = bottleKeysDir(SLUG);
+    const loaded = traced(SIDECAR_MAIN, ['propose', '--db', dbFile, '--keys-dir', keys, '--kind', 'egress-allow', '--payload-file', payload, '--wait', '0'], { SUPERVISE_BOTTLE_SLUG: SLUG });
+    // Exit 2: enqueued and still pending, as asked with --wait 0.
+    expect(loaded.code, loaded.stderr).toBe(2);
+    expect(loaded.packages).toContain('better-sqlite3');
+    expect(loaded.packages).not.toContain('@modelcontextprotocol/sdk');
+  });
+});
