@@ -19,6 +19,7 @@ import type { ApplyOutcome, LiveRoutesFile } from './live-routes.js';
 import { askAndWait, idempotencyBase, resumeWait, type ProposalResult } from '../src/queue/proposal-flow.js';
 import { describeForAgent } from '../src/queue/proposal-result.js';
 import { OUTCOME_STATUSES, proposalOutcome } from './proposal-outcome.js';
+import type { Log } from './log-line.js';
 
 export const SERVER_NAME = 'bot-bottle-supervise';
 export const SERVER_VERSION = '0.1.0';
@@ -34,7 +35,7 @@ export interface ToolContext {
   config: SidecarConfig;
   /** Aborted at shutdown: every wait in flight returns a pending result. */
   shutdown: AbortSignal;
-  log: (line: string) => void;
+  log: Log;
 }
 
 const ROUTES_SHAPE =

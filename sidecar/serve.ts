@@ -7,6 +7,7 @@ import { SidecarHeartbeat } from './heartbeat.js';
 import { LiveRoutesFile } from './live-routes.js';
 import { SERVER_VERSION, TOOL_NAMES, createMcpServer } from './mcp-server.js';
 import { openSidecarStorage } from './startup.js';
+import type { Log } from './log-line.js';
 
 export const DEFAULT_PORT = 9100;
 /** In-flight calls get this long to return their pending results before connections are cut. */
@@ -23,7 +24,7 @@ export interface ServeOptions {
   /** Resolves when the sidecar should shut down (SIGTERM/SIGINT in the real process). */
   stopRequested: Promise<string>;
   stdout: (line: string) => void;
-  log: (line: string) => void;
+  log: Log;
 }
 
 export const SERVE_EXIT = { ok: 0, refused: 1, usage: 2 } as const;
@@ -84,7 +85,7 @@ export async function serve(options: ServeOptions): Promise<number> {
   // that ends the sidecar like a signal does, with the reason and the start-up refusal's exit code.
   const failure = storage.failed.then((error) => (error instanceof Error ? error.message : String(error)));
   const stop = await Promise.race([options.stopRequested.then((signal) => ({ signal })), failure.then((reason) => ({ reason }))]);
-  options.log(`${'signal' in stop ? stop.signal : stop.reason}: shutting down; calls in flight return pending results`);
+  options.log(`${'signal' in stop ? stop.signal : stop.reason}: shutting down; calls in flight return pending results`, 'signal' in stop ? 'info' : 'error');
   const stopped = http.stop(SHUTDOWN_DRAIN_MS);
   shutdown.abort();
   await stopped;
