@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import { MAX_PAYLOAD_BYTES } from '../src/core/limits.js';
 import { sha256 } from '../src/core/hash.js';
+import type { Log } from './log-line.js';
 
 export interface CurrentRoutes {
   /** The live file's text when it could be read and fits in a proposal; the operator's diff is against it. */
@@ -36,14 +37,14 @@ export function withinPayloadLimit(text: string): string | undefined {
  * What a routes proposal replaces (for the operator's diff and stale-proposal detection). A file
  * that does not exist yet is the empty file; an unreadable one is reported and treated as unknown.
  */
-export async function readCurrentRoutes(routesFile: string | undefined, log: (line: string) => void): Promise<CurrentRoutes> {
+export async function readCurrentRoutes(routesFile: string | undefined, log: Log): Promise<CurrentRoutes> {
   if (!routesFile) return { text: undefined, hash: sha256('') };
   try {
     const live = await readLiveRoutes(routesFile);
     return { text: withinPayloadLimit(live.text), hash: live.hash };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    log(`cannot read the live routes file ${routesFile} (${code ?? String(error)}); proposals are shown against an empty file.`);
+    log(`cannot read the live routes file ${routesFile} (${code ?? String(error)}); proposals are shown against an empty file.`, 'warn');
     return { text: undefined, hash: sha256('') };
   }
 }

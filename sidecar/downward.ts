@@ -4,6 +4,7 @@ import type { BottleQueue } from '../src/queue/bottle-queue.js';
 import type { Proposal } from '../src/queue/proposal.js';
 import { baseOf, downwardAnswerFor } from './approved-routes.js';
 import type { LiveRoutesFile } from './live-routes.js';
+import type { Log } from './log-line.js';
 
 export interface DownwardAnswer {
   status: 'approved' | 'rejected';
@@ -13,7 +14,6 @@ export interface DownwardAnswer {
 /** Runs one downward proposal inside the bottle. Must not answer itself; the dispatcher does. */
 export type DownwardHandler = (proposal: Proposal, signal: AbortSignal) => Promise<DownwardAnswer>;
 
-export type Log = (line: string) => void;
 
 const RESPONDER = 'sidecar';
 /** Responses carry notes of at most 8 KiB; error text is cut well below that. */
@@ -80,7 +80,7 @@ export class DownwardDispatcher {
       return;
     }
     this.#running = this.#drain()
-      .catch((error: unknown) => this.#log(`downward: ${error instanceof Error ? error.message : String(error)}`))
+      .catch((error: unknown) => this.#log(`downward: ${error instanceof Error ? error.message : String(error)}`, 'error'))
       .finally(() => {
         this.#running = undefined;
         if (this.#again) {
@@ -103,7 +103,7 @@ export class DownwardDispatcher {
     if (this.#queue.proposalSeal(proposal) !== 'host') {
       this.#skipped.add(proposal.id);
       await this.#queue.auditForged(proposal, 'proposal');
-      this.#log(`downward: proposal ${proposal.id} (${proposal.kind}) is not signed by the host; not applied, left pending and recorded in the audit log as forged.`);
+      this.#log(`downward: proposal ${proposal.id} (${proposal.kind}) is not signed by the host; not applied, left pending and recorded in the audit log as forged.`, 'warn');
       return;
     }
     const handler = this.#handlers.get(proposal.kind);
@@ -111,7 +111,7 @@ export class DownwardDispatcher {
     if (!handler) {
       if (!this.#queue.kinds.find(proposal.kind)) {
         this.#skipped.add(proposal.id);
-        this.#log(`downward: proposal ${proposal.id} has kind "${proposal.kind}", unknown to this sidecar build; left pending for a sidecar that knows it.`);
+        this.#log(`downward: proposal ${proposal.id} has kind "${proposal.kind}", unknown to this sidecar build; left pending for a sidecar that knows it.`, 'warn');
         return;
       }
       answer = { status: 'rejected', notes: `this sidecar has no handler for ${proposal.kind} proposals; upgrade the sidecar image.` };
@@ -131,7 +131,7 @@ export class DownwardDispatcher {
       // row was altered meanwhile (forged): the answer is refused, the forgery already audited.
       if (!isSuperviseError(error) || (error.code !== 'conflict' && error.code !== 'forged')) throw error;
       this.#skipped.add(proposal.id);
-      this.#log(`downward: ${proposal.kind} ${proposal.id} could not be answered: ${error.message}`);
+      this.#log(`downward: ${proposal.kind} ${proposal.id} could not be answered: ${error.message}`, 'error');
     }
   }
 }

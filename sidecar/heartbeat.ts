@@ -1,6 +1,7 @@
 import type { BottleSelf, Heartbeat } from '../src/bottles/bottle-store.js';
 import { SCHEMA_VERSION } from '../src/storage/schema-version.js';
 import { readLiveRoutes, withinPayloadLimit } from './current-routes.js';
+import type { Log } from './log-line.js';
 
 /**
  * How often a running sidecar republishes its row. The live routes hash is also published right
@@ -13,7 +14,7 @@ export interface HeartbeatOptions {
   bottle: BottleSelf;
   sidecarVersion: string;
   routesFile: string | undefined;
-  log: (line: string) => void;
+  log: Log;
 }
 
 /**
@@ -52,7 +53,7 @@ export class SidecarHeartbeat {
     try {
       await this.#options.bottle.recordHeartbeat(await this.#read());
     } catch (error) {
-      this.#options.log(`heartbeat not recorded: ${error instanceof Error ? error.message : String(error)}`);
+      this.#options.log(`heartbeat not recorded: ${error instanceof Error ? error.message : String(error)}`, 'warn');
     }
   }
 
@@ -64,7 +65,7 @@ export class SidecarHeartbeat {
       const live = await readLiveRoutes(routesFile);
       return { ...beat, liveRoutes: { hash: live.hash, text: withinPayloadLimit(live.text) } };
     } catch (error) {
-      this.#options.log(`cannot read the live routes file ${routesFile} for the heartbeat (${(error as NodeJS.ErrnoException).code ?? String(error)}); published as unknown.`);
+      this.#options.log(`cannot read the live routes file ${routesFile} for the heartbeat (${(error as NodeJS.ErrnoException).code ?? String(error)}); published as unknown.`, 'warn');
       return { ...beat, liveRoutes: undefined };
     }
   }

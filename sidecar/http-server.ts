@@ -4,6 +4,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { rejectUnknownTools } from './mcp-server.js';
 import { RequestGuard, type Refusal } from './request-guard.js';
+import type { Log } from './log-line.js';
 
 export const MCP_PATH = '/mcp';
 export const HEALTH_PATH = '/healthz';
@@ -25,7 +26,7 @@ export interface SidecarHttpOptions {
   createServer: () => McpServer;
   toolNames: readonly string[];
   health: () => Record<string, unknown>;
-  log: (line: string) => void;
+  log: Log;
   /** Host names requests must carry (DNS rebinding); see RequestGuard. */
   allowedHosts: readonly string[];
   /** When set, `/mcp` requires it as `Authorization: Bearer`. */
@@ -117,14 +118,14 @@ export class SidecarHttpServer {
     }
     this.#track(res);
     this.#handleMcp(req, res).catch((error: unknown) => {
-      this.#options.log(`MCP request failed: ${error instanceof Error ? error.message : String(error)}`);
+      this.#options.log(`MCP request failed: ${error instanceof Error ? error.message : String(error)}`, 'error');
       if (!res.headersSent) sendJson(res, 500, rpcError(-32603, 'Internal error in the supervise sidecar.'));
       else res.destroy();
     });
   }
 
   #refuse(res: http.ServerResponse, refusal: Refusal): void {
-    this.#options.log(`refused a request (HTTP ${refusal.status}): ${refusal.message}`);
+    this.#options.log(`refused a request (HTTP ${refusal.status}): ${refusal.message}`, 'warn');
     sendJson(res, refusal.status, rpcError(-32000, refusal.message), { ...refusal.headers, connection: 'close' });
   }
 

@@ -5,6 +5,7 @@ import { renderDiff } from '../src/kinds/diff.js';
 import { mergeRoutesFiles, type RouteConflict } from '../src/kinds/routes-merge.js';
 import { readLiveRoutes, type LiveRoutes } from './current-routes.js';
 import { applyRoutesFile, type AppliedRoutes } from './routes-file.js';
+import type { Log } from './log-line.js';
 
 /** An approved routes file and what it was proposed against. */
 export interface ApprovedRoutes {
@@ -35,7 +36,7 @@ export interface LiveRoutesOptions {
   file: string;
   reloadCommand: string[] | undefined;
   bottle: BottleSelf;
-  log: (line: string) => void;
+  log: Log;
   /** After the file was replaced: publish the new hash (the heartbeat). */
   onChanged: () => Promise<void>;
 }
@@ -131,7 +132,7 @@ export class LiveRoutesFile {
     try {
       await this.#options.bottle.recordRoutesApply(record);
     } catch (error) {
-      this.#options.log(`could not audit ${record.action} for proposal ${request.proposalId}: ${error instanceof Error ? error.message : String(error)}`);
+      this.#options.log(`could not audit ${record.action} for proposal ${request.proposalId}: ${error instanceof Error ? error.message : String(error)}`, 'error');
     }
   }
 }

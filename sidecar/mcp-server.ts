@@ -20,6 +20,7 @@ import { askAndWait, idempotencyBase, resumeWait, type ProposalResult } from '..
 import { describeForAgent } from '../src/queue/proposal-result.js';
 import { PACKAGE_VERSION } from '../src/core/version.js';
 import { OUTCOME_STATUSES, proposalOutcome } from './proposal-outcome.js';
+import type { Log } from './log-line.js';
 
 export const SERVER_NAME = 'bot-bottle-supervise';
 export const TOOL_LIST_EGRESS_ROUTES = 'list-egress-routes';
@@ -34,7 +35,7 @@ export interface ToolContext {
   config: SidecarConfig;
   /** Aborted at shutdown: every wait in flight returns a pending result. */
   shutdown: AbortSignal;
-  log: (line: string) => void;
+  log: Log;
 }
 
 const ROUTES_SHAPE =

@@ -1,8 +1,8 @@
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { isSuperviseError } from '../src/core/errors.js';
 import { PROPOSE_EXIT, exitCodeFor } from '../src/core/exit-codes.js';
 import { environmentError } from '../src/storage/environment-errors.js';
-import { formatLogLine } from './log-line.js';
+import { formatLogLine, formatLogRecord, LOG_FORMATS, type Log, type LogFormat } from './log-line.js';
 import type { ProposeOptions } from './propose.js';
 import { DEFAULT_LISTEN_HOST } from './config.js';
 import { DEFAULT_PORT, SERVE_EXIT } from './defaults.js';
@@ -10,8 +10,14 @@ import { PACKAGE_VERSION } from '../src/core/version.js';
 
 const NAME = 'bot-bottle-sidecar';
 
+/** A message for whoever ran a one-shot command (`propose`, a usage error). */
 function log(line: string): void {
   process.stderr.write(formatLogLine(NAME, line));
+}
+
+/** The serving sidecar's log: one timestamped, levelled event a line. */
+function serveLog(format: LogFormat): Log {
+  return (message, level = 'info') => process.stderr.write(formatLogRecord(level, message, format));
 }
 
 /** The first of SIGTERM/SIGINT, by name. Listening also stops Node's default of dying at once. */
@@ -53,10 +59,12 @@ function buildProgram(outcome: Outcome): Command {
     .option('--keys-dir <dir>', "the bottle's key directory, only outside a container (inside one it is always the read-only mount at /run/supervise-keys)")
     .option('--port <n>', `TCP port; 0 picks a free one (default ${DEFAULT_PORT})`, parsePort, DEFAULT_PORT)
     .option('--host <addr>', `address to listen on (default SUPERVISE_LISTEN_HOST or ${DEFAULT_LISTEN_HOST})`)
+    .addOption(new Option('--log-format <format>', 'each log event on stderr as a line of text (time, level, message) or as a JSON object').choices(LOG_FORMATS).default('text'))
     .exitOverride((error) => {
       throw Object.assign(error, { sidecarExit: error.exitCode === 0 ? 0 : SERVE_EXIT.usage });
     })
-    .action(async (options: { db?: string; keysDir?: string; port: number; host?: string }) => {
+    .action(async (options: { db?: string; keysDir?: string; port: number; host?: string; logFormat: LogFormat }) => {
+      const log = serveLog(options.logFormat);
       // The MCP SDK, the kinds and the database load only for the command that uses them.
       const { serve } = await import('./serve.js');
       try {
@@ -74,7 +82,7 @@ function buildProgram(outcome: Outcome): Command {
         // Everything serve throws itself is a start-up refusal: a setting, the database, the port.
         const failure = environmentError(error) ?? error;
         if (!isSuperviseError(failure)) throw failure;
-        log(failure.message);
+        log(failure.message, 'error');
         outcome.code = SERVE_EXIT.refused;
       }
     });

@@ -17,6 +17,7 @@ import { LiveRoutesFile } from './live-routes.js';
 import { PACKAGE_VERSION } from '../src/core/version.js';
 import { proposalOutcome } from './proposal-outcome.js';
 import { openSidecarStorage } from './startup.js';
+import type { Log } from './log-line.js';
 
 export interface ProposeOptions {
   kind?: string;
@@ -85,7 +86,7 @@ export async function propose(options: ProposeOptions, io: ProposeIo): Promise<n
 }
 
 /** The live routes file an approved routes proposal is applied to, publishing the new hash once it changed. */
-function liveRoutesFile(storage: BottleDatabase, config: SidecarConfig, log: (line: string) => void): LiveRoutesFile | undefined {
+function liveRoutesFile(storage: BottleDatabase, config: SidecarConfig, log: Log): LiveRoutesFile | undefined {
   if (!config.routesFile) return undefined;
   const { bottle } = storage;
   const heartbeat = new SidecarHeartbeat({ bottle, sidecarVersion: PACKAGE_VERSION, routesFile: config.routesFile, log });
@@ -96,7 +97,7 @@ function liveRoutesFile(storage: BottleDatabase, config: SidecarConfig, log: (li
  * A routes proposal is shown to the operator as a diff against the live routes file, and its key
  * includes that file's hash: the same routes asked for after the live file changed are a new request.
  */
-async function withCurrentRoutes(draft: Required<ProposalDraft>, justification: string, routesFile: string | undefined, log: (line: string) => void): Promise<ProposalRequest> {
+async function withCurrentRoutes(draft: Required<ProposalDraft>, justification: string, routesFile: string | undefined, log: Log): Promise<ProposalRequest> {
   const current = draft.kind === KIND_EGRESS_ALLOW || draft.kind === KIND_EGRESS_BLOCK ? await readCurrentRoutes(routesFile, log) : undefined;
   const request = {
     ...draft,

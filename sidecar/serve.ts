@@ -9,6 +9,7 @@ import { SERVE_EXIT } from './defaults.js';
 import { TOOL_NAMES, createMcpServer } from './mcp-server.js';
 import { PACKAGE_VERSION } from '../src/core/version.js';
 import { openSidecarStorage } from './startup.js';
+import type { Log } from './log-line.js';
 
 /** In-flight calls get this long to return their pending results before connections are cut. */
 const SHUTDOWN_DRAIN_MS = 3000;
@@ -24,7 +25,7 @@ export interface ServeOptions {
   /** Resolves when the sidecar should shut down (SIGTERM/SIGINT in the real process). */
   stopRequested: Promise<string>;
   stdout: (line: string) => void;
-  log: (line: string) => void;
+  log: Log;
 }
 
 function hostForUrl(host: string): string {
@@ -83,7 +84,7 @@ export async function serve(options: ServeOptions): Promise<number> {
   // that ends the sidecar like a signal does, with the reason and the start-up refusal's exit code.
   const failure = storage.failed.then((error) => (error instanceof Error ? error.message : String(error)));
   const stop = await Promise.race([options.stopRequested.then((signal) => ({ signal })), failure.then((reason) => ({ reason }))]);
-  options.log(`${'signal' in stop ? stop.signal : stop.reason}: shutting down; calls in flight return pending results`);
+  options.log(`${'signal' in stop ? stop.signal : stop.reason}: shutting down; calls in flight return pending results`, 'signal' in stop ? 'info' : 'error');
   const stopped = http.stop(SHUTDOWN_DRAIN_MS);
   shutdown.abort();
   await stopped;

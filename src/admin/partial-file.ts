@@ -9,14 +9,16 @@ export interface PartialFile {
   readonly fd: number;
 }
 
-const INTERRUPTIONS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+/** Ctrl-C, a polite kill, and the terminal going away: each ends the process, so none may leave the partial file. */
+const INTERRUPTIONS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /**
  * Writes `target` by way of `partialPath`: created exclusively and without following a link
  * (O_EXCL|O_NOFOLLOW, so neither a leftover nor a link someone planted under that name is written
  * through), mode 0600 whatever the umask (exports and backups hold what agents asked for and why),
  * renamed over `target` only when `write` succeeds, and removed, with any SQLite side files, when
- * it fails or the user interrupts (Ctrl-C, SIGTERM).
+ * it fails or the user interrupts (Ctrl-C, SIGTERM, a closed terminal's SIGHUP); the process then
+ * ends by that signal, so a shell sees the conventional 130, 143 or 129.
  */
 export async function writeThroughPartial<T>(target: string, partialPath: string, write: (partial: PartialFile) => Promise<T>): Promise<T> {
   let fd: number | undefined;
