@@ -2,6 +2,7 @@ import { isSuperviseError, SuperviseError } from '../core/errors.js';
 import { MAX_NOTES_BYTES, MAX_PAYLOAD_BYTES } from '../core/limits.js';
 import { validateActor, validateTextSize } from '../core/validation.js';
 import { BUILTIN_KINDS } from './builtin-kinds.js';
+import { renderDiff } from './diff.js';
 import { KIND_NAME, kindFromDefinition, readDeclaration, type KindDeclaration } from './declared-kind.js';
 import type { KindDefinition } from './kind.js';
 import type { KindToRecord, RecordedKinds } from './kind-records.js';
@@ -89,6 +90,38 @@ export class KindRegistry {
     return found.kind;
   }
 
+  /** Why `get(name)` throws (unknown, or its record not trusted), or undefined when it does not. */
+  problem(name: string): SuperviseError | undefined {
+    try {
+      this.get(name);
+      return undefined;
+    } catch (error) {
+      if (isSuperviseError(error)) return error;
+      throw error;
+    }
+  }
+
+  /**
+   * The rules an answer with `status` follows. Rejecting lets nothing through, so a proposal whose
+   * kind is unknown here or whose record is not trusted can still be rejected (and the queue
+   * cleared), under a stand-in that allows nothing else; approving or modifying needs the kind.
+   */
+  answering(name: string, status: string): KindDefinition {
+    if (status !== 'rejected' || this.problem(name) === undefined) return this.get(name);
+    return {
+      name,
+      component: 'supervise',
+      target: 'operator',
+      modifiable: false,
+      reasonRequiredToApprove: true,
+      // Never called for a rejection; anyone else calling it is refused as `get` refuses.
+      parse: () => this.get(name),
+      render: (payload) => payload,
+      diff: (current, proposed) => renderDiff(current, proposed, name),
+      description: 'a kind this process does not know or trust; it can only be rejected',
+    };
+  }
+
   #find(name: string): { kind: KindDefinition } | { refused: SuperviseError } | undefined {
     const kind = this.#kinds.get(name);
     if (kind !== undefined) return { kind };
@@ -119,7 +152,7 @@ export class KindRegistry {
    * queue, the CLI and the TUI refuse the same answers with the same words.
    */
   checkResponse(proposal: { kind: string }, response: NewResponse): CheckedResponse {
-    const kind = this.get(proposal.kind);
+    const kind = this.answering(proposal.kind, response.status);
     if (!RESPONSE_STATUSES.includes(response.status)) {
       throw new SuperviseError('invalid-input', `response status ${JSON.stringify(response.status)} is not valid: use approved, modified or rejected.`);
     }

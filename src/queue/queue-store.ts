@@ -247,7 +247,7 @@ export class QueueStore {
       assertBottleMayAnswer(proposal.target, proposal.id);
       assertBottleActor(input.responder, 'responder');
     }
-    const kind = this.kinds.get(proposal.kind);
+    const kind = this.kinds.answering(proposal.kind, input.status);
     const checked = this.kinds.checkResponse(proposal, input);
     // Whoever wrote the row (a bottle has raw access) may have skipped its kind's check; approving passes on exactly this payload.
     const assertApprovable = (payload: string): void => {
@@ -397,7 +397,7 @@ export class QueueStore {
       cachedStatement(this.#db, `UPDATE proposals SET state = 'cancelled', updated_at = ? WHERE id = ?`).run(now, id);
       this.#audit.appendWithinTransaction(proposal.slug, {
         ts: now,
-        component: this.kinds.get(proposal.kind).component,
+        component: this.kinds.find(proposal.kind)?.component ?? 'supervise',
         action: 'proposal-cancelled',
         actor,
         proposalId: id,
