@@ -74,10 +74,15 @@ export async function openHostDatabase(options: OpenDatabaseOptions = {}): Promi
     assertSchemaVersion(db, 'host');
     const keyring = openHostKeyring(options.keysDir);
     const notifier = new ChangeNotifier(db, { dbFile: file, watch: options.watch ?? true });
+    const queue = new QueueStore(db, { notifier, keyring, ...(options.kinds ? { kinds: options.kinds } : {}), ...(options.flood ? { flood: options.flood } : {}) });
+    await queue.recordKinds().catch(async (error: unknown) => {
+      await notifier.close();
+      throw error;
+    });
     return {
       path: file,
       db,
-      queue: new QueueStore(db, { notifier, keyring, ...(options.kinds ? { kinds: options.kinds } : {}), ...(options.flood ? { flood: options.flood } : {}) }),
+      queue,
       audit: new AuditStore(db),
       bottles: new BottleStore(db),
       notifier,

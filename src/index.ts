@@ -20,6 +20,8 @@ export type { ChangeNotifier, Notification } from './notify/notifier.js';
 export type { ChangeEvent, ChangeType } from './notify/events.js';
 export { KindRegistry } from './kinds/registry.js';
 export type { KindDefinition } from './kinds/kind.js';
+export type { KindDeclaration, KindFormat } from './kinds/declared-kind.js';
+export type { JsonSchema } from './kinds/kind-schema.js';
 export type { NewResponse, ResponseStatus } from './kinds/response.js';
 export { parseRoutesYaml } from './kinds/routes-file.js';
 export type { Route, RoutesDocument } from './kinds/routes-file.js';

@@ -1,5 +1,6 @@
 /** The kinds registry and the built-in kinds: which kinds exist, their payloads, and every rule about an answer. */
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { isSuperviseError, SuperviseError, type SuperviseErrorCode } from '../src/core/errors.js';
 import { MAX_NOTES_BYTES, MAX_PAYLOAD_BYTES } from '../src/core/limits.js';
 import { renderDiff } from '../src/kinds/diff.js';
@@ -85,15 +86,18 @@ describe('KindRegistry', () => {
 
   it('registers a launcher’s kind in its own registry only', () => {
     const mine = KindRegistry.withBuiltins().register({
-      ...kinds.get(KIND_EGRESS_ALLOW),
       name: 'deploy-approve',
-      parse: (payload) => {
-        if (payload !== 'deploy api') throw new SuperviseError('invalid-payload', 'expected "deploy api"');
-      },
+      component: 'deploy',
+      target: 'operator',
+      modifiable: true,
+      reasonRequiredToApprove: false,
+      format: 'text',
+      schema: z.string().regex(/^deploy api$/),
+      description: 'a deploy to confirm',
     });
     expect(mine.find('deploy-approve')?.name).toBe('deploy-approve');
     expect(kinds.find('deploy-approve')).toBeUndefined();
-    expectRefused(() => mine.validate('deploy-approve', 'deploy web'), 'invalid-payload', /^payload is not a valid deploy-approve payload: expected "deploy api"$/);
+    expectRefused(() => mine.validate('deploy-approve', 'deploy web'), 'invalid-payload', /^payload is not a valid deploy-approve payload: 1 problem in the deploy-approve payload \(text\):\n {2}- \(top level\): must match pattern "\^deploy api\$"/);
   });
 
   it('validate names what was checked and keeps the problems', () => {

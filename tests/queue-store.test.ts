@@ -7,7 +7,6 @@ import { openConnection, type Db } from '../src/storage/connection.js';
 import { openHostDatabase, type SuperviseDatabase } from '../src/database.js';
 import { SuperviseError, type SuperviseErrorCode } from '../src/core/errors.js';
 import type { ChangeType } from '../src/notify/events.js';
-import { renderDiff } from '../src/kinds/diff.js';
 import { KindRegistry } from '../src/kinds/registry.js';
 import { DEFAULT_PROPOSAL_TTL_MS, MAX_JUSTIFICATION_BYTES, MAX_NOTES_BYTES, MAX_PAYLOAD_BYTES, MAX_SLUG_LENGTH } from '../src/core/limits.js';
 import type { Notification } from '../src/notify/notifier.js';
@@ -538,18 +537,15 @@ describe('bad input is refused with a clear error and writes nothing', () => {
 });
 
 describe('kinds registered by the launcher', () => {
-  it('enqueue, validate and answer with the kind’s own rules; other stores do not know it', async () => {
+  it('enqueue, validate and answer with the kind’s own rules; the host’s other stores know it by its record', async () => {
     const kinds = KindRegistry.withBuiltins().register({
       name: 'deploy-approve',
       component: 'deploy',
       target: 'operator',
       modifiable: true,
       reasonRequiredToApprove: false,
-      parse: (payload) => {
-        if (!/^deploy [a-z]+$/.test(payload)) throw new SuperviseError('invalid-payload', 'expected "deploy <service>"');
-      },
-      render: (payload) => payload,
-      diff: (current, proposed) => renderDiff(current, proposed, 'deploy-approve'),
+      format: 'text',
+      schema: { type: 'string', pattern: '^deploy [a-z]+$' },
       description: 'a deploy the launcher wants a human to confirm',
     });
     const launcher = await openHostDatabase({ path: database.path, watch: false, kinds });
@@ -558,11 +554,12 @@ describe('kinds registered by the launcher', () => {
       expect(proposal).toMatchObject({ kind: 'deploy-approve', target: 'operator' });
 
       const before = dumpData(db);
-      await expectFailure(() => launcher.queue.writeProposal(SLUG, { kind: 'deploy-approve', origin: 'host', payload: 'DEPLOY!' }), 'invalid-payload', /payload is not a valid deploy-approve payload: expected "deploy <service>"/);
-      await expectFailure(() => queue.writeProposal(SLUG, { kind: 'deploy-approve', origin: 'host', payload: 'deploy api' }), 'unknown-kind', /unknown proposal kind "deploy-approve"/);
+      await expectFailure(() => launcher.queue.writeProposal(SLUG, { kind: 'deploy-approve', origin: 'host', payload: 'DEPLOY!' }), 'invalid-payload', /payload is not a valid deploy-approve payload: 1 problem in the deploy-approve payload \(text\):\n {2}- \(top level\): must match pattern/);
+      await expectFailure(() => queue.writeProposal(SLUG, { kind: 'deploy-approve', origin: 'host', payload: 'DEPLOY!' }), 'invalid-payload', /must match pattern/);
+      await expectFailure(() => queue.writeResponse(SLUG, proposal.id, { status: 'modified', responder: 'operator', finalPayload: 'DEPLOY!' }), 'invalid-payload', /the modified file is not a valid deploy-approve payload/);
       expect(dumpData(db)).toEqual(before);
 
-      await launcher.queue.writeResponse(SLUG, proposal.id, { status: 'modified', responder: 'operator', finalPayload: 'deploy web' });
+      await queue.writeResponse(SLUG, proposal.id, { status: 'modified', responder: 'operator', finalPayload: 'deploy web' });
       expect(auditFor(proposal.id)).toEqual([expect.objectContaining({ component: 'deploy', kind: 'deploy-approve', status: 'modified' })]);
     } finally {
       await launcher.close();
@@ -571,7 +568,7 @@ describe('kinds registered by the launcher', () => {
 
   it('refuses a duplicate or malformed kind name', async () => {
     const kinds = KindRegistry.withBuiltins();
-    const definition = { ...kinds.get('egress-allow') };
+    const definition = { ...kinds.get('egress-allow'), format: 'yaml', schema: true } as const;
     await expectFailure(() => kinds.register(definition), 'invalid-input', /kind "egress-allow" is already registered/);
     await expectFailure(() => kinds.register({ ...definition, name: 'Bad Name' }), 'invalid-input', /kind name "Bad Name" is not valid/);
   });

@@ -18,7 +18,6 @@ import { better, defineQueue } from 'plainjob';
 import { openConnection } from '../../src/storage/connection.js';
 import { openSidecarDatabase } from '../../src/database.js';
 import { benchBottleKeysDir } from '../keys.js';
-import { renderDiff } from '../../src/kinds/diff.js';
 import { KindRegistry } from '../../src/kinds/registry.js';
 import { sha256 } from '../../src/core/hash.js';
 import { JUSTIFICATION, currentRoutesYaml, routesYaml } from '../lib/fixtures.js';
@@ -45,9 +44,8 @@ if (mode === 'store' || mode === 'store-unvalidated') {
     target: 'operator',
     modifiable: true,
     reasonRequiredToApprove: false,
-    parse: () => undefined,
-    render: (payload) => payload,
-    diff: (current, proposed) => renderDiff(current, proposed, UNVALIDATED_KIND),
+    format: 'text',
+    schema: true,
     description: 'a kind whose payload is not parsed, to separate storage cost from YAML validation',
   });
   const database = openSidecarDatabase(slug, { path: file, kinds, keysDir: benchBottleKeysDir(file, slug) });

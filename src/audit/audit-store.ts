@@ -3,7 +3,7 @@ import { writeTransaction, type Db } from '../storage/connection.js';
 import { SuperviseError } from '../core/errors.js';
 import { MAX_NOTES_BYTES, MAX_PAYLOAD_BYTES } from '../core/limits.js';
 import { cachedStatement } from '../storage/statements.js';
-import { validateActor, validateSlug, validateTextSize } from '../core/validation.js';
+import { isAuditLabel, validateActor, validateSlug, validateTextSize } from '../core/validation.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -85,7 +85,6 @@ interface AuditRow {
   hash: string;
 }
 
-const LABEL = /^[a-z][a-z0-9-]{0,47}$/;
 /** A modify's detail holds two diffs of files up to the payload limit, plus a few hashes. */
 const MAX_DETAIL_BYTES = 4 * MAX_PAYLOAD_BYTES + 4096;
 
@@ -184,7 +183,7 @@ export class AuditStore {
   #checkInput(slug: string, entry: AuditEntryInput): AuditEntryInput {
     validateSlug(slug);
     for (const [name, value] of [['component', entry.component], ['action', entry.action]] as const) {
-      if (!LABEL.test(value)) {
+      if (!isAuditLabel(value)) {
         throw new SuperviseError('invalid-input', `audit ${name} ${JSON.stringify(value)} is not valid: use lowercase letters, digits and '-' (e.g. "egress", "operator-edit").`);
       }
     }

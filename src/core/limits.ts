@@ -5,6 +5,9 @@ export const MAX_JUSTIFICATION_BYTES = 8 * 1024;
 export const MAX_NOTES_BYTES = 8 * 1024;
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 200;
 export const MAX_ACTOR_LENGTH = 64;
+/** A launcher kind's recorded definition (its JSON Schema included), and how deeply its schema may nest. */
+export const MAX_KIND_DEFINITION_BYTES = 64 * 1024;
+export const MAX_KIND_SCHEMA_DEPTH = 32;
 /** Unanswered proposals expire after a day unless the proposer asks otherwise. */
 export const DEFAULT_PROPOSAL_TTL_MS = 24 * 60 * 60 * 1000;
 /** A year: far beyond any wait that makes sense, and its expiry time stays a valid date. */
@@ -18,5 +21,7 @@ export const LIMITS = Object.freeze({
   MAX_NOTES_BYTES,
   MAX_IDEMPOTENCY_KEY_LENGTH,
   MAX_ACTOR_LENGTH,
+  MAX_KIND_DEFINITION_BYTES,
+  MAX_KIND_SCHEMA_DEPTH,
   DEFAULT_PROPOSAL_TTL_MS,
 });

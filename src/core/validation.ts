@@ -5,6 +5,12 @@ const SLUG_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 const ACTOR_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:@-]*$/;
+const AUDIT_LABEL = /^[a-z][a-z0-9-]{0,47}$/;
+
+/** An audit entry's component or action ("egress", "operator-edit"): lowercase letters, digits and '-'. */
+export function isAuditLabel(value: string): boolean {
+  return AUDIT_LABEL.test(value);
+}
 
 /** Whether `slug` is one `validateSlug` accepts, without building its error: for hot paths that skip what is not a slug. */
 export function isSlug(slug: string): boolean {

@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { KEYS_DIR_IN_CONTAINER, ensureHostKeyPair, keysDir, readBottleKey, readBottleKeyMaterial, readHostKeyPair, type BottleKeyMaterial, type HostKeyPair } from './key-files.js';
 import {
+  kindSealInput,
   macSeal,
   proposalSealInput,
   responseSealInput,
@@ -8,6 +9,7 @@ import {
   verifyMacSeal,
   verifySignatureSeal,
   type Seal,
+  type SealedKindFields,
   type SealedProposalFields,
   type SealedResponseFields,
 } from './seals.js';
@@ -21,6 +23,8 @@ interface Sealer {
   sealResponse(fields: SealedResponseFields): Seal;
   checkProposal(fields: SealedProposalFields, seal: string | null): SealVerdict;
   checkResponse(fields: SealedResponseFields, seal: string | null): SealVerdict;
+  /** Only the host records kinds, so only its signature makes a kind record trusted. */
+  kindSealedByHost(fields: SealedKindFields, seal: string | null): boolean;
 }
 
 /**
@@ -86,6 +90,15 @@ export class HostKeyring implements Sealer {
     return signatureSeal(this.#signingPair().privateKey, responseSealInput(fields));
   }
 
+  sealKind(fields: SealedKindFields): Seal {
+    return signatureSeal(this.#signingPair().privateKey, kindSealInput(fields));
+  }
+
+  kindSealedByHost(fields: SealedKindFields, seal: string | null): boolean {
+    const hostKey = seal?.startsWith('sig:') ? this.#checkingKey() : undefined;
+    return hostKey !== undefined && verifySignatureSeal(hostKey, kindSealInput(fields), seal);
+  }
+
   #signingPair(): HostKeyPair {
     this.#pair ??= this.#source.make();
     return this.#pair;
@@ -149,6 +162,10 @@ export class BottleKeyring implements Sealer {
 
   checkResponse(fields: SealedResponseFields, seal: string | null): SealVerdict {
     return this.#check(responseSealInput(fields), seal);
+  }
+
+  kindSealedByHost(fields: SealedKindFields, seal: string | null): boolean {
+    return verifySignatureSeal(this.#material.hostPublicKey, kindSealInput(fields), seal);
   }
 
   #check(input: Buffer, seal: string | null): SealVerdict {

@@ -11,9 +11,11 @@ import { sha256 } from '../core/hash.js';
  *              current_file_hash | null, sha256(justification)]
  *   response: ["bot-bottle/response/1", proposal_id, slug, kind, sha256(payload),
  *              current_file_hash | null, status, sha256(final_payload) | null, sha256(notes), responder]
+ *   kind:     ["bot-bottle/kind/1", name, version, sha256(definition)]
  *
  * Who seals what: a bottle MACs (HMAC-SHA256 with its key) the proposals it makes and its answers
- * to downward proposals; the host signs (Ed25519) its answers and the downward proposals it makes.
+ * to downward proposals; the host signs (Ed25519) its answers, the downward proposals it makes and
+ * the kinds a launcher records.
  */
 export interface SealedProposalFields {
   id: string;
@@ -36,6 +38,17 @@ export interface SealedResponseFields {
   finalPayload: string | null;
   notes: string;
   responder: string;
+}
+
+export interface SealedKindFields {
+  name: string;
+  version: number;
+  /** The record's definition exactly as stored. */
+  definition: string;
+}
+
+export function kindSealInput(k: SealedKindFields): Buffer {
+  return Buffer.from(JSON.stringify(['bot-bottle/kind/1', k.name, k.version, sha256(k.definition)]), 'utf8');
 }
 
 export function proposalSealInput(p: SealedProposalFields): Buffer {

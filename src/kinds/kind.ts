@@ -18,4 +18,6 @@ export interface KindDefinition {
   /** The unified diff from the current file to the proposed or final one: what the operator reviews and the audit log keeps. */
   diff: (current: string, proposed: string) => string;
   description: string;
+  /** A launcher's kind only: the sha256 of its recorded definition, which a decision's audit detail names. */
+  definitionSha256?: string;
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { SuperviseError, type PayloadProblem } from '../core/errors.js';
 
 /** A position in a payload's value: keys and list indexes from the root. */
-type Path = readonly PropertyKey[];
+export type Path = readonly PropertyKey[];
 
 export const TOP_LEVEL = '(top level)';
 /** For problems with the document as text (syntax, aliases, JSON) rather than with a value in it. */
@@ -14,7 +14,7 @@ export interface Locator {
   line(path: Path): number | undefined;
 }
 
-function formatPath(path: Path): string {
+export function formatPath(path: Path): string {
   if (path.length === 0) return TOP_LEVEL;
   return path.map((part, i) => (typeof part === 'number' ? `[${part}]` : i === 0 ? String(part) : `.${String(part)}`)).join('');
 }

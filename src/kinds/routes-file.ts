@@ -2,12 +2,12 @@
  * The egress routes file: what egress-allow and egress-block propose and egress-routes-apply
  * installs. YAML, so every problem is reported with its line.
  */
-import { isAlias, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, stringify, visit, type Document } from 'yaml';
+import { stringify } from 'yaml';
 import { z } from 'zod';
-import type { PayloadProblem } from '../core/errors.js';
 import { MAX_HOSTNAME_CHARS, ROUTE_HOST } from './hostname.js';
-import { checkSchema, DOCUMENT, invalidPayload, problem, type Locator } from './payload-problems.js';
+import { checkSchema } from './payload-problems.js';
 import { loadPlainYaml } from './plain-yaml.js';
+import { readYamlPayload } from './yaml-payload.js';
 
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 
@@ -86,23 +86,6 @@ export type Route = RoutesDocument['routes'][number];
 const SUBJECT = 'egress routes file';
 const REMEDY = 'Fix the routes file at the lines listed and submit it again.';
 
-function yamlLocator(doc: Document, lines: LineCounter): Locator {
-  const lineOf = (node: unknown): number | undefined =>
-    isNode(node) && node.range ? lines.linePos(node.range[0]).line : undefined;
-  return {
-    has: (path) => doc.hasIn(path),
-    // A key's own line beats its value's: a block mapping under `auth:` starts on the next line.
-    line: (path) => {
-      if (path.length === 0) return lineOf(doc.contents);
-      const parent = doc.getIn(path.slice(0, -1), true);
-      const last = path.at(-1);
-      if (isMap(parent)) return lineOf(parent.items.find((pair) => isScalar(pair.key) && String(pair.key.value) === String(last))?.key);
-      if (isSeq(parent) && typeof last === 'number') return lineOf(parent.items[last]);
-      return undefined;
-    },
-  };
-}
-
 /** Parses and validates a routes file; hosts come back lowercased. Throws `invalid-payload` with a problem per line. */
 export function parseRoutesYaml(text: string): RoutesDocument {
   // The common case, fast; any doubt or problem is decided, and explained by line, below.
@@ -116,32 +99,8 @@ export function parseRoutesYaml(text: string): RoutesDocument {
 
 /** The `yaml` library's reading of any YAML, with every problem's line. */
 export function parseRoutesYamlFully(text: string): RoutesDocument {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { prettyErrors: true, lineCounter: lines });
-
-  const syntax = [...doc.errors, ...doc.warnings].map((e) => {
-    const rule =
-      e.code === 'MULTIPLE_DOCS'
-        ? 'only one YAML document is allowed; remove the "---" separator and everything after it'
-        : // prettyErrors appends the position and a source excerpt; the line is reported separately.
-          (e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:$/, '');
-    return problem(e.linePos?.[0].line, DOCUMENT, `YAML ${e.code}: ${rule}`);
-  });
-  if (syntax.length > 0) throw invalidPayload(SUBJECT, syntax, REMEDY);
-
-  // Aliases let a small file expand into a huge one and hide what a route really allows.
-  const aliasing: PayloadProblem[] = [];
-  visit(doc, {
-    Node(_key, node) {
-      if (isAlias(node) || node.anchor) {
-        const line = node.range ? lines.linePos(node.range[0]).line : undefined;
-        aliasing.push(problem(line, DOCUMENT, 'YAML anchors (&name) and aliases (*name) are not allowed; write each value out in full'));
-      }
-    },
-  });
-  if (aliasing.length > 0) throw invalidPayload(SUBJECT, aliasing, REMEDY);
-
-  return checkSchema(routesDocument, doc.toJS(), yamlLocator(doc, lines), SUBJECT, REMEDY);
+  const { value, at } = readYamlPayload(text, SUBJECT, REMEDY);
+  return checkSchema(routesDocument, value, at, SUBJECT, REMEDY);
 }
 
 /** Deterministic YAML for a routes document: fixed key order, no anchors, no line folding. */

@@ -102,6 +102,8 @@ export function decisionDetail(
     currentFileHash: proposal.currentFileHash,
     proposalSeal,
     reviewedSha256: reviewed?.payloadSha256 ?? null,
+    // Which recorded definition of a launcher's kind the answer was checked against.
+    ...(kind.definitionSha256 !== undefined ? { kindDefinitionSha256: kind.definitionSha256 } : {}),
     ...(finalPayload !== null
       ? { currentToProposedDiff: kind.diff(proposal.currentFile ?? '', proposal.payload), proposedToFinalDiff: kind.diff(proposal.payload, finalPayload) }
       : {}),

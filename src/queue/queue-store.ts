@@ -5,6 +5,7 @@ import { SuperviseError } from '../core/errors.js';
 import { appendEvent, type ChangeType } from '../notify/events.js';
 import { Doorbells } from '../notify/doorbells.js';
 import type { KindDefinition } from '../kinds/kind.js';
+import { KindRecords } from '../kinds/kind-records.js';
 import { KindRegistry } from '../kinds/registry.js';
 import type { NewResponse } from '../kinds/response.js';
 import type { Target } from '../core/target.js';
@@ -35,6 +36,7 @@ import { cachedStatement } from '../storage/statements.js';
 import { validateActor, validateSlug, validateTextSize } from '../core/validation.js';
 
 export interface QueueStoreOptions {
+  /** The kinds this store knows besides those recorded in the database (read with the keyring); `kinds` holds the store's own copy. */
   kinds?: KindRegistry;
   /**
    * Seals what this store writes and checks what it reads. A bottle's keyring also confines the
@@ -69,12 +71,15 @@ export class QueueStore {
   readonly #keyring: Keyring | undefined;
   readonly #flood: FloodLimits | undefined;
   readonly #doorbells: Doorbells | undefined;
+  readonly #kindRecords: KindRecords | undefined;
   /** The bottles whose events the transaction being written appends, rung once it commits. */
   readonly #toRing = new Set<string>();
 
   constructor(db: Db, options: QueueStoreOptions = {}) {
     this.#db = db;
-    this.kinds = options.kinds ?? KindRegistry.withBuiltins();
+    this.#kindRecords = options.keyring ? new KindRecords(db, options.keyring) : undefined;
+    const kinds = options.kinds ?? KindRegistry.withBuiltins();
+    this.kinds = this.#kindRecords ? kinds.backedBy(this.#kindRecords) : kinds;
     this.#notifier = options.notifier;
     this.#audit = new AuditStore(db);
     this.#keyring = options.keyring;
@@ -87,11 +92,24 @@ export class QueueStore {
     return new BottleQueue(this, validateSlug(slug));
   }
 
+  /**
+   * Records (host-sealed) every kind registered in this store's registry by a launcher, so the
+   * operator's tools can answer their proposals, including those a bottle makes before the
+   * launcher's first. `openHostDatabase` calls it; a kind registered later is recorded with its
+   * first proposal.
+   */
+  async recordKinds(): Promise<void> {
+    await this.#requireKindRecords().record(this.kinds.declared());
+  }
+
   async writeProposal(slug: string, input: NewProposal): Promise<Proposal> {
     this.#checkSlug(slug);
     const kind = this.kinds.get(input.kind);
     const row = this.#newProposalRow(slug, kind, input);
+    const declared = this.#keyring?.side === 'host' ? this.kinds.declaredKind(kind.name) : undefined;
     const proposal = await writeTransaction(this.#db, () => {
+      // A proposal of a launcher's kind never exists without the record the operator's tools answer it by.
+      if (declared) this.#requireKindRecords().recordWithinTransaction(declared);
       this.#sweepExpired(row.created_at);
       if (row.idempotency_key !== null) {
         const existing = cachedStatement(this.#db, 'SELECT * FROM proposals WHERE slug = ? AND idempotency_key = ?').get(slug, row.idempotency_key) as ProposalRow | undefined;
@@ -229,8 +247,13 @@ export class QueueStore {
       assertBottleMayAnswer(proposal.target, proposal.id);
       assertBottleActor(input.responder, 'responder');
     }
-    const kind = this.kinds.get(proposal.kind);
+    const kind = this.kinds.answering(proposal.kind, input.status);
     const checked = this.kinds.checkResponse(proposal, input);
+    // Whoever wrote the row (a bottle has raw access) may have skipped its kind's check; approving passes on exactly this payload.
+    const assertApprovable = (payload: string): void => {
+      if (checked.status === 'approved') this.kinds.validate(kind.name, payload, `the proposal's payload (reject it, or modify it where the kind allows)`);
+    };
+    assertApprovable(proposal.payload);
     const reviewed = options.reviewed === undefined ? undefined : checkReviewed(options.reviewed);
     const createdAt = Date.now();
     const outcome = await writeTransaction(this.#db, (): { written: ProposalResponse } | { refused: SuperviseError } => {
@@ -241,6 +264,7 @@ export class QueueStore {
       if (current.state !== 'pending') throw this.#notPending(proposal, current.state);
       if (reviewed) assertAsReviewed(current, reviewed);
       assertConsistentCurrentFile(current);
+      if (current.payload !== proposal.payload) assertApprovable(current.payload);
       const proposalSeal = keyring.checkProposal(sealedProposalFields(current), current.seal);
       if (checked.status !== 'rejected' && !proposalSealTrusted(current.target, proposalSeal)) {
         this.#auditForgedWithinTransaction(current, 'proposal', keyring.side === 'host' ? 'supervise' : 'sidecar', createdAt);
@@ -373,7 +397,7 @@ export class QueueStore {
       cachedStatement(this.#db, `UPDATE proposals SET state = 'cancelled', updated_at = ? WHERE id = ?`).run(now, id);
       this.#audit.appendWithinTransaction(proposal.slug, {
         ts: now,
-        component: this.kinds.get(proposal.kind).component,
+        component: this.kinds.find(proposal.kind)?.component ?? 'supervise',
         action: 'proposal-cancelled',
         actor,
         proposalId: id,
@@ -609,6 +633,11 @@ export class QueueStore {
   #requireKeyring(): Keyring {
     if (!this.#keyring) throw new Error('this QueueStore has no keyring, so it can read but neither write nor check seals; open the database with openHostDatabase or openSidecarDatabase.');
     return this.#keyring;
+  }
+
+  #requireKindRecords(): KindRecords {
+    if (!this.#kindRecords) throw new Error('this QueueStore has no keyring, so it cannot record kinds; open the database with openHostDatabase.');
+    return this.#kindRecords;
   }
 
   #requireHostKeyring(): Keyring {

@@ -85,7 +85,12 @@ function detailLines(proposal: Proposal, kinds: KindRegistry, colors: Palette, n
     },
     { lead: '  ', spans: [{ text: `asked ${formatAge(now - proposal.createdAt)} ago (${new Date(proposal.createdAt).toISOString()}), ${expiry}` }] },
   ];
-  if (kind) lines.push({ lead: '  ', spans: [{ text: kind.description, paint: colors.dim }] });
+  if (kind) lines.push({ lead: '  ', spans: [{ text: safeLine(kind.description), paint: colors.dim }] });
+  const kindProblem = kind ? undefined : kinds.problem(proposal.kind);
+  if (kindProblem) {
+    const onlyReject = kindProblem.code === 'unknown-kind' ? ' It can only be rejected here.' : '';
+    lines.push({ lead: '  ', spans: [{ text: `⚠ ${safeLine(kindProblem.message)}${onlyReject}` }], paint: (text: string) => colors.bold(colors.red(text)) });
+  }
   if (kind && !kind.modifiable) {
     lines.push({ lead: '  ', spans: [{ text: `This kind cannot be modified${kind.reasonRequiredToApprove ? '; approving it needs a reason' : ''}.`, paint: colors.yellow }] });
   } else if (kind?.reasonRequiredToApprove) {

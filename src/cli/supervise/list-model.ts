@@ -36,6 +36,8 @@ export interface PendingJson {
   createdAt: string;
   ageSeconds: number;
   expiresAt: string | null;
+  /** Why this process cannot approve or modify the proposal's kind (unknown, or its record not trusted); null when it can. */
+  kindProblem: string | null;
   modifiable: boolean;
   reasonRequiredToApprove: boolean;
   currentFileHash: string | null;
@@ -101,6 +103,7 @@ export function pendingJson(proposal: Proposal, kinds: KindRegistry, now: number
     createdAt: isoTime(proposal.createdAt),
     ageSeconds: Math.max(0, Math.floor((now - proposal.createdAt) / 1000)),
     expiresAt: proposal.expiresAt === null ? null : isoTime(proposal.expiresAt),
+    kindProblem: kind ? null : (kinds.problem(proposal.kind)?.message ?? null),
     modifiable: kind?.modifiable ?? false,
     reasonRequiredToApprove: kind?.reasonRequiredToApprove ?? true,
     currentFileHash: proposal.currentFileHash,
