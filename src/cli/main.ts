@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { registerAudit } from './audit/command.js';
+import { registerBottles } from './bottles.js';
 import { endQuietlyOnClosedOutput } from './closed-output.js';
 import { reportFailure } from './common.js';
 import { VERB_EXIT } from '../core/exit-codes.js';
@@ -11,7 +12,7 @@ import { registerPropose } from './propose.js';
 import { registerSupervise } from './supervise/command.js';
 
 /** Each verb module adds its command to the program; see src/cli/<verb>.ts. */
-const registrations: Array<(program: Command) => void> = [registerSupervise, registerAudit, registerDemo, registerDb, registerPropose, registerImportLegacy];
+const registrations: Array<(program: Command) => void> = [registerSupervise, registerAudit, registerDemo, registerDb, registerPropose, registerImportLegacy, registerBottles];
 
 export function buildProgram(): Command {
   const program = new Command('bot-bottle')
