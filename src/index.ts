@@ -12,6 +12,8 @@ export type { ApplyRoutesOptions, ApplyRoutesResult, ContainerEngine, PrepareSup
 export { registerBottle, retireBottle } from './launcher/bottles.js';
 export type { BottleRecordOptions } from './launcher/bottles.js';
 export { askAndWait, resumeWait } from './queue/proposal-flow.js';
+export { summarizeProposal, watchNewProposals } from './queue/new-proposals.js';
+export type { ProposalSummary } from './queue/new-proposals.js';
 export type { Idempotency, ProposalRequest, ProposalResult, ResumeExpectation, WaitSettings } from './queue/proposal-flow.js';
 export type { QueueStore } from './queue/queue-store.js';
 export type { BottleQueue } from './queue/bottle-queue.js';

@@ -8,11 +8,12 @@ import { VERB_EXIT } from '../core/exit-codes.js';
 import { registerDb } from './db.js';
 import { registerDemo } from './demo/command.js';
 import { registerImportLegacy } from './import-legacy.js';
+import { registerNotify } from './notify.js';
 import { registerPropose } from './propose.js';
 import { registerSupervise } from './supervise/command.js';
 
 /** Each verb module adds its command to the program; see src/cli/<verb>.ts. */
-const registrations: Array<(program: Command) => void> = [registerSupervise, registerAudit, registerDemo, registerDb, registerPropose, registerImportLegacy, registerBottles];
+const registrations: Array<(program: Command) => void> = [registerSupervise, registerAudit, registerDemo, registerDb, registerPropose, registerImportLegacy, registerBottles, registerNotify];
 
 export function buildProgram(): Command {
   const program = new Command('bot-bottle')
