@@ -10,6 +10,8 @@ import { answerProposal, checkDecision, operatorName, requireOperatorProposal, t
 import { listPending, pendingJson, renderPendingTable, SHORT_ID_LENGTH } from './list-model.js';
 import { assertInteractiveTerminal } from './terminal.js';
 import { loadSuperviseTui } from './load-tui.js';
+import { UNCOLLECTED_ARCHIVE_AFTER_MS } from '../../admin/prune.js';
+import { registerSuperviseCancel } from '../supervise-cancel.js';
 
 interface AnswerOptions {
   reason?: string;
@@ -112,6 +114,8 @@ Exit codes: 0 ok, 2 bad flags, 3 bad input (unknown id, invalid file, missing re
       await withHostDatabase(
         command,
         async (database) => {
+          // The operator's open is where answers nobody collected are tidied away (also on db prune).
+          await database.queue.archiveUncollected(UNCOLLECTED_ARCHIVE_AFTER_MS);
           // ink and React load only for the TUI, so --once and the answer verbs start fast.
           const { runSuperviseTui } = await loadSuperviseTui();
           const summary = await runSuperviseTui(database, { responder: operatorName() });
@@ -120,6 +124,8 @@ Exit codes: 0 ok, 2 bad flags, 3 bad input (unknown id, invalid file, missing re
         { watch: true },
       );
     });
+
+  registerSuperviseCancel(supervise);
 
   supervise
     .command('approve')
