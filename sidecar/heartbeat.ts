@@ -1,14 +1,8 @@
+import { HEARTBEAT_INTERVAL_MS } from '../src/bottles/bottle-overview.js';
 import type { BottleSelf, Heartbeat } from '../src/bottles/bottle-store.js';
 import { SCHEMA_VERSION } from '../src/storage/schema-version.js';
 import { readLiveRoutes, withinPayloadLimit } from './current-routes.js';
 import type { Log } from './log-line.js';
-
-/**
- * How often a running sidecar republishes its row. The live routes hash is also published right
- * after the sidecar replaces the file; this interval bounds how long a change made by anyone else
- * (a hand edit) goes unnoticed by the operator's stale warning.
- */
-export const HEARTBEAT_INTERVAL_MS = 30_000;
 
 export interface HeartbeatOptions {
   bottle: BottleSelf;
@@ -19,7 +13,8 @@ export interface HeartbeatOptions {
 
 /**
  * The sidecar's row in the bottles table: its version, the schema it runs, and the live routes
- * file's hash and text, so the operator is warned when a proposal was made against another file.
+ * file's hash and text, so the operator is warned when a proposal was made against another file
+ * and sees the bottle alive. Every beat is one upsert, MACed with the bottle's key.
  * A failed beat is logged and tried again at the next one; it never stops the sidecar.
  */
 export class SidecarHeartbeat {

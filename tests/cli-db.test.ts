@@ -376,7 +376,7 @@ describe('db adopt', () => {
 
 describe('db --help', () => {
   it('documents every subcommand', async () => {
-    for (const sub of ['path', 'status', 'migrate', 'rollback', 'backup', 'check', 'adopt']) {
+    for (const sub of ['path', 'status', 'migrate', 'rollback', 'backup', 'check', 'adopt', 'prune', 'vacuum']) {
       const run = await cli('db', sub, '--help');
       expect(run.code, sub).toBe(0);
       expect(run.stdout).toMatch(/^Usage: bot-bottle db /);

@@ -8,7 +8,11 @@ export type { MigrationPlan, PlanOptions, PlannedMigration } from './migration-p
 export { migrateDown, migrateUp, migrationStatus } from '../storage/migrations.js';
 export type { MigrationResult, MigrationStatus } from '../storage/migrations.js';
 export { readDatabaseStatus } from './status.js';
-export type { DatabaseStatus } from './status.js';
+export type { DatabaseStatus, PendingStatus } from './status.js';
+export { pruneArchived, UNCOLLECTED_ARCHIVE_AFTER_MS } from './prune.js';
+export type { PruneOptions, PruneResult } from './prune.js';
+export { vacuumDatabase } from './vacuum.js';
+export type { VacuumResult } from './vacuum.js';
 export { checkDatabase, checkDatabaseFile, checkHostLayout } from './check.js';
 export type { CheckResult } from './check.js';
 export { backupDatabase } from './backup.js';

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { openConnection } from '../storage/connection.js';
 import { readMigrationStatus, type MigrationStatus } from '../storage/migrations.js';
 import type { ProposalState } from '../queue/proposal.js';
+import { pendingByBottle } from '../bottles/bottle-overview.js';
 import { tableExists } from '../storage/tables.js';
 
 export interface FileSizes {
@@ -20,7 +21,23 @@ export interface DatabaseStatus {
   journalMode: string;
   files: FileSizes;
   proposals: Record<ProposalState, number> & { total: number };
+  /** Proposals waiting for the operator (unexpired), per bottle by slug, and the oldest one's age. */
+  pending: PendingStatus;
   auditEntries: number;
+}
+
+export interface PendingStatus {
+  bottles: Array<{ slug: string; pending: number; oldestPendingAt: number; oldestAgeMs: number }>;
+  /** null with nothing waiting. */
+  oldestAgeMs: number | null;
+}
+
+function readPendingStatus(db: ReturnType<typeof openConnection>, now: number): PendingStatus {
+  if (!tableExists(db, 'proposals')) return { bottles: [], oldestAgeMs: null };
+  const bottles = [...pendingByBottle(db, now)]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([slug, count]) => ({ slug, pending: count.pending, oldestPendingAt: count.oldestPendingAt, oldestAgeMs: now - count.oldestPendingAt }));
+  return { bottles, oldestAgeMs: bottles.length === 0 ? null : Math.max(...bottles.map((bottle) => bottle.oldestAgeMs)) };
 }
 
 const STATES: ProposalState[] = ['pending', 'answered', 'archived', 'expired', 'cancelled'];
@@ -34,7 +51,7 @@ export function fileSizes(file: string): FileSizes {
  * Facts about a database file, read without changing it (`bot-bottle db status`): a database left
  * in rollback mode reports `delete`, since not even the switch to WAL is written.
  */
-export function readDatabaseStatus(file: string): DatabaseStatus {
+export function readDatabaseStatus(file: string, now: number = Date.now()): DatabaseStatus {
   // Opening first: a missing file is then the opener's `layout` error naming the fix, not ENOENT.
   const db = openConnection(file, { readonly: true });
   const realPath = fs.realpathSync(file);
@@ -52,6 +69,7 @@ export function readDatabaseStatus(file: string): DatabaseStatus {
       journalMode: String(db.pragma('journal_mode', { simple: true })),
       files: fileSizes(realPath),
       proposals: { ...proposals, total: Object.values(proposals).reduce((a, b) => a + b, 0) },
+      pending: readPendingStatus(db, now),
       auditEntries: tableExists(db, 'audit_entries') ? (db.prepare('SELECT count(*) FROM audit_entries').pluck().get() as number) : 0,
     };
   } finally {

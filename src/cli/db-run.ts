@@ -12,6 +12,8 @@ import { migrateDown, migrateUp } from '../storage/migrations.js';
 import { ensureHostDatabase, requireExistingDatabase, sharedDir } from '../storage/layout.js';
 import { colorsFor, confirmOrRefuse, databasePathFor, databasePathOption, printJson, UserError } from './common.js';
 import { VERB_EXIT } from '../core/exit-codes.js';
+import { safeLine } from '../core/safe-text.js';
+import { formatAge } from './supervise/list-model.js';
 
 /** The file a verb that must not create anything works on; refuses, with the fix, when there is none. */
 function existingDatabase(command: Command): string {
@@ -77,6 +79,7 @@ function printStatus(status: DatabaseStatus, colors: ReturnType<typeof colorsFor
       line('journal mode', status.journalMode === 'wal' ? 'wal' : colors.yellow(`${status.journalMode} (expected wal)`)),
       line('file sizes', `db ${formatBytes(files.db)}, -wal ${formatBytes(files.wal)}, -shm ${formatBytes(files.shm)}${files.journal === null ? '' : `, -journal ${formatBytes(files.journal)}`}`),
       line('proposals', `${proposals.pending} pending, ${proposals.answered} answered, ${proposals.archived} archived, ${proposals.expired} expired, ${proposals.cancelled} cancelled (${proposals.total} in all)`),
+      line('waiting', status.pending.bottles.length === 0 ? 'nothing' : status.pending.bottles.map((bottle) => `${safeLine(bottle.slug)} ${bottle.pending} (oldest ${formatAge(bottle.oldestAgeMs)})`).join(', ')),
       line('audit entries', String(status.auditEntries)),
     ].join(''),
   );

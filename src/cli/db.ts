@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerDbGrowth } from './db-growth.js';
 
 function pathCommand(db: Command): void {
   db.command('path')
@@ -79,7 +80,7 @@ function adoptCommand(db: Command): void {
 
 /** The `db` command tree; what its actions do is in ./db-run.ts, loaded when one runs. */
 export function registerDb(program: Command): void {
-  const db = program.command('db').description('Administer the database: path, status, migrate, rollback, backup, check, adopt.');
+  const db = program.command('db').description('Administer the database: path, status, migrate, rollback, backup, check, adopt, prune, vacuum.');
   pathCommand(db);
   statusCommand(db);
   migrateCommand(db);
@@ -87,4 +88,5 @@ export function registerDb(program: Command): void {
   backupCommand(db);
   checkCommand(db);
   adoptCommand(db);
+  registerDbGrowth(db);
 }

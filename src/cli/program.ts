@@ -1,10 +1,12 @@
 import { Command, CommanderError } from 'commander';
 import { registerAudit } from './audit/command.js';
+import { registerBottles } from './bottles.js';
 import { endQuietlyOnClosedOutput } from './closed-output.js';
 import { VERB_EXIT } from '../core/exit-codes.js';
 import { registerDb } from './db.js';
 import { registerDemo } from './demo/command.js';
 import { registerImportLegacy } from './import-legacy.js';
+import { registerNotify } from './notify.js';
 import { registerPropose } from './propose.js';
 import { registerSupervise } from './supervise/command.js';
 import { PACKAGE_VERSION } from '../core/version.js';
@@ -13,7 +15,7 @@ import { PACKAGE_VERSION } from '../core/version.js';
  * Each verb module adds its command tree to the program; its actions import the implementation
  * when they run (docs/ARCHITECTURE.md, "The command line loads what a verb uses").
  */
-const registrations: Array<(program: Command) => void> = [registerSupervise, registerAudit, registerDemo, registerDb, registerPropose, registerImportLegacy];
+const registrations: Array<(program: Command) => void> = [registerSupervise, registerAudit, registerDemo, registerDb, registerPropose, registerImportLegacy, registerBottles, registerNotify];
 
 export function buildProgram(): Command {
   const program = new Command('bot-bottle')

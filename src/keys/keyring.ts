@@ -2,15 +2,19 @@ import type { KeyObject } from 'node:crypto';
 import { KEYS_DIR_IN_CONTAINER, ensureHostKeyPair, keysDir, readBottleKey, readBottleKeyMaterial, readHostKeyPair, type BottleKeyMaterial, type HostKeyPair } from './key-files.js';
 import {
   kindSealInput,
+  heartbeatSealInput,
   macSeal,
   proposalSealInput,
+  registrationSealInput,
   responseSealInput,
   signatureSeal,
   verifyMacSeal,
   verifySignatureSeal,
   type Seal,
   type SealedKindFields,
+  type SealedHeartbeatFields,
   type SealedProposalFields,
+  type SealedRegistrationFields,
   type SealedResponseFields,
 } from './seals.js';
 
@@ -99,6 +103,23 @@ export class HostKeyring implements Sealer {
     return hostKey !== undefined && verifySignatureSeal(hostKey, kindSealInput(fields), seal);
   }
 
+  /** A bottle's registration or retirement, which only the host may write. */
+  sealRegistration(fields: SealedRegistrationFields): Seal {
+    return signatureSeal(this.#signingPair().privateKey, registrationSealInput(fields));
+  }
+
+  /** `host` only for the host's own signature: a bottle's MAC over a registration is a forgery. */
+  checkRegistration(fields: SealedRegistrationFields, seal: string | null): SealVerdict {
+    const verdict = this.#check(fields.slug, registrationSealInput(fields), seal);
+    return verdict === 'host' ? 'host' : 'forged';
+  }
+
+  /** `bottle` only for the bottle's own MAC: nobody else, the host included, speaks for a sidecar. */
+  checkHeartbeat(fields: SealedHeartbeatFields, seal: string | null): SealVerdict {
+    const verdict = this.#check(fields.slug, heartbeatSealInput(fields), seal);
+    return verdict === 'bottle' ? 'bottle' : 'forged';
+  }
+
   #signingPair(): HostKeyPair {
     this.#pair ??= this.#source.make();
     return this.#pair;
@@ -154,6 +175,10 @@ export class BottleKeyring implements Sealer {
 
   sealResponse(fields: SealedResponseFields): Seal {
     return macSeal(this.#material.bottleKey, responseSealInput(fields));
+  }
+
+  sealHeartbeat(fields: SealedHeartbeatFields): Seal {
+    return macSeal(this.#material.bottleKey, heartbeatSealInput(fields));
   }
 
   checkProposal(fields: SealedProposalFields, seal: string | null): SealVerdict {

@@ -12,10 +12,14 @@ import { sha256 } from '../core/hash.js';
  *   response: ["bot-bottle/response/1", proposal_id, slug, kind, sha256(payload),
  *              current_file_hash | null, status, sha256(final_payload) | null, sha256(notes), responder]
  *   kind:     ["bot-bottle/kind/1", name, version, sha256(definition)]
+ *   bottle registration: ["bot-bottle/bottle-registration/1", slug, backend | null, image | null,
+ *              started_at | null, stopped_at | null]
+ *   heartbeat: ["bot-bottle/heartbeat/1", slug, last_heartbeat, sidecar_version, schema_version,
+ *              live_routes_hash | null]
  *
- * Who seals what: a bottle MACs (HMAC-SHA256 with its key) the proposals it makes and its answers
- * to downward proposals; the host signs (Ed25519) its answers, the downward proposals it makes and
- * the kinds a launcher records.
+ * Who seals what: a bottle MACs (HMAC-SHA256 with its key) the proposals it makes, its answers
+ * to downward proposals and its heartbeats; the host signs (Ed25519) its answers, the downward
+ * proposals it makes, the kinds a launcher records and each bottle's registration and retirement.
  */
 export interface SealedProposalFields {
   id: string;
@@ -49,6 +53,33 @@ export interface SealedKindFields {
 
 export function kindSealInput(k: SealedKindFields): Buffer {
   return Buffer.from(JSON.stringify(['bot-bottle/kind/1', k.name, k.version, sha256(k.definition)]), 'utf8');
+}
+
+/** What the launcher registered about a bottle: the host's word, which no heartbeat may change. */
+export interface SealedRegistrationFields {
+  slug: string;
+  backend: string | null;
+  image: string | null;
+  startedAt: number | null;
+  /** Set when the host retired the bottle. */
+  stoppedAt: number | null;
+}
+
+/** What a sidecar claims about itself; the live routes text is covered through its hash. */
+export interface SealedHeartbeatFields {
+  slug: string;
+  at: number;
+  sidecarVersion: string;
+  schemaVersion: number;
+  liveRoutesHash: string | null;
+}
+
+export function registrationSealInput(r: SealedRegistrationFields): Buffer {
+  return Buffer.from(JSON.stringify(['bot-bottle/bottle-registration/1', r.slug, r.backend, r.image, r.startedAt, r.stoppedAt]), 'utf8');
+}
+
+export function heartbeatSealInput(h: SealedHeartbeatFields): Buffer {
+  return Buffer.from(JSON.stringify(['bot-bottle/heartbeat/1', h.slug, h.at, h.sidecarVersion, h.schemaVersion, h.liveRoutesHash]), 'utf8');
 }
 
 export function proposalSealInput(p: SealedProposalFields): Buffer {

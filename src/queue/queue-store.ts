@@ -382,6 +382,37 @@ export class QueueStore {
     return archived;
   }
 
+  /**
+   * Archives answers their waiter never collected (state `answered`, unchanged for `olderThanMs`),
+   * each with an audit entry (`answer-uncollected`) and an `archived` event. A waiter that resumes
+   * later still reads its answer; only the pending-looking clutter goes. Host only. Returns how many.
+   */
+  async archiveUncollected(olderThanMs: number, now: number = Date.now()): Promise<number> {
+    this.#requireHostKeyring();
+    const archived = await writeTransaction(this.#db, () => {
+      const due = cachedStatement(this.#db, `SELECT id, slug, kind, target, updated_at FROM proposals WHERE state = 'answered' AND updated_at < ?`).all(now - olderThanMs) as Array<
+        Pick<ProposalRow, 'id' | 'slug' | 'kind' | 'target' | 'updated_at'>
+      >;
+      for (const row of due) {
+        cachedStatement(this.#db, `UPDATE proposals SET state = 'archived', updated_at = ? WHERE id = ? AND state = 'answered'`).run(now, row.id);
+        this.#audit.appendWithinTransaction(row.slug, {
+          ts: now,
+          component: this.kinds.find(row.kind)?.component ?? 'supervise',
+          action: 'answer-uncollected',
+          actor: 'supervise',
+          proposalId: row.id,
+          kind: row.kind,
+          status: 'archived',
+          notes: `answered ${new Date(row.updated_at).toISOString()} and never collected by its waiter; archived after ${Math.round(olderThanMs / 3_600_000)} h`,
+        });
+        this.#event('archived', row.id, row.slug, row.target, now);
+      }
+      return due.length;
+    });
+    this.announceCommitted();
+    return archived;
+  }
+
   /** Withdraws a pending proposal (audited). Returns false when it was already cancelled. */
   async cancelProposal(slug: string, id: string, cancel: { actor: string; reason: string }): Promise<boolean> {
     const proposal = this.#requireProposal(slug, id);

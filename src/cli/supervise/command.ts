@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerSuperviseCancel } from '../supervise-cancel.js';
 import type { AnswerOptions } from './run.js';
 
 /** The `supervise` command tree; what its actions do is in ./run.ts, loaded when one runs. */
@@ -28,6 +29,8 @@ Exit codes: 0 ok, 2 bad flags, 3 bad input (unknown id, invalid file, missing re
       const { supervise } = await import('./run.js');
       await supervise(options, command);
     });
+
+  registerSuperviseCancel(supervise);
 
   supervise
     .command('approve')

@@ -6,6 +6,7 @@ import type { Proposal, ReviewedProposal } from '../../queue/proposal.js';
 import { UserError, colorsFor, printJson, withHostDatabase } from '../common.js';
 import { safeLine } from '../../core/safe-text.js';
 import { isoTime } from '../../core/time.js';
+import { UNCOLLECTED_ARCHIVE_AFTER_MS } from '../../admin/prune.js';
 import { VERB_EXIT } from '../../core/exit-codes.js';
 import { answerProposal, checkDecision, operatorName, requireOperatorProposal, type Decision } from './actions.js';
 import { listPending, pendingJson, renderPendingTable, SHORT_ID_LENGTH } from './list-model.js';
@@ -92,6 +93,8 @@ export async function supervise(options: { once?: boolean; json?: boolean }, com
   await withHostDatabase(
     command,
     async (database) => {
+      // The operator's open is where answers nobody collected are tidied away (also on db prune).
+      await database.queue.archiveUncollected(UNCOLLECTED_ARCHIVE_AFTER_MS);
       // ink and React load only for the TUI, so --once and the answer verbs start fast.
       const { runSuperviseTui } = await loadSuperviseTui();
       const summary = await runSuperviseTui(database, { responder: operatorName() });
