@@ -93,7 +93,7 @@ export function registerSupervise(program: Command): void {
       'after',
       `
 Interactive keys: ↑↓ select, Enter open (justification and diff), a approve, m modify in $EDITOR,
-r reject, q/Esc back or quit. Reasons are required to reject, and to approve gitleaks-allow and
+r reject, q/Esc back or quit, ? every key. Reasons are required to reject, and to approve gitleaks-allow and
 egress-token-allow (which cannot be modified). The list updates live as proposals arrive or are
 answered elsewhere.
 

@@ -18,6 +18,8 @@ export type PromptAction = 'approve' | 'modify' | 'reject';
 export type View =
   | { name: 'list' }
   | { name: 'detail' }
+  /** The key help, over the list or a proposal, which it returns to as they were. */
+  | { name: 'help'; back: 'list' | 'detail'; backScroll: number }
   | { name: 'prompt'; action: PromptAction; text: string; finalPayload?: string; error?: string }
   | { name: 'invalid-edit'; edited: string; error: string };
 
@@ -51,6 +53,8 @@ export interface SessionOptions {
   onQuit: () => void;
   /** Quit by itself once this proposal is settled (the demo's `--interactive`). */
   untilSettled?: string;
+  /** Open with the cursor on this proposal instead of the first one listed (the demo's own proposal). */
+  focus?: string;
   /** Lines a page key moves in the detail view. */
   pageSize?: () => number;
 }
@@ -76,7 +80,7 @@ export class SuperviseSession {
     this.#state = {
       proposals,
       seals: this.#sealsOf(proposals),
-      selected: 0,
+      selected: Math.max(0, proposals.findIndex((p) => p.id === options.focus)),
       view: { name: 'list' },
       open: undefined,
       settledElsewhere: undefined,
@@ -164,15 +168,21 @@ export class SuperviseSession {
   handleKey(key: KeyPress): void {
     if (key.name === 'interrupt') return this.quit();
     if (this.#state.busy) return;
-    switch (this.#state.view.name) {
+    const view = this.#state.view;
+    if (key.input === '?' && key.name === undefined && (view.name === 'list' || view.name === 'detail')) {
+      return this.#set({ view: { name: 'help', back: view.name, backScroll: this.#state.scroll }, scroll: 0 });
+    }
+    switch (view.name) {
       case 'list':
         return this.#listKey(key);
       case 'detail':
         return this.#detailKey(key);
+      case 'help':
+        return this.#helpKey(key, view);
       case 'prompt':
-        return this.#promptKey(key, this.#state.view);
+        return this.#promptKey(key, view);
       case 'invalid-edit':
-        return this.#invalidEditKey(key, this.#state.view);
+        return this.#invalidEditKey(key, view);
     }
   }
 
@@ -192,13 +202,28 @@ export class SuperviseSession {
     }
   }
 
+  /** Scrolls the detail or the help; false when the key is not a scrolling key. */
+  #scrollKey(key: KeyPress): boolean {
+    const scrollTo = (line: number): true => {
+      this.#set({ scroll: Math.max(0, line) });
+      return true;
+    };
+    const scroll = this.#state.scroll;
+    if (key.name === 'up' || key.input === 'k') return scrollTo(scroll - 1);
+    if (key.name === 'down' || key.input === 'j') return scrollTo(scroll + 1);
+    if (key.name === 'pageUp') return scrollTo(scroll - this.#page());
+    if (key.name === 'pageDown' || key.input === ' ') return scrollTo(scroll + this.#page());
+    if (key.name === 'home' || key.input === 'g') return scrollTo(0);
+    return false;
+  }
+
+  #helpKey(key: KeyPress, view: Extract<View, { name: 'help' }>): void {
+    if (this.#scrollKey(key)) return;
+    if (key.name === 'escape' || key.input === 'q' || key.input === '?') this.#set({ view: { name: view.back }, scroll: view.backScroll });
+  }
+
   #detailKey(key: KeyPress): void {
-    const scrollBy = (lines: number): void => this.#set({ scroll: Math.max(0, this.#state.scroll + lines) });
-    if (key.name === 'up' || key.input === 'k') return scrollBy(-1);
-    if (key.name === 'down' || key.input === 'j') return scrollBy(1);
-    if (key.name === 'pageUp') return scrollBy(-this.#page());
-    if (key.name === 'pageDown' || key.input === ' ') return scrollBy(this.#page());
-    if (key.name === 'home' || key.input === 'g') return this.#set({ scroll: 0 });
+    if (this.#scrollKey(key)) return;
     if (key.name === 'escape' || key.input === 'q') return this.#backToList();
     const open = this.#state.open;
     if (!open || !['a', 'm', 'r'].includes(key.input)) return;

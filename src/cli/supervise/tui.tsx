@@ -5,6 +5,7 @@ import type { Staleness } from '../../bottles/staleness.js';
 import type { Proposal } from '../../queue/proposal.js';
 import { reasonRequired } from './actions.js';
 import { renderDetail } from './detail.js';
+import { helpLines } from './key-help.js';
 import { columnWidths, pendingRow, tableLine, type Palette } from './list-model.js';
 import type { KeyPress, SessionState, StatusLine, SuperviseSession } from './session.js';
 import { layoutLine, type StyledLine } from './styled-line.js';
@@ -147,16 +148,39 @@ function DetailView({
   );
 }
 
+/** Lines that scroll in the body's height, with the position when they do not all fit. */
+function ScrolledLines({ lines, scroll, height, colors }: { lines: string[]; scroll: number; height: number; colors: Palette }) {
+  const bodyHeight = Math.max(2, height - 1);
+  const top = Math.min(scroll, Math.max(0, lines.length - bodyHeight));
+  const position = lines.length > bodyHeight ? colors.dim(`lines ${top + 1}–${Math.min(lines.length, top + bodyHeight)} of ${lines.length} (↑↓ PgUp PgDn scroll)`) : '';
+  return (
+    <Box flexDirection="column">
+      {[...lines.slice(top, top + bodyHeight), position].map((line, index) => (
+        <Line key={index} wrap="wrap">
+          {line}
+        </Line>
+      ))}
+    </Box>
+  );
+}
+
+function HelpView({ state, colors, width, height }: { state: SessionState; colors: Palette; width: number; height: number }) {
+  const lines = helpLines().flatMap((text) => layoutLine({ spans: [{ text }], ...(text !== '' && !text.startsWith(' ') ? { paint: colors.bold } : {}) }, width));
+  return <ScrolledLines lines={[colors.bold('Keys'), '', ...lines]} scroll={state.scroll} height={height} colors={colors} />;
+}
+
 function keyHelp(session: SuperviseSession, state: SessionState): string {
   switch (state.view.name) {
     case 'list':
-      return state.proposals.length === 0 ? 'q quit' : '↑↓ select · Enter open · q quit';
+      return state.proposals.length === 0 ? '? help · q quit' : '↑↓ select · Enter open · ? help · q quit';
+    case 'help':
+      return '↑↓ scroll · q, Esc or ? close';
     case 'detail': {
       if (state.settledElsewhere !== undefined || !state.open) return '↑↓ scroll · q back';
       const kind = session.kindOf(state.open);
       const approve = kind?.reasonRequiredToApprove ? 'a approve (reason required)' : 'a approve';
       const modify = kind?.modifiable ? ' · m modify in $EDITOR' : '';
-      return `${approve}${modify} · r reject · ↑↓ scroll · q back`;
+      return `${approve}${modify} · r reject · ↑↓ scroll · ? help · q back`;
     }
     case 'prompt':
       return 'type the reason · Enter submit · Esc cancel';
@@ -188,6 +212,8 @@ export function SuperviseApp({ session, colors, staleness }: { session: Supervis
       <Line>{colors.dim('─'.repeat(Math.max(0, columns - 1)))}</Line>
       {state.view.name === 'list' ? (
         <ListView state={state} colors={colors} width={columns} height={height} staleness={staleness} />
+      ) : state.view.name === 'help' ? (
+        <HelpView state={state} colors={colors} width={Math.max(20, columns - 1)} height={height} />
       ) : (
         <DetailView session={session} state={state} colors={colors} width={Math.max(20, columns - 1)} height={height} staleness={staleness} />
       )}

@@ -1,0 +1,56 @@
+/** Every key of the TUI, by where it works: what `?` shows and the README's table repeats. */
+export interface KeyGroup {
+  where: string;
+  keys: ReadonlyArray<readonly [keys: string, what: string]>;
+}
+
+export const KEY_HELP: readonly KeyGroup[] = [
+  {
+    where: 'Everywhere',
+    keys: [['Ctrl-C', 'quit at once']],
+  },
+  {
+    where: 'The pending list',
+    keys: [
+      ['↑ ↓  j k', 'select'],
+      ['PgUp PgDn', 'move a page'],
+      ['g G  Home End', 'first, last'],
+      ['Enter', 'open the selected proposal'],
+      ['?', 'these keys (↑↓ scroll them; q, Esc or ? closes them)'],
+      ['q  Esc', 'quit'],
+    ],
+  },
+  {
+    where: 'A proposal',
+    keys: [
+      ['a', 'approve (a reason is asked for; some kinds require one)'],
+      ['m', 'modify in $EDITOR (kinds that allow it)'],
+      ['r', 'reject (a reason is required)'],
+      ['?', 'these keys'],
+      ['↑ ↓  j k  Space', 'scroll'],
+      ['PgUp PgDn  g', 'scroll a page, to the top'],
+      ['q  Esc', 'back to the list'],
+    ],
+  },
+  {
+    where: 'Typing a reason',
+    keys: [
+      ['Enter', 'submit'],
+      ['Backspace', 'delete a character'],
+      ['Esc', 'cancel: nothing is written'],
+    ],
+  },
+  {
+    where: 'An edit that is not valid',
+    keys: [
+      ['e', 'edit again, starting from your edit'],
+      ['c  q  Esc', 'cancel the modification'],
+    ],
+  },
+];
+
+/** The help screen's lines (our own text: nothing from a bottle is in it). */
+export function helpLines(): string[] {
+  const width = Math.max(...KEY_HELP.flatMap((group) => group.keys.map(([keys]) => [...keys].length)));
+  return KEY_HELP.flatMap((group, index) => [...(index === 0 ? [] : ['']), group.where, ...group.keys.map(([keys, what]) => `  ${keys.padEnd(width)}  ${what}`)]);
+}

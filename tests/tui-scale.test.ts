@@ -1,0 +1,77 @@
+/**
+ * The supervise TUI with a real backlog, in a real 80×24 terminal (tmux): 200 pending proposals
+ * from three bottles, one with a 63-character slug, each bottle proposing through its own sealed
+ * view as a sidecar does.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openHostDatabase, openSidecarDatabase } from '../src/database.js';
+import type { Proposal } from '../src/queue/proposal.js';
+import { bottleKeysDir } from './fixtures/bottle-keys.js';
+import { GITLEAKS_REPORT, REPO_ROOT, routesFor, tempDir } from './fixtures/storage-support.js';
+import { TmuxTerminal } from './fixtures/tui-terminal.js';
+
+const LONG_SLUG = `a-very-long-bottle-name-${'x'.repeat(39)}`;
+const BOTTLES = [
+  { slug: 'acme', count: 100, kind: () => 'egress-allow', justification: (i: number) => `acme build needs mirror${i}.example.com for its dependencies` },
+  { slug: LONG_SLUG, count: 60, kind: (i: number) => (i % 2 === 0 ? 'egress-allow' : 'gitleaks-allow'), justification: (i: number) => `long bottle request number ${i} with a long explanation` },
+  { slug: 'gamma', count: 40, kind: () => 'gitleaks-allow', justification: (i: number) => `gamma test fixture key ${i} in the repository` },
+] as const;
+
+describe('supervise TUI with 200 pending proposals at 80×24 (tmux)', () => {
+  let dir: string;
+  let dbFile: string;
+  let terminal: TmuxTerminal;
+  const proposals: Proposal[] = [];
+
+  beforeAll(async () => {
+    dir = tempDir('tui-scale');
+    dbFile = path.join(dir, 'bot-bottle.db');
+    await (await openHostDatabase({ path: dbFile, watch: false })).close();
+    for (const { slug, count, kind, justification } of BOTTLES) {
+      const bottle = openSidecarDatabase(slug, { path: dbFile, keysDir: bottleKeysDir(slug), watch: false, flood: { maxPending: 1000, perMinute: 1000 } });
+      try {
+        for (let i = 0; i < count; i++) {
+          const k = kind(i);
+          proposals.push(await bottle.queue.writeProposal({ kind: k, origin: 'agent', payload: k === 'gitleaks-allow' ? GITLEAKS_REPORT : routesFor(`mirror${i}.example.com`), justification: justification(i) }));
+        }
+      } finally {
+        await bottle.close();
+      }
+    }
+    terminal = new TmuxTerminal(dir);
+    terminal.start(`cd ${JSON.stringify(REPO_ROOT)} && env USER=tester ${JSON.stringify(process.execPath)} --import tsx src/cli/main.ts --db ${JSON.stringify(dbFile)} supervise`, { columns: 80, rows: 24 });
+    await terminal.waitForText('200 pending proposals');
+  });
+
+  afterAll(() => {
+    terminal?.kill();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('caps the bottle column, so the justification keeps most of the 80 columns', async () => {
+    const screen = await terminal.waitForText(`${LONG_SLUG.slice(0, 15)}…`);
+    expect(screen).not.toContain(LONG_SLUG.slice(0, 16));
+    const row = screen.split('\n').find((line) => line.includes(`${LONG_SLUG.slice(0, 15)}…`)) ?? '';
+    // Before the cap the slug took 63 columns and left about ten for the justification.
+    const justification = /\d[smhd] {2}(long bottle request.*)$/.exec(row.trimEnd())?.[1] ?? '';
+    expect(justification.length, row).toBeGreaterThanOrEqual(28);
+    // Open it: the detail view names the bottle in full.
+    terminal.keys('Down', 'Enter');
+    await terminal.waitForText(LONG_SLUG);
+    terminal.keys('q');
+    await terminal.waitForText('JUSTIFICATION');
+  });
+
+  it('? shows every key over the list, scrolls at 24 rows, and closes back to the list', async () => {
+    terminal.keys('?');
+    const help = await terminal.waitForText('The pending list');
+    expect(help).toMatch(/Enter +open the selected proposal/);
+    expect(help).toMatch(/lines 1–\d+ of \d+/);
+    terminal.keys('PgDn', 'PgDn', 'PgDn');
+    await terminal.waitForText('An edit that is not valid');
+    terminal.keys('?');
+    await terminal.waitForText('JUSTIFICATION');
+  });
+});
