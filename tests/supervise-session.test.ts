@@ -86,6 +86,82 @@ describe('the supervise session', () => {
     expect(helpLines().join('\n')).toContain('reject (a reason is required)');
   });
 
+  it('/ searches id, bottle, kind and justification as the list is typed, Enter keeps the search and Esc drops it', async () => {
+    const pip = await propose('acme', 'pip needs the PyPI index');
+    const npm = await propose('beta', 'npm needs its registry');
+    const leak = await propose('gamma', 'a fixture key', 'gitleaks-allow');
+    const target = session();
+    const shownIds = (): string[] => target.state.shown.map((p) => p.id);
+    press(target, '/', 'p', 'y', 'p', 'i');
+    expect(target.state.view).toEqual({ name: 'search', text: 'pypi', before: '' });
+    expect(shownIds()).toEqual([pip.id]);
+    press(target, { input: '', name: 'backspace' }, { input: '', name: 'backspace' }, { input: '', name: 'backspace' }, { input: '', name: 'backspace' });
+    // By bottle, kind and id prefix; several words must all match.
+    press(target, 'b', 'e', 't', 'a');
+    expect(shownIds()).toEqual([npm.id]);
+    press(target, { input: '', name: 'escape' });
+    expect(target.state.filter.query).toBe('');
+    expect(shownIds()).toEqual([pip.id, npm.id, leak.id]);
+    press(target, '/', ...'gitleaks', { input: '', name: 'return' });
+    expect(target.state.view).toEqual({ name: 'list' });
+    expect(shownIds()).toEqual([leak.id]);
+    press(target, '/', { input: '', name: 'backspace' }, ...`s ${leak.id.slice(0, 8).toUpperCase()}`, { input: '', name: 'return' });
+    expect(target.state.filter.query).toBe(`gitleaks ${leak.id.slice(0, 8).toUpperCase()}`);
+    expect(shownIds()).toEqual([leak.id]);
+    // Esc in the list takes the search back before it would quit.
+    let quit = false;
+    const quitting = session({ onQuit: () => (quit = true) });
+    press(quitting, '/', 'z', 'z', { input: '', name: 'return' });
+    expect(quitting.state.shown).toEqual([]);
+    press(quitting, { input: '', name: 'escape' });
+    expect(quit).toBe(false);
+    expect(quitting.state.shown).toHaveLength(3);
+    press(quitting, { input: '', name: 'escape' });
+    expect(quit).toBe(true);
+  });
+
+  it('a search matches what the operator reads: hidden characters neither hide a proposal nor match out of sight', async () => {
+    const hidden = await propose('acme', 'needs py\u200bpi.org and \u202eevil');
+    const target = session();
+    press(target, '/', ...'pypi');
+    expect(target.state.shown).toEqual([]);
+    press(target, { input: '', name: 'escape' }, '/', ...'py⟨zwsp⟩pi');
+    expect(target.state.shown.map((p) => p.id)).toEqual([hidden.id]);
+    // Typed control characters never reach the query, so a paste cannot put one on the screen.
+    press(target, { input: '', name: 'escape' }, '/', { input: '\u001b[2Jpy' });
+    expect(target.state.view).toMatchObject({ name: 'search', text: '[2Jpy' });
+  });
+
+  it('b and t show only the selected proposal’s bottle or kind, again shows all; o groups by bottle, the longest-waiting bottle first', async () => {
+    const a1 = await propose('acme', 'a1');
+    const b1 = await propose('beta', 'b1', 'gitleaks-allow');
+    const a2 = await propose('acme', 'a2', 'gitleaks-allow');
+    const b2 = await propose('beta', 'b2');
+    const a3 = await propose('acme', 'a3');
+    const target = session();
+    const shownIds = (): string[] => target.state.shown.map((p) => p.id);
+    // Bottles in turns.
+    expect(shownIds()).toEqual([a1.id, b1.id, a2.id, b2.id, a3.id]);
+    press(target, 'j', 'b');
+    expect(target.state.filter.slug).toBe('beta');
+    expect(shownIds()).toEqual([b1.id, b2.id]);
+    // The cursor stays on the proposal it was on.
+    expect(target.state.shown[target.state.selected]?.id).toBe(b1.id);
+    press(target, 't');
+    expect(shownIds()).toEqual([b1.id]);
+    press(target, 'b');
+    expect(shownIds()).toEqual([b1.id, a2.id]);
+    press(target, 't', 'o');
+    expect(shownIds()).toEqual([a1.id, a2.id, a3.id, b1.id, b2.id]);
+    expect(target.state.shown[target.state.selected]?.id).toBe(b1.id);
+    // A new proposal joins its bottle's group, live.
+    const b3 = await propose('beta', 'b3');
+    target.refresh();
+    expect(shownIds()).toEqual([a1.id, a2.id, a3.id, b1.id, b2.id, b3.id]);
+    press(target, 'o');
+    expect(shownIds()).toEqual([a1.id, b1.id, a2.id, b2.id, a3.id, b3.id]);
+  });
+
   it('opens on the first proposal, or on the one it is told to focus however far down the fair order it is', async () => {
     for (let i = 0; i < 5; i++) await propose(`older-${i}`, `older ${i}`);
     const own = await propose('demo-abc123', 'the demo’s own');

@@ -74,4 +74,43 @@ describe('supervise TUI with 200 pending proposals at 80×24 (tmux)', () => {
     terminal.keys('?');
     await terminal.waitForText('JUSTIFICATION');
   });
+
+  it('/ searches as it is typed; Enter keeps the search, Esc in the list shows everything again', async () => {
+    terminal.keys('/');
+    await terminal.waitForText('type to search id, bottle, kind, justification');
+    terminal.type('mirror17.');
+    const typed = await terminal.waitForText('1 of 200 match');
+    expect(typed).toContain('/mirror17.█');
+    expect(typed).toContain('acme build needs mirror17.example.com');
+    expect(typed).not.toContain('mirror18.');
+    terminal.keys('Enter');
+    await terminal.waitForText('1 of 200 shown (Esc shows all): search "mirror17."');
+    terminal.keys('Escape');
+    await terminal.waitFor('the whole list again', (screen) => !screen.includes('Esc shows all') && screen.includes('gamma test fixture key'));
+  });
+
+  it('b shows only the selected bottle, t only its kind, o groups by bottle; Esc shows everything', async () => {
+    terminal.keys('g', 'j');
+    await terminal.waitFor('the long bottle selected', (screen) => /^> \S+ {2}a-very-long-bot…/m.test(screen));
+    terminal.keys('b');
+    const bottle = await terminal.waitForText(`60 of 200 shown (Esc shows all): bottle ${LONG_SLUG.slice(0, 30)}`);
+    expect(bottle).not.toContain('acme build');
+    terminal.keys('t');
+    await terminal.waitForText('30 of 200 shown (Esc shows all): bottle');
+    terminal.keys('Escape');
+    await terminal.waitFor('the whole list again', (screen) => !screen.includes('Esc shows all') && screen.includes('acme build'));
+    terminal.keys('t');
+    await terminal.waitForText('130 of 200 shown (Esc shows all): kind egress-allow');
+    terminal.keys('t');
+    await terminal.waitFor('every kind again', (screen) => !screen.includes('Esc shows all'));
+    terminal.keys('o');
+    const grouped = await terminal.waitForText('grouped by bottle');
+    // The cursor stayed on the long bottle's proposal, now under its group's heading.
+    expect(grouped).toContain(`── ${LONG_SLUG} · 60 pending`);
+    expect(grouped).toMatch(/^> \S+ {2}a-very-long-bot…/m);
+    terminal.keys('g');
+    await terminal.waitForText('── acme · 100 pending');
+    terminal.keys('o');
+    await terminal.waitFor('bottles in turns again', (screen) => !screen.includes('grouped by bottle'));
+  });
 });

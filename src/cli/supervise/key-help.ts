@@ -16,8 +16,13 @@ export const KEY_HELP: readonly KeyGroup[] = [
       ['PgUp PgDn', 'move a page'],
       ['g G  Home End', 'first, last'],
       ['Enter', 'open the selected proposal'],
+      ['/', 'search id, bottle, kind and justification as you type (Enter keeps it, Esc drops it)'],
+      ['b', 'show only the selected proposal’s bottle (again: every bottle)'],
+      ['t', 'show only the selected proposal’s kind (again: every kind)'],
+      ['o', 'group the list by bottle (again: bottles in turns)'],
       ['?', 'these keys (↑↓ scroll them; q, Esc or ? closes them)'],
-      ['q  Esc', 'quit'],
+      ['Esc', 'show everything again after a search or b/t; otherwise quit'],
+      ['q', 'quit'],
     ],
   },
   {
@@ -38,6 +43,15 @@ export const KEY_HELP: readonly KeyGroup[] = [
       ['Enter', 'submit'],
       ['Backspace', 'delete a character'],
       ['Esc', 'cancel: nothing is written'],
+    ],
+  },
+  {
+    where: 'Typing a search',
+    keys: [
+      ['↑ ↓', 'select'],
+      ['Enter', 'keep the search and go back to the list'],
+      ['Backspace', 'delete a character'],
+      ['Esc', 'drop what was typed'],
     ],
   },
   {

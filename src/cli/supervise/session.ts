@@ -5,6 +5,7 @@ import type { KindRegistry } from '../../kinds/registry.js';
 import type { Proposal } from '../../queue/proposal.js';
 import type { QueueStore } from '../../queue/queue-store.js';
 import { answerProposal, checkDecision, describeSettled, reviewOf, type Decision } from './actions.js';
+import { applyFilter, narrows, NO_FILTER, type ListFilter } from './list-filter.js';
 import { SHORT_ID_LENGTH, listPending } from './list-model.js';
 
 /** A key press, independent of the terminal library, so the session can be driven by anything. */
@@ -20,6 +21,8 @@ export type View =
   | { name: 'detail' }
   /** The key help, over the list or a proposal, which it returns to as they were. */
   | { name: 'help'; back: 'list' | 'detail'; backScroll: number }
+  /** Typing a search: the list follows each key; Esc goes back to the search it had `before`. */
+  | { name: 'search'; text: string; before: string }
   | { name: 'prompt'; action: PromptAction; text: string; finalPayload?: string; error?: string }
   | { name: 'invalid-edit'; edited: string; error: string };
 
@@ -29,7 +32,11 @@ export interface StatusLine {
 }
 
 export interface SessionState {
+  /** Everything pending for the operator, bottles in turns. */
   proposals: Proposal[];
+  filter: ListFilter;
+  /** What the list shows: `proposals` through `filter`. `selected` counts in it. */
+  shown: Proposal[];
   /** Whose seal each listed proposal carries, by id; `forged` ones can only be rejected. */
   seals: Readonly<Record<string, SealVerdict>>;
   selected: number;
@@ -79,6 +86,8 @@ export class SuperviseSession {
     const proposals = listPending(queue);
     this.#state = {
       proposals,
+      filter: NO_FILTER,
+      shown: proposals,
       seals: this.#sealsOf(proposals),
       selected: Math.max(0, proposals.findIndex((p) => p.id === options.focus)),
       view: { name: 'list' },
@@ -140,10 +149,7 @@ export class SuperviseSession {
   /** Re-reads the pending list (on every change notification) and notices answers given elsewhere. */
   refresh(): void {
     const proposals = listPending(this.#queue);
-    const selectedId = this.#state.proposals[this.#state.selected]?.id;
-    const keptIndex = selectedId === undefined ? -1 : proposals.findIndex((p) => p.id === selectedId);
-    const selected = keptIndex >= 0 ? keptIndex : Math.min(this.#state.selected, Math.max(0, proposals.length - 1));
-    const patch: Partial<SessionState> = { proposals, seals: this.#sealsOf(proposals), selected, now: Date.now() };
+    const patch: Partial<SessionState> = { ...this.#listed(proposals, this.#state.filter), seals: this.#sealsOf(proposals), now: Date.now() };
     const open = this.#state.open;
     if (open && this.#state.settledElsewhere === undefined && !this.#answeredHere.has(open.id) && !proposals.some((p) => p.id === open.id)) {
       const description = describeSettled(this.#queue, open);
@@ -153,6 +159,19 @@ export class SuperviseSession {
     }
     this.#set(patch);
     if (this.#options.untilSettled !== undefined && !proposals.some((p) => p.id === this.#options.untilSettled)) this.quit();
+  }
+
+  /** The list through `filter`, the cursor staying on the proposal it was on while that is shown. */
+  #listed(proposals: Proposal[], filter: ListFilter): Pick<SessionState, 'proposals' | 'filter' | 'shown' | 'selected'> {
+    const shown = applyFilter(proposals, filter);
+    const selectedId = this.#state.shown[this.#state.selected]?.id;
+    const keptIndex = selectedId === undefined ? -1 : shown.findIndex((p) => p.id === selectedId);
+    const selected = keptIndex >= 0 ? keptIndex : Math.min(this.#state.selected, Math.max(0, shown.length - 1));
+    return { proposals, filter, shown, selected };
+  }
+
+  #filterBy(change: Partial<ListFilter>): void {
+    this.#set(this.#listed(this.#state.proposals, { ...this.#state.filter, ...change }));
   }
 
   tick(): void {
@@ -179,6 +198,8 @@ export class SuperviseSession {
         return this.#detailKey(key);
       case 'help':
         return this.#helpKey(key, view);
+      case 'search':
+        return this.#searchKey(key, view);
       case 'prompt':
         return this.#promptKey(key, view);
       case 'invalid-edit':
@@ -187,7 +208,7 @@ export class SuperviseSession {
   }
 
   #listKey(key: KeyPress): void {
-    const count = this.#state.proposals.length;
+    const count = this.#state.shown.length;
     const move = (to: number): void => this.#set({ selected: Math.max(0, Math.min(count - 1, to)) });
     if (key.name === 'up' || key.input === 'k') return move(this.#state.selected - 1);
     if (key.name === 'down' || key.input === 'j') return move(this.#state.selected + 1);
@@ -195,9 +216,17 @@ export class SuperviseSession {
     if (key.name === 'pageDown') return move(this.#state.selected + this.#page());
     if (key.name === 'home' || key.input === 'g') return move(0);
     if (key.name === 'end' || key.input === 'G') return move(count - 1);
+    const filter = this.#state.filter;
+    // Esc first takes back a narrowed list, so it never quits from a view the operator did not expect.
+    if (key.name === 'escape' && narrows(filter)) return this.#filterBy({ query: '', slug: undefined, kind: undefined });
     if (key.name === 'escape' || key.input === 'q') return this.quit();
+    if (key.input === '/') return this.#set({ view: { name: 'search', text: filter.query, before: filter.query } });
+    if (key.input === 'o') return this.#filterBy({ grouped: !filter.grouped });
+    const current = this.#state.shown[this.#state.selected];
+    if (key.input === 'b') return this.#filterBy({ slug: filter.slug === undefined ? current?.slug : undefined });
+    if (key.input === 't') return this.#filterBy({ kind: filter.kind === undefined ? current?.kind : undefined });
     if (key.name === 'return') {
-      const proposal = this.#state.proposals[this.#state.selected];
+      const proposal = current;
       if (proposal) this.#set({ view: { name: 'detail' }, open: proposal, settledElsewhere: undefined, scroll: 0, status: undefined });
     }
   }
@@ -215,6 +244,17 @@ export class SuperviseSession {
     if (key.name === 'pageDown' || key.input === ' ') return scrollTo(scroll + this.#page());
     if (key.name === 'home' || key.input === 'g') return scrollTo(0);
     return false;
+  }
+
+  #searchKey(key: KeyPress, view: Extract<View, { name: 'search' }>): void {
+    if (key.name === 'return') return this.#set({ view: { name: 'list' } });
+    if (key.name === 'escape') return this.#set({ ...this.#listed(this.#state.proposals, { ...this.#state.filter, query: view.before }), view: { name: 'list' } });
+    if (key.name === 'up' || key.name === 'down') {
+      const to = this.#state.selected + (key.name === 'up' ? -1 : 1);
+      return this.#set({ selected: Math.max(0, Math.min(this.#state.shown.length - 1, to)) });
+    }
+    const text = key.name === 'backspace' ? [...view.text].slice(0, -1).join('') : key.name === undefined ? view.text + printable(key.input) : view.text;
+    if (text !== view.text) this.#set({ ...this.#listed(this.#state.proposals, { ...this.#state.filter, query: text }), view: { ...view, text } });
   }
 
   #helpKey(key: KeyPress, view: Extract<View, { name: 'help' }>): void {
@@ -246,9 +286,8 @@ export class SuperviseSession {
     if (key.name === 'escape') return this.#set({ view: { name: 'detail' }, status: { tone: 'info', text: `${view.action} cancelled; nothing was written.` } });
     if (key.name === 'backspace') return this.#set({ view: { ...view, text: [...view.text].slice(0, -1).join(''), error: undefined } });
     if (key.name === 'return') return void this.#submit(view);
-    // eslint-disable-next-line no-control-regex
-    const printable = key.input.replace(/[\u0000-\u001f\u007f]/g, '');
-    if (key.name === undefined && printable !== '') this.#set({ view: { ...view, text: view.text + printable, error: undefined } });
+    const typed = printable(key.input);
+    if (key.name === undefined && typed !== '') this.#set({ view: { ...view, text: view.text + typed, error: undefined } });
   }
 
   #invalidEditKey(key: KeyPress, view: Extract<View, { name: 'invalid-edit' }>): void {
@@ -325,6 +364,12 @@ export class SuperviseSession {
   #page(): number {
     return Math.max(1, this.#options.pageSize?.() ?? 10);
   }
+}
+
+/** What typing adds to a reason or a search: never a control character. */
+function printable(input: string): string {
+  // eslint-disable-next-line no-control-regex
+  return input.replace(/[\u0000-\u001f\u007f]/g, '');
 }
 
 function shortLabel(proposal: Proposal): string {

@@ -6,7 +6,8 @@ import type { Proposal } from '../../queue/proposal.js';
 import { reasonRequired } from './actions.js';
 import { renderDetail } from './detail.js';
 import { helpLines } from './key-help.js';
-import { columnWidths, pendingRow, tableLine, type Palette } from './list-model.js';
+import { describeFilter, narrows } from './list-filter.js';
+import { columnWidths, pendingRow, tableLine, type Palette, type PendingRow } from './list-model.js';
 import type { KeyPress, SessionState, StatusLine, SuperviseSession } from './session.js';
 import { layoutLine, type StyledLine } from './styled-line.js';
 
@@ -67,22 +68,54 @@ function Line({ children, wrap = 'truncate-end' }: { children: string; wrap?: 't
 /** Whether a routes proposal was made against the file that is live now, read fresh at each render. */
 export type StalenessOf = (proposal: Proposal) => Staleness | undefined;
 
+/** A row of the list as drawn: a proposal (its index in `shown`), or the heading of a bottle's group. */
+type ListItem = { type: 'row'; index: number; row: PendingRow } | { type: 'group'; slug: string; count: number };
+
+function listItems(state: SessionState, rows: PendingRow[]): ListItem[] {
+  if (!state.filter.grouped) return rows.map((row, index) => ({ type: 'row', index, row }));
+  const counts = new Map<string, number>();
+  for (const proposal of state.shown) counts.set(proposal.slug, (counts.get(proposal.slug) ?? 0) + 1);
+  return rows.flatMap((row, index): ListItem[] => {
+    const slug = state.shown[index]?.slug ?? '';
+    const heading: ListItem[] = index === 0 || state.shown[index - 1]?.slug !== slug ? [{ type: 'group', slug, count: counts.get(slug) ?? 0 }] : [];
+    return [...heading, { type: 'row', index, row }];
+  });
+}
+
 function ListView({ state, colors, width, height, staleness }: { state: SessionState; colors: Palette; width: number; height: number; staleness: StalenessOf }) {
   if (state.proposals.length === 0) {
     return <Line>{colors.dim('No pending proposals. Waiting for new ones; they appear here as they arrive.')}</Line>;
   }
-  const rows = state.proposals.map((proposal) => pendingRow(proposal, state.now, staleness(proposal), state.seals[proposal.id]));
+  if (state.shown.length === 0) {
+    return <Line>{colors.dim(`None of the ${state.proposals.length} pending proposals matches. Esc shows them all.`)}</Line>;
+  }
+  const rows = state.shown.map((proposal) => pendingRow(proposal, state.now, staleness(proposal), state.seals[proposal.id]));
   const widths = columnWidths(rows, width - 2);
-  const { start, items } = visibleWindow(rows, state.selected, height - 1);
+  const items = listItems(state, rows);
+  const focus = items.findIndex((item) => item.type === 'row' && item.index === state.selected);
+  const { start, items: visible } = visibleWindow(items, focus, height - 1);
   return (
     <Box flexDirection="column">
       <Line>{colors.bold(`  ${tableLine(undefined, widths)}`)}</Line>
-      {items.map((row, offset) => {
-        const line = tableLine(row, widths);
-        return <Line key={row.id}>{start + offset === state.selected ? colors.inverse(`> ${line}`) : `  ${line}`}</Line>;
+      {visible.map((item, offset) => {
+        if (item.type === 'group') {
+          return <Line key={`group:${start + offset}`}>{colors.bold(colors.cyan(`── ${safeLine(item.slug)} · ${item.count} pending`))}</Line>;
+        }
+        const line = tableLine(item.row, widths);
+        return <Line key={item.row.id}>{item.index === state.selected ? colors.inverse(`> ${line}`) : `  ${line}`}</Line>;
       })}
     </Box>
   );
+}
+
+/** Under the title: the search being typed, or what the list is narrowed to, or a rule. */
+function subtitle(state: SessionState, colors: Palette, columns: number): string {
+  if (state.view.name === 'search') return `${colors.bold('/')}${safeLine(state.view.text)}█ ${colors.dim(`${state.shown.length} of ${state.proposals.length} match`)}`;
+  const parts = describeFilter(state.filter);
+  if (parts.length === 0 || state.view.name !== 'list') return colors.dim('─'.repeat(Math.max(0, columns - 1)));
+  // The counts and the way back come first: a long slug in the filter is what gets cut at the edge.
+  const clear = narrows(state.filter) ? ' (Esc shows all)' : '';
+  return colors.yellow(`${state.shown.length} of ${state.proposals.length} shown${clear}: ${parts.join(' · ')}`);
 }
 
 /** Error text (it can quote the payload's problems) as red display-safe lines. */
@@ -172,7 +205,9 @@ function HelpView({ state, colors, width, height }: { state: SessionState; color
 function keyHelp(session: SuperviseSession, state: SessionState): string {
   switch (state.view.name) {
     case 'list':
-      return state.proposals.length === 0 ? '? help · q quit' : '↑↓ select · Enter open · ? help · q quit';
+      return state.proposals.length === 0 ? '? help · q quit' : '↑↓ select · Enter open · / search · b bottle · t kind · o group · ? help · q quit';
+    case 'search':
+      return 'type to search id, bottle, kind, justification · Enter keep · Esc drop';
     case 'help':
       return '↑↓ scroll · q, Esc or ? close';
     case 'detail': {
@@ -208,9 +243,9 @@ export function SuperviseApp({ session, colors, staleness }: { session: Supervis
   const count = state.proposals.length === 1 ? '1 pending proposal' : `${state.proposals.length} pending proposals`;
   return (
     <Box flexDirection="column" width={columns}>
-      <Line>{`${colors.bold('bot-bottle supervise')} — ${count}, all bottles, oldest first ${colors.dim(`(answering as ${session.responder})`)}`}</Line>
-      <Line>{colors.dim('─'.repeat(Math.max(0, columns - 1)))}</Line>
-      {state.view.name === 'list' ? (
+      <Line>{`${colors.bold('bot-bottle supervise')} — ${count}, ${state.filter.grouped ? 'grouped by bottle' : 'all bottles, oldest first'} ${colors.dim(`(answering as ${session.responder})`)}`}</Line>
+      <Line>{subtitle(state, colors, columns)}</Line>
+      {state.view.name === 'list' || state.view.name === 'search' ? (
         <ListView state={state} colors={colors} width={columns} height={height} staleness={staleness} />
       ) : state.view.name === 'help' ? (
         <HelpView state={state} colors={colors} width={Math.max(20, columns - 1)} height={height} />
