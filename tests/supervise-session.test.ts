@@ -4,12 +4,15 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { helpLines, KEY_HELP } from '../src/cli/supervise/key-help.js';
 import { columnWidths, MAX_COLUMN, pendingRow, tableLine } from '../src/cli/supervise/list-model.js';
 import { SuperviseSession, type KeyPress, type SessionOptions } from '../src/cli/supervise/session.js';
 import { openHostDatabase, openSidecarDatabase, type BottleDatabase, type SuperviseDatabase } from '../src/database.js';
-import type { Proposal } from '../src/queue/proposal.js';
+import { readBottleKeyMaterial } from '../src/keys/key-files.js';
+import { macSeal, proposalSealInput } from '../src/keys/seals.js';
+import { proposalFromRow, type Proposal, type ProposalRow } from '../src/queue/proposal.js';
+import { sealedProposalFields } from '../src/queue/proposal-seals.js';
 import { bottleKeysDir } from './fixtures/bottle-keys.js';
 import { GITLEAKS_REPORT, REPO_ROOT, routesFor, tempDir } from './fixtures/storage-support.js';
 
@@ -160,6 +163,76 @@ describe('the supervise session', () => {
     expect(shownIds()).toEqual([a1.id, a2.id, a3.id, b1.id, b2.id, b3.id]);
     press(target, 'o');
     expect(shownIds()).toEqual([a1.id, b1.id, a2.id, b2.id, a3.id, b3.id]);
+  });
+
+  it('Space, v and u mark; R rejects every marked proposal with one reason, each sealed and audited as a single rejection', async () => {
+    const kept = await propose('acme', 'keep me');
+    const one = await propose('beta', 'noise one');
+    const two = await propose('beta', 'noise two', 'gitleaks-allow');
+    const three = await propose('gamma', 'noise three');
+    const target = session();
+    press(target, 'R');
+    expect(target.state.view.name).toBe('list');
+    expect(target.state.status?.text).toMatch(/^Nothing is marked/);
+    // Space marks and moves on; again unmarks.
+    press(target, ' ', ' ');
+    expect([...target.state.marked]).toEqual([kept.id, one.id]);
+    press(target, 'k', ' ');
+    expect([...target.state.marked]).toEqual([kept.id]);
+    press(target, 'u');
+    expect(target.state.marked.size).toBe(0);
+    // v marks what is shown (here: bottle beta), and again unmarks it.
+    press(target, 'g', 'j', 'b', 'v');
+    expect([...target.state.marked].sort()).toEqual([one.id, two.id].sort());
+    press(target, 'v');
+    expect(target.state.marked.size).toBe(0);
+    press(target, 'v', { input: '', name: 'escape' });
+    // Bottles in turns: kept, one, three, then two.
+    press(target, 'G', 'k', ' ');
+    expect(target.markedProposals().map((p) => p.id)).toEqual([one.id, three.id, two.id]);
+
+    press(target, 'R');
+    expect(target.state.view).toEqual({ name: 'bulk-reject', text: '' });
+    press(target, { input: '', name: 'return' });
+    await vi.waitFor(() => expect(target.state.view).toMatchObject({ name: 'bulk-reject', error: expect.stringMatching(/a rejection needs a reason/) }));
+    expect(database.queue.listPendingProposals({ target: 'operator' })).toHaveLength(4);
+    press(target, ...'noise, not needed', { input: '', name: 'return' });
+    await vi.waitFor(() => expect(target.state.view).toEqual({ name: 'list' }));
+    expect(target.state.status).toEqual({ tone: 'ok', text: 'Rejected 3 proposals as operator:tester.' });
+    expect(target.state.answeredCount).toBe(3);
+    expect(target.state.proposals.map((p) => p.id)).toEqual([kept.id]);
+    expect(target.state.marked.size).toBe(0);
+    for (const proposal of [one, two, three]) {
+      const response = database.queue.readResponse(proposal.slug, proposal.id);
+      expect(response).toMatchObject({ status: 'rejected', notes: 'noise, not needed', responder: RESPONDER });
+      const stored = database.queue.readProposal(proposal.slug, proposal.id);
+      if (!stored || !response) throw new Error('missing');
+      expect(database.queue.responseSeal(stored, response)).toBe('host');
+      expect(database.audit.readAuditEntries({ proposalId: proposal.id })).toMatchObject([{ action: 'proposal-decision', status: 'rejected', notes: 'noise, not needed', actor: RESPONDER }]);
+    }
+    expect(database.audit.verify()).toMatchObject({ ok: true });
+  });
+
+  it('a bulk rejection leaves a proposal its bottle rewrote since it was listed pending and marked, and counts one settled elsewhere', async () => {
+    const rewritten = await propose('acme', 'harmless looking');
+    const settled = await propose('beta', 'answered by someone else');
+    const plain = await propose('gamma', 'plain noise');
+    const target = session();
+    press(target, 'v', 'R', ...'all noise');
+    // Between listing and answering: the bottle rewrites its own pending proposal (and MACs it again), and another operator answers one.
+    database.db.prepare('UPDATE proposals SET payload = ? WHERE id = ?').run(routesFor('evil.example.com'), rewritten.id);
+    const row = database.db.prepare('SELECT * FROM proposals WHERE id = ?').get(rewritten.id) as ProposalRow;
+    const seal = macSeal(readBottleKeyMaterial(bottleKeysDir('acme')).bottleKey, proposalSealInput(sealedProposalFields(proposalFromRow(row))));
+    database.db.prepare('UPDATE proposals SET seal = ? WHERE id = ?').run(seal, rewritten.id);
+    await database.queue.writeResponse(settled.slug, settled.id, { status: 'approved', responder: 'operator:alice', notes: '' });
+    press(target, { input: '', name: 'return' });
+    await vi.waitFor(() => expect(target.state.view).toEqual({ name: 'list' }));
+    expect(target.state.status?.tone).toBe('error');
+    expect(target.state.status?.text).toMatch(/^Rejected 1 proposal as operator:tester\. 1 proposal had been settled elsewhere first\. 1 proposal left pending and still marked \(.*changed since it was reviewed/);
+    expect([...target.state.marked]).toEqual([rewritten.id]);
+    expect(database.queue.readProposal('acme', rewritten.id)?.state).toBe('pending');
+    expect(database.queue.readResponse('gamma', plain.id)?.status).toBe('rejected');
+    expect(database.queue.readResponse('beta', settled.id)).toMatchObject({ status: 'approved', responder: 'operator:alice' });
   });
 
   it('opens on the first proposal, or on the one it is told to focus however far down the fair order it is', async () => {

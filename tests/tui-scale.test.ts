@@ -113,4 +113,37 @@ describe('supervise TUI with 200 pending proposals at 80×24 (tmux)', () => {
     terminal.keys('o');
     await terminal.waitFor('bottles in turns again', (screen) => !screen.includes('grouped by bottle'));
   });
+
+  it('Space marks, R rejects every marked proposal with one reason, each answered and audited on its own', async () => {
+    terminal.keys('g', 'j', 'j', 'b');
+    await terminal.waitForText('40 of 200 shown (Esc shows all): bottle gamma');
+    terminal.keys('Space', 'Space', 'Space');
+    await terminal.waitForText('3 marked (R rejects them)');
+    terminal.keys('Escape');
+    const list = await terminal.waitFor('the marked rows in the whole list', (screen) => screen.includes('acme build') && (screen.match(/^[ >]\*/gm) ?? []).length === 3);
+    expect(list).toContain('R reject the 3 marked');
+    terminal.keys('R');
+    const prompt = await terminal.waitForText('Reason for rejecting them all (required, sent to each agent)');
+    expect(prompt).toContain('Reject these 3 marked proposals, each on its own');
+    for (const i of [0, 1, 2]) expect(prompt).toContain(`gamma test fixture key ${i} in`);
+    expect(prompt).not.toContain('acme build');
+    terminal.keys('Enter');
+    await terminal.waitForText('a rejection needs a reason');
+    terminal.type('fixture noise\r');
+    await terminal.waitForText('Rejected 3 proposals as operator:tester.');
+    await terminal.waitForText('197 pending proposals');
+
+    const database = await openHostDatabase({ path: dbFile, watch: false });
+    try {
+      const gamma = proposals.filter((p) => p.slug === 'gamma').slice(0, 3);
+      for (const proposal of gamma) {
+        expect(database.queue.readResponse('gamma', proposal.id)).toMatchObject({ status: 'rejected', notes: 'fixture noise', responder: 'operator:tester' });
+        expect(database.audit.readAuditEntries({ proposalId: proposal.id })).toMatchObject([{ action: 'proposal-decision', status: 'rejected' }]);
+      }
+      expect(database.queue.listPendingProposals({ target: 'operator' })).toHaveLength(197);
+      expect(database.audit.verify()).toMatchObject({ ok: true, head: { count: 3 } });
+    } finally {
+      await database.close();
+    }
+  });
 });

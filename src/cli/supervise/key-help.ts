@@ -21,6 +21,10 @@ export const KEY_HELP: readonly KeyGroup[] = [
       ['t', 'show only the selected proposal’s kind (again: every kind)'],
       ['o', 'group the list by bottle (again: bottles in turns)'],
       ['?', 'these keys (↑↓ scroll them; q, Esc or ? closes them)'],
+      ['Space', 'mark or unmark the selected proposal, and move down'],
+      ['v', 'mark every proposal shown (again: unmark them)'],
+      ['u', 'unmark everything'],
+      ['R', 'reject every marked proposal with one reason'],
       ['Esc', 'show everything again after a search or b/t; otherwise quit'],
       ['q', 'quit'],
     ],
@@ -42,6 +46,13 @@ export const KEY_HELP: readonly KeyGroup[] = [
     keys: [
       ['Enter', 'submit'],
       ['Backspace', 'delete a character'],
+      ['Esc', 'cancel: nothing is written'],
+    ],
+  },
+  {
+    where: 'Rejecting the marked proposals',
+    keys: [
+      ['Enter', 'reject them all, each with its own answer and audit entry'],
       ['Esc', 'cancel: nothing is written'],
     ],
   },

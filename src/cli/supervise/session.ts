@@ -5,6 +5,7 @@ import type { KindRegistry } from '../../kinds/registry.js';
 import type { Proposal } from '../../queue/proposal.js';
 import type { QueueStore } from '../../queue/queue-store.js';
 import { answerProposal, checkDecision, describeSettled, reviewOf, type Decision } from './actions.js';
+import { rejectAll, type BulkRejectOutcome } from './bulk-reject.js';
 import { applyFilter, narrows, NO_FILTER, type ListFilter } from './list-filter.js';
 import { SHORT_ID_LENGTH, listPending } from './list-model.js';
 
@@ -23,6 +24,8 @@ export type View =
   | { name: 'help'; back: 'list' | 'detail'; backScroll: number }
   /** Typing a search: the list follows each key; Esc goes back to the search it had `before`. */
   | { name: 'search'; text: string; before: string }
+  /** One reason for every marked proposal, each rejected on its own. */
+  | { name: 'bulk-reject'; text: string; error?: string }
   | { name: 'prompt'; action: PromptAction; text: string; finalPayload?: string; error?: string }
   | { name: 'invalid-edit'; edited: string; error: string };
 
@@ -37,6 +40,8 @@ export interface SessionState {
   filter: ListFilter;
   /** What the list shows: `proposals` through `filter`. `selected` counts in it. */
   shown: Proposal[];
+  /** Ids marked for a bulk rejection; only pending ones stay marked. */
+  marked: ReadonlySet<string>;
   /** Whose seal each listed proposal carries, by id; `forged` ones can only be rejected. */
   seals: Readonly<Record<string, SealVerdict>>;
   selected: number;
@@ -88,6 +93,7 @@ export class SuperviseSession {
       proposals,
       filter: NO_FILTER,
       shown: proposals,
+      marked: new Set(),
       seals: this.#sealsOf(proposals),
       selected: Math.max(0, proposals.findIndex((p) => p.id === options.focus)),
       view: { name: 'list' },
@@ -149,7 +155,9 @@ export class SuperviseSession {
   /** Re-reads the pending list (on every change notification) and notices answers given elsewhere. */
   refresh(): void {
     const proposals = listPending(this.#queue);
-    const patch: Partial<SessionState> = { ...this.#listed(proposals, this.#state.filter), seals: this.#sealsOf(proposals), now: Date.now() };
+    const pending = new Set(proposals.map((p) => p.id));
+    const marked = new Set([...this.#state.marked].filter((id) => pending.has(id)));
+    const patch: Partial<SessionState> = { ...this.#listed(proposals, this.#state.filter), marked, seals: this.#sealsOf(proposals), now: Date.now() };
     const open = this.#state.open;
     if (open && this.#state.settledElsewhere === undefined && !this.#answeredHere.has(open.id) && !proposals.some((p) => p.id === open.id)) {
       const description = describeSettled(this.#queue, open);
@@ -200,6 +208,8 @@ export class SuperviseSession {
         return this.#helpKey(key, view);
       case 'search':
         return this.#searchKey(key, view);
+      case 'bulk-reject':
+        return this.#bulkRejectKey(key, view);
       case 'prompt':
         return this.#promptKey(key, view);
       case 'invalid-edit':
@@ -225,6 +235,19 @@ export class SuperviseSession {
     const current = this.#state.shown[this.#state.selected];
     if (key.input === 'b') return this.#filterBy({ slug: filter.slug === undefined ? current?.slug : undefined });
     if (key.input === 't') return this.#filterBy({ kind: filter.kind === undefined ? current?.kind : undefined });
+    if (key.input === ' ' && current) {
+      this.#set({ marked: toggled(this.#state.marked, [current.id], !this.#state.marked.has(current.id)) });
+      return move(this.#state.selected + 1);
+    }
+    if (key.input === 'v') {
+      const ids = this.#state.shown.map((p) => p.id);
+      return this.#set({ marked: toggled(this.#state.marked, ids, !ids.every((id) => this.#state.marked.has(id))) });
+    }
+    if (key.input === 'u') return this.#set({ marked: new Set() });
+    if (key.input === 'R') {
+      if (this.#state.marked.size === 0) return this.#set({ status: { tone: 'error', text: 'Nothing is marked: mark proposals with Space (or every one shown with v), then R rejects them.' } });
+      return this.#set({ view: { name: 'bulk-reject', text: '' }, status: undefined });
+    }
     if (key.name === 'return') {
       const proposal = current;
       if (proposal) this.#set({ view: { name: 'detail' }, open: proposal, settledElsewhere: undefined, scroll: 0, status: undefined });
@@ -244,6 +267,42 @@ export class SuperviseSession {
     if (key.name === 'pageDown' || key.input === ' ') return scrollTo(scroll + this.#page());
     if (key.name === 'home' || key.input === 'g') return scrollTo(0);
     return false;
+  }
+
+  /** The marked proposals as listed: what a bulk rejection shows, and binds each answer to. */
+  markedProposals(): Proposal[] {
+    return this.#state.proposals.filter((p) => this.#state.marked.has(p.id));
+  }
+
+  #bulkRejectKey(key: KeyPress, view: Extract<View, { name: 'bulk-reject' }>): void {
+    if (key.name === 'escape') return this.#set({ view: { name: 'list' }, status: { tone: 'info', text: 'Rejecting the marked proposals cancelled; nothing was written.' } });
+    if (key.name === 'backspace') return this.#set({ view: { ...view, text: [...view.text].slice(0, -1).join(''), error: undefined } });
+    if (key.name === 'return') return void this.#submitBulkReject(view);
+    const typed = printable(key.input);
+    if (key.name === undefined && typed !== '') this.#set({ view: { ...view, text: view.text + typed, error: undefined } });
+  }
+
+  async #submitBulkReject(view: Extract<View, { name: 'bulk-reject' }>): Promise<void> {
+    const proposals = this.markedProposals();
+    for (const proposal of proposals) this.#answeredHere.add(proposal.id);
+    this.#set({ busy: true });
+    let outcome: BulkRejectOutcome;
+    try {
+      outcome = await rejectAll(this.#queue, proposals, view.text, this.#options.responder);
+    } catch (error) {
+      for (const proposal of proposals) this.#answeredHere.delete(proposal.id);
+      return this.#set({ busy: false, view: { ...view, error: messageOf(error) } });
+    }
+    for (const { proposal } of outcome.refused) this.#answeredHere.delete(proposal.id);
+    const stillMarked = new Set(outcome.refused.map(({ proposal }) => proposal.id));
+    this.#set({
+      busy: false,
+      view: { name: 'list' },
+      marked: stillMarked,
+      answeredCount: this.#state.answeredCount + outcome.rejected.length,
+      status: { tone: outcome.refused.length === 0 ? 'ok' : 'error', text: describeBulkReject(outcome, this.#options.responder) },
+    });
+    this.refresh();
   }
 
   #searchKey(key: KeyPress, view: Extract<View, { name: 'search' }>): void {
@@ -364,6 +423,26 @@ export class SuperviseSession {
   #page(): number {
     return Math.max(1, this.#options.pageSize?.() ?? 10);
   }
+}
+
+function toggled(marked: ReadonlySet<string>, ids: readonly string[], on: boolean): ReadonlySet<string> {
+  const next = new Set(marked);
+  for (const id of ids) {
+    if (on) next.add(id);
+    else next.delete(id);
+  }
+  return next;
+}
+
+function describeBulkReject(outcome: BulkRejectOutcome, responder: string): string {
+  const count = (n: number): string => (n === 1 ? '1 proposal' : `${n} proposals`);
+  const parts = [`Rejected ${count(outcome.rejected.length)} as ${responder}.`];
+  if (outcome.elsewhere.length > 0) parts.push(`${count(outcome.elsewhere.length)} had been settled elsewhere first.`);
+  if (outcome.refused.length > 0) {
+    const [first] = outcome.refused;
+    parts.push(`${count(outcome.refused.length)} left pending and still marked (${first ? `${shortLabel(first.proposal)}: ${first.reason}` : ''}); open them to review.`);
+  }
+  return parts.join(' ');
 }
 
 /** What typing adds to a reason or a search: never a control character. */

@@ -101,21 +101,61 @@ function ListView({ state, colors, width, height, staleness }: { state: SessionS
         if (item.type === 'group') {
           return <Line key={`group:${start + offset}`}>{colors.bold(colors.cyan(`── ${safeLine(item.slug)} · ${item.count} pending`))}</Line>;
         }
-        const line = tableLine(item.row, widths);
-        return <Line key={item.row.id}>{item.index === state.selected ? colors.inverse(`> ${line}`) : `  ${line}`}</Line>;
+        const line = `${state.marked.has(item.row.id) ? '*' : ' '}${tableLine(item.row, widths)}`;
+        return <Line key={item.row.id}>{item.index === state.selected ? colors.inverse(`>${line}`) : ` ${line}`}</Line>;
       })}
     </Box>
   );
 }
 
-/** Under the title: the search being typed, or what the list is narrowed to, or a rule. */
+/**
+ * The marked proposals, each as its list row (display-safe, wherever the filter puts it), and one
+ * reason for all of them: what is rejected is what is on the screen.
+ */
+function BulkRejectView({ session, state, colors, width, height }: { session: SuperviseSession; state: SessionState; colors: Palette; width: number; height: number }) {
+  if (state.view.name !== 'bulk-reject') return null;
+  const marked = session.markedProposals();
+  const rows = marked.map((proposal) => pendingRow(proposal, state.now, undefined, state.seals[proposal.id]));
+  const widths = columnWidths(rows, width - 2);
+  const room = Math.max(1, height - 6);
+  const listed = rows.length > room ? rows.slice(0, room - 1) : rows;
+  const more = rows.length - listed.length;
+  const count = marked.length === 1 ? 'the marked proposal' : `these ${marked.length} marked proposals`;
+  const prompt: StyledLine = {
+    spans: [
+      { text: 'Reason for rejecting them all', paint: colors.bold },
+      { text: ' (required, sent to each agent)', paint: colors.dim },
+      { text: `: ${safeLine(state.view.text)}${state.busy ? '' : '█'}` },
+    ],
+  };
+  const lines = [
+    colors.bold(`Reject ${count}, each on its own: its own answer, seal and audit entry, as r would.`),
+    colors.bold(`  ${tableLine(undefined, widths)}`),
+    ...listed.map((row) => `  ${tableLine(row, widths)}`),
+    ...(more > 0 ? [colors.dim(`  … and ${more} more (u unmarks all; Esc goes back to the list)`)] : []),
+    '',
+    ...layoutLine(prompt, width),
+    ...(state.view.error ? errorLines(state.view.error, colors).flatMap((line) => layoutLine(line, width)) : []),
+  ];
+  return (
+    <Box flexDirection="column">
+      {lines.map((line, index) => (
+        <Line key={index}>{line}</Line>
+      ))}
+    </Box>
+  );
+}
+
+/** Under the title: the search being typed, or what the list is narrowed to and how many are marked, or a rule. */
 function subtitle(state: SessionState, colors: Palette, columns: number): string {
   if (state.view.name === 'search') return `${colors.bold('/')}${safeLine(state.view.text)}█ ${colors.dim(`${state.shown.length} of ${state.proposals.length} match`)}`;
+  const marked = state.marked.size === 0 ? '' : colors.magenta(`${state.marked.size} marked (R rejects them) `);
   const parts = describeFilter(state.filter);
-  if (parts.length === 0 || state.view.name !== 'list') return colors.dim('─'.repeat(Math.max(0, columns - 1)));
+  if (state.view.name !== 'list') return colors.dim('─'.repeat(Math.max(0, columns - 1)));
+  if (parts.length === 0) return marked === '' ? colors.dim('─'.repeat(Math.max(0, columns - 1))) : marked;
   // The counts and the way back come first: a long slug in the filter is what gets cut at the edge.
   const clear = narrows(state.filter) ? ' (Esc shows all)' : '';
-  return colors.yellow(`${state.shown.length} of ${state.proposals.length} shown${clear}: ${parts.join(' · ')}`);
+  return `${marked}${colors.yellow(`${state.shown.length} of ${state.proposals.length} shown${clear}: ${parts.join(' · ')}`)}`;
 }
 
 /** Error text (it can quote the payload's problems) as red display-safe lines. */
@@ -205,7 +245,11 @@ function HelpView({ state, colors, width, height }: { state: SessionState; color
 function keyHelp(session: SuperviseSession, state: SessionState): string {
   switch (state.view.name) {
     case 'list':
-      return state.proposals.length === 0 ? '? help · q quit' : '↑↓ select · Enter open · / search · b bottle · t kind · o group · ? help · q quit';
+      if (state.proposals.length === 0) return '? keys · q quit';
+      if (state.marked.size > 0) return `? keys · Space mark · v mark shown · u unmark all · R reject the ${state.marked.size} marked · q quit`;
+      return '? keys · Enter open · / search · b bottle · t kind · o group · Space mark · q quit';
+    case 'bulk-reject':
+      return 'type the reason · Enter reject them all · Esc cancel';
     case 'search':
       return 'type to search id, bottle, kind, justification · Enter keep · Esc drop';
     case 'help':
@@ -215,7 +259,7 @@ function keyHelp(session: SuperviseSession, state: SessionState): string {
       const kind = session.kindOf(state.open);
       const approve = kind?.reasonRequiredToApprove ? 'a approve (reason required)' : 'a approve';
       const modify = kind?.modifiable ? ' · m modify in $EDITOR' : '';
-      return `${approve}${modify} · r reject · ↑↓ scroll · ? help · q back`;
+      return `${approve}${modify} · r reject · ↑↓ scroll · ? keys · q back`;
     }
     case 'prompt':
       return 'type the reason · Enter submit · Esc cancel';
@@ -247,6 +291,8 @@ export function SuperviseApp({ session, colors, staleness }: { session: Supervis
       <Line>{subtitle(state, colors, columns)}</Line>
       {state.view.name === 'list' || state.view.name === 'search' ? (
         <ListView state={state} colors={colors} width={columns} height={height} staleness={staleness} />
+      ) : state.view.name === 'bulk-reject' ? (
+        <BulkRejectView session={session} state={state} colors={colors} width={Math.max(20, columns - 1)} height={height} />
       ) : state.view.name === 'help' ? (
         <HelpView state={state} colors={colors} width={Math.max(20, columns - 1)} height={height} />
       ) : (
