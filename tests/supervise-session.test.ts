@@ -14,6 +14,8 @@ import { macSeal, proposalSealInput } from '../src/keys/seals.js';
 import { proposalFromRow, type Proposal, type ProposalRow } from '../src/queue/proposal.js';
 import { sealedProposalFields } from '../src/queue/proposal-seals.js';
 import { bottleKeysDir } from './fixtures/bottle-keys.js';
+import { createColors } from 'picocolors';
+import { renderEdit } from '../src/cli/supervise/detail.js';
 import { GITLEAKS_REPORT, REPO_ROOT, routesFor, tempDir } from './fixtures/storage-support.js';
 
 const RESPONDER = 'operator:tester';
@@ -235,6 +237,40 @@ describe('the supervise session', () => {
     expect(database.queue.readResponse('beta', settled.id)).toMatchObject({ status: 'approved', responder: 'operator:alice' });
   });
 
+  it('m: after the editor returns, the edit’s diff comes first and the reason is asked for under it', async () => {
+    const proposal = await propose('acme', 'wants a mirror');
+    const edited = `${proposal.payload}    path_allowlist:\n      - /simple/\n`;
+    const seen: string[] = [];
+    const target = session({
+      pageSize: () => 2,
+      edit: (text) => {
+        seen.push(text);
+        return Promise.resolve(edited);
+      },
+    });
+    press(target, { input: '', name: 'return' }, 'j', 'j', 'j', 'm');
+    await vi.waitFor(() => expect(target.state.view).toEqual({ name: 'prompt', action: 'modify', text: '', finalPayload: edited }));
+    expect(seen).toEqual([proposal.payload]);
+    expect(target.state.scroll).toBe(0);
+    // Arrows scroll the diff; they are not typed into the reason.
+    press(target, { input: '', name: 'down' }, { input: '', name: 'pageDown' }, 'j');
+    expect(target.state.scroll).toBe(3);
+    expect(target.state.view).toMatchObject({ text: 'j' });
+    const lines = renderEdit(proposal, edited, database.queue.kinds, createColors(false));
+    expect(lines[0]).toBe('Your edit (- the proposed file, + yours: what approving applies)');
+    expect(lines).toEqual(expect.arrayContaining(['+    path_allowlist:', '+      - /simple/', ' routes:']));
+    expect(lines.join('\n')).not.toMatch(/^(---|\+\+\+) /m);
+  });
+
+  it('renders the edit’s diff display-safe: the bottle’s lines in it cannot act on the terminal', () => {
+    const hostile = { ...proposalFixture('acme'), payload: 'routes:\n  # \u001b[2J\u202eevil\n  - host: a.example.com\n' };
+    const lines = renderEdit(hostile, 'routes:\n  - host: a.example.com\n', database.queue.kinds, createColors(true));
+    const text = lines.join('\n');
+    expect(text).toContain('⟨ESC⟩[2J⟨RLO⟩evil');
+    expect(text).not.toContain('\u001b[2J');
+    expect(text).not.toContain('\u202e');
+  });
+
   it('opens on the first proposal, or on the one it is told to focus however far down the fair order it is', async () => {
     for (let i = 0; i < 5; i++) await propose(`older-${i}`, `older ${i}`);
     const own = await propose('demo-abc123', 'the demo’s own');
@@ -260,8 +296,8 @@ describe('the key help', () => {
   });
 });
 
-describe('the list’s columns', () => {
-  const proposal = (slug: string, kind = 'egress-allow'): Proposal => ({
+function proposalFixture(slug: string, kind = 'egress-allow'): Proposal {
+  return {
     id: '0123456789abcdef',
     seq: 1,
     slug,
@@ -278,7 +314,11 @@ describe('the list’s columns', () => {
     expiresAt: null,
     updatedAt: 0,
     seal: null,
-  });
+  };
+}
+
+describe('the list’s columns', () => {
+  const proposal = proposalFixture;
 
   it('caps the bottle column at 16 with an ellipsis, leaving the justification most of 80 columns', () => {
     const rows = [pendingRow(proposal(LONG_SLUG), 1000), pendingRow(proposal('acme'), 1000)];

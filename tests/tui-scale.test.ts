@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openHostDatabase, openSidecarDatabase } from '../src/database.js';
 import type { Proposal } from '../src/queue/proposal.js';
 import { bottleKeysDir } from './fixtures/bottle-keys.js';
-import { GITLEAKS_REPORT, REPO_ROOT, routesFor, tempDir } from './fixtures/storage-support.js';
+import { FIXTURES_DIR, GITLEAKS_REPORT, REPO_ROOT, routesFor, tempDir } from './fixtures/storage-support.js';
 import { TmuxTerminal } from './fixtures/tui-terminal.js';
 
 const LONG_SLUG = `a-very-long-bottle-name-${'x'.repeat(39)}`;
@@ -41,7 +41,7 @@ describe('supervise TUI with 200 pending proposals at 80×24 (tmux)', () => {
       }
     }
     terminal = new TmuxTerminal(dir);
-    terminal.start(`cd ${JSON.stringify(REPO_ROOT)} && env USER=tester ${JSON.stringify(process.execPath)} --import tsx src/cli/main.ts --db ${JSON.stringify(dbFile)} supervise`, { columns: 80, rows: 24 });
+    terminal.start(`cd ${JSON.stringify(REPO_ROOT)} && env USER=tester EDITOR=${JSON.stringify(path.join(FIXTURES_DIR, 'tui-append-editor.sh'))} ${JSON.stringify(process.execPath)} --import tsx src/cli/main.ts --db ${JSON.stringify(dbFile)} supervise`, { columns: 80, rows: 24 });
     await terminal.waitForText('200 pending proposals');
   });
 
@@ -142,6 +142,34 @@ describe('supervise TUI with 200 pending proposals at 80×24 (tmux)', () => {
       }
       expect(database.queue.listPendingProposals({ target: 'operator' })).toHaveLength(197);
       expect(database.audit.verify()).toMatchObject({ ok: true, head: { count: 3 } });
+    } finally {
+      await database.close();
+    }
+  });
+
+  it('m: once $EDITOR has changed the file, the diff of the edit is on the screen above the reason prompt', async () => {
+    terminal.keys('/');
+    terminal.type('mirror5.\r');
+    await terminal.waitForText('1 of 197 shown');
+    terminal.keys('Enter');
+    await terminal.waitForText('m modify in $EDITOR');
+    terminal.keys('m');
+    const prompt = await terminal.waitForText('Reason for the modification (optional, Enter to skip)');
+    const lines = prompt.split('\n');
+    const heading = lines.findIndex((line) => line.startsWith('Your edit (- the proposed file, + yours: what approving applies)'));
+    expect(heading, prompt).toBeGreaterThan(0);
+    expect(lines.slice(heading, heading + 8).join('\n')).toMatch(/ {2}- host: mirror5\.example\.com\n\+ {4}path_allowlist:\n\+ {6}- \/simple\//);
+    terminal.type('only the index\r');
+    await terminal.waitForText('modified');
+
+    const database = await openHostDatabase({ path: dbFile, watch: false });
+    try {
+      const proposal = proposals.find((p) => p.justification.includes('mirror5.'));
+      expect(database.queue.readResponse('acme', proposal?.id ?? '')).toMatchObject({
+        status: 'modified',
+        notes: 'only the index',
+        finalPayload: 'routes:\n  - host: mirror5.example.com\n    path_allowlist:\n      - /simple/\n',
+      });
     } finally {
       await database.close();
     }

@@ -116,6 +116,23 @@ function detailLines(proposal: Proposal, kinds: KindRegistry, colors: Palette, n
 }
 
 /**
+ * What an edit in *modify* changed: the proposed file against the operator's, as the audit log
+ * keeps it (proposed → final), shown before the reason is asked for. The file names of the patch
+ * are left out: the heading says which side is which.
+ */
+export function renderEdit(proposal: Proposal, finalPayload: string, kinds: KindRegistry, colors: Palette, width?: number): string[] {
+  const kind = kinds.find(proposal.kind);
+  const diff = kind ? kind.diff(proposal.payload, finalPayload) : renderDiff(proposal.payload, finalPayload, proposal.kind);
+  const hunks = diff.slice(Math.max(0, diff.indexOf('\n@@') + 1));
+  const lines: StyledLine[] = [
+    { spans: [{ text: 'Your edit (- the proposed file, + yours: what approving applies)', paint: colors.bold }] },
+    ...(diff === '' ? plainLines(['(no change)'], '  ') : diffLines(hunks, colors)),
+    { spans: [] },
+  ];
+  return lines.flatMap((line) => layoutLine(line, width));
+}
+
+/**
  * What the operator reads before deciding: who asks for what and why, and the change itself —
  * a coloured diff against the current file, or the report for kinds that replace no file. Every
  * string a bottle wrote is shown display-safe, with a warning for each that hid characters; with

@@ -33,7 +33,7 @@ export const KEY_HELP: readonly KeyGroup[] = [
     where: 'A proposal',
     keys: [
       ['a', 'approve (a reason is asked for; some kinds require one)'],
-      ['m', 'modify in $EDITOR (kinds that allow it)'],
+      ['m', 'modify in $EDITOR (kinds that allow it); your edit’s diff is shown above the reason prompt'],
       ['r', 'reject (a reason is required)'],
       ['?', 'these keys'],
       ['↑ ↓  j k  Space', 'scroll'],
@@ -45,6 +45,7 @@ export const KEY_HELP: readonly KeyGroup[] = [
     where: 'Typing a reason',
     keys: [
       ['Enter', 'submit'],
+      ['↑ ↓  PgUp PgDn', 'scroll what the reason is for (the proposal, your edit’s diff)'],
       ['Backspace', 'delete a character'],
       ['Esc', 'cancel: nothing is written'],
     ],

@@ -342,6 +342,11 @@ export class SuperviseSession {
   }
 
   #promptKey(key: KeyPress, view: Extract<View, { name: 'prompt' }>): void {
+    // Arrows and pages are never text: they scroll what the reason is for.
+    if (key.name === 'up' || key.name === 'down' || key.name === 'pageUp' || key.name === 'pageDown') {
+      const by = { up: -1, down: 1, pageUp: -this.#page(), pageDown: this.#page() }[key.name];
+      return this.#set({ scroll: Math.max(0, this.#state.scroll + by) });
+    }
     if (key.name === 'escape') return this.#set({ view: { name: 'detail' }, status: { tone: 'info', text: `${view.action} cancelled; nothing was written.` } });
     if (key.name === 'backspace') return this.#set({ view: { ...view, text: [...view.text].slice(0, -1).join(''), error: undefined } });
     if (key.name === 'return') return void this.#submit(view);
@@ -373,7 +378,8 @@ export class SuperviseSession {
     } catch (error) {
       return this.#set({ busy: false, view: { name: 'invalid-edit', edited, error: messageOf(error) }, status: undefined });
     }
-    this.#set({ busy: false, view: { name: 'prompt', action: 'modify', text: '', finalPayload: edited }, status: undefined });
+    // From the top, where the edit's diff is: the operator reads what they changed before saying why.
+    this.#set({ busy: false, view: { name: 'prompt', action: 'modify', text: '', finalPayload: edited }, scroll: 0, status: undefined });
   }
 
   async #submit(view: Extract<View, { name: 'prompt' }>): Promise<void> {

@@ -4,7 +4,7 @@ import { safeLine } from '../../core/safe-text.js';
 import type { Staleness } from '../../bottles/staleness.js';
 import type { Proposal } from '../../queue/proposal.js';
 import { reasonRequired } from './actions.js';
-import { renderDetail } from './detail.js';
+import { renderDetail, renderEdit } from './detail.js';
 import { helpLines } from './key-help.js';
 import { describeFilter, narrows } from './list-filter.js';
 import { columnWidths, pendingRow, tableLine, type Palette, type PendingRow } from './list-model.js';
@@ -202,7 +202,9 @@ function DetailView({
   if (!open) return null;
   const settled = state.settledElsewhere === undefined ? undefined : safeLine(state.settledElsewhere);
   const banner = settled === undefined ? [] : [...layoutLine({ spans: [{ text: `${settled.charAt(0).toUpperCase()}${settled.slice(1)}.` }], paint: (text) => colors.yellow(colors.bold(text)) }, width), ''];
-  const lines = [...banner, ...renderDetail(open, session.kinds, colors, state.now, { width, staleness: staleness(open), seal: session.sealOf(open) })];
+  const view = state.view;
+  const edit = view.name === 'prompt' && view.finalPayload !== undefined ? renderEdit(open, view.finalPayload, session.kinds, colors, width) : [];
+  const lines = [...banner, ...edit, ...renderDetail(open, session.kinds, colors, state.now, { width, staleness: staleness(open), seal: session.sealOf(open) })];
   const footer = promptLines(session, state, colors)
     .flatMap((line) => layoutLine(line, width))
     .slice(0, Math.max(0, height - 4));
@@ -262,7 +264,7 @@ function keyHelp(session: SuperviseSession, state: SessionState): string {
       return `${approve}${modify} · r reject · ↑↓ scroll · ? keys · q back`;
     }
     case 'prompt':
-      return 'type the reason · Enter submit · Esc cancel';
+      return 'type the reason · Enter submit · Esc cancel · ↑↓ PgUp PgDn scroll';
     case 'invalid-edit':
       return 'the edited file is not valid: e edit again · c cancel';
   }
