@@ -174,4 +174,23 @@ describe('supervise TUI with 200 pending proposals at 80×24 (tmux)', () => {
       await database.close();
     }
   });
+
+  it('shows a gitleaks report as a table of findings and says who asked', async () => {
+    terminal.keys('Escape');
+    await terminal.waitFor('the whole list again', (screen) => !screen.includes('Esc shows all'));
+    const id = proposals.find((p) => p.justification === 'gamma test fixture key 7 in the repository')?.id ?? '';
+    terminal.keys('/');
+    terminal.type(`${id.slice(0, 8)}\r`);
+    await terminal.waitForText('1 of 196 shown');
+    terminal.keys('Enter');
+    const detail = await terminal.waitForText('Report: 1 finding that gitleaks:allow suppressed');
+    expect(detail).toContain('asked by the agent in bottle gamma');
+    expect(detail).toMatch(/# {2}FILE:LINE +RULE +REF/);
+    expect(detail).toMatch(/1 {2}config\.env:3 +generic-api-key +refs\/heads\/main/);
+    expect(detail).not.toContain('"findings"');
+    terminal.keys('q');
+    await terminal.waitForText('1 of 196 shown');
+    terminal.keys('Escape');
+    await terminal.waitFor('the whole list again', (screen) => !screen.includes('Esc shows all'));
+  });
 });

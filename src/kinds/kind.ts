@@ -17,5 +17,6 @@ export interface KindDefinition {
   render: (payload: string) => string;
   /** The unified diff from the current file to the proposed or final one: what the operator reviews and the audit log keeps. */
   diff: (current: string, proposed: string) => string;
+  /** What a proposal of this kind is, whoever asks: the operator's tools say who asked, from its origin and seal. */
   description: string;
 }

@@ -8,7 +8,9 @@ import type { KindDefinition } from '../../kinds/kind.js';
 import { mergeRoutesFiles, type RoutesMerge } from '../../kinds/routes-merge.js';
 import type { KindRegistry } from '../../kinds/registry.js';
 import type { Proposal } from '../../queue/proposal.js';
+import { askedBy } from './asked-by.js';
 import { formatAge, type Palette } from './list-model.js';
+import { reportLines } from './report-view.js';
 import { layoutLine, plainLines, type StyledLine } from './styled-line.js';
 
 /** Each line of `text` display-safe: tabs and every control character shown as markers, so a line is exactly one line. */
@@ -85,7 +87,9 @@ function detailLines(proposal: Proposal, kinds: KindRegistry, colors: Palette, n
     },
     { lead: '  ', spans: [{ text: `asked ${formatAge(now - proposal.createdAt)} ago (${new Date(proposal.createdAt).toISOString()}), ${expiry}` }] },
   ];
-  if (kind) lines.push({ lead: '  ', spans: [{ text: kind.description, paint: colors.dim }] });
+  const asked = askedBy(proposal, seal);
+  lines.push({ lead: '  ', spans: [{ text: 'asked by ', paint: colors.dim }, { text: asked.who, paint: colors.bold }, ...(kind ? [{ text: `: ${kind.description}`, paint: colors.dim }] : [])] });
+  if (asked.warning !== undefined) lines.push({ lead: '  ', spans: [{ text: asked.warning }], paint: (text) => colors.bold(colors.yellow(text)) });
   if (kind && !kind.modifiable) {
     lines.push({ lead: '  ', spans: [{ text: `This kind cannot be modified${kind.reasonRequiredToApprove ? '; approving it needs a reason' : ''}.`, paint: colors.yellow }] });
   } else if (kind?.reasonRequiredToApprove) {
@@ -100,7 +104,8 @@ function detailLines(proposal: Proposal, kinds: KindRegistry, colors: Palette, n
 
   // A kind that cannot be modified and replaces no file is a report: there is nothing to diff against.
   if (kind && !kind.modifiable && proposal.currentFile === null) {
-    lines.push(heading('Report'), ...indented(kind.render(proposal.payload)));
+    const report = reportLines(proposal.kind, proposal.payload, colors);
+    lines.push(...(report ? [heading(report.heading), ...report.lines] : [heading('Report'), ...indented(kind.render(proposal.payload))]));
     return lines;
   }
   if (kind && staleness?.state === 'stale' && staleness.liveRoutes !== null) {
