@@ -5,6 +5,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { livenessOf, STALE_AFTER_MS, type Liveness } from '../src/bottles/liveness.js';
+import { describeBottles } from '../src/cli/supervise/bottles-model.js';
+import { SCHEMA_VERSION } from '../src/storage/schema-version.js';
 import { helpLines, KEY_HELP } from '../src/cli/supervise/key-help.js';
 import { columnWidths, MAX_COLUMN, pendingRow, tableLine } from '../src/cli/supervise/list-model.js';
 import { SuperviseSession, type KeyPress, type SessionOptions } from '../src/cli/supervise/session.js';
@@ -271,6 +274,32 @@ describe('the supervise session', () => {
     expect(text).not.toContain('\u202e');
   });
 
+  it('B lists every bottle the table or a proposal names, most waiting first; Enter narrows the list to it; the list is re-read on refresh', async () => {
+    const beat = { sidecarVersion: '1.0.0', schemaVersion: SCHEMA_VERSION, liveRoutes: undefined };
+    await database.bottles.recordHeartbeat('idle', beat);
+    await propose('busy', 'one');
+    await propose('busy', 'two');
+    await propose('quiet', 'three');
+    const target = session({ listBottles: () => database.bottles.listBottles() });
+    press(target, 'B');
+    expect(target.state.view).toEqual({ name: 'bottles', selected: 0 });
+    const summaries = target.bottleSummaries().filter((summary) => ['busy', 'quiet', 'idle'].includes(summary.slug));
+    expect(summaries.map(({ slug, liveness, pending }) => ({ slug, liveness, pending }))).toEqual([
+      { slug: 'busy', liveness: 'unknown', pending: 2 },
+      { slug: 'quiet', liveness: 'unknown', pending: 1 },
+      { slug: 'idle', liveness: 'alive', pending: 0 },
+    ]);
+    press(target, 'j', { input: '', name: 'return' });
+    expect(target.state.view).toEqual({ name: 'list' });
+    expect(target.state.filter.slug).toBe('quiet');
+    expect(target.state.shown.map((p) => p.justification)).toEqual(['three']);
+    await database.bottles.recordHeartbeat('quiet', beat);
+    target.refresh();
+    expect(target.bottleSummaries().find((summary) => summary.slug === 'quiet')?.liveness).toBe('alive');
+    press(target, 'B', 'q');
+    expect(target.state.view).toEqual({ name: 'list' });
+  });
+
   it('opens on the first proposal, or on the one it is told to focus however far down the fair order it is', async () => {
     for (let i = 0; i < 5; i++) await propose(`older-${i}`, `older ${i}`);
     const own = await propose('demo-abc123', 'the demo’s own');
@@ -283,6 +312,27 @@ describe('the supervise session', () => {
     expect(focused.state.open?.id).toBe(own.id);
     // A focus that is not pending leaves the cursor on the first row.
     expect(session({ focus: 'no-such-id' }).state.selected).toBe(0);
+  });
+});
+
+describe('bottle liveness', () => {
+  const bottle = (lastHeartbeat: number | null, stoppedAt: number | null = null) => ({ lastHeartbeat, stoppedAt });
+
+  it('is alive while heartbeats come, stale after three missed, gone once retired, unknown without a heartbeat', () => {
+    const now = 1_000_000;
+    expect(livenessOf(bottle(now - 1000), now)).toBe('alive');
+    expect(livenessOf(bottle(now - STALE_AFTER_MS), now)).toBe('alive');
+    expect(livenessOf(bottle(now - STALE_AFTER_MS - 1), now)).toBe('stale');
+    expect(livenessOf(bottle(now, now - 5), now)).toBe('gone');
+    expect(livenessOf(bottle(null), now)).toBe('unknown');
+    expect(livenessOf(undefined, now)).toBe('unknown');
+  });
+
+  it('summarises the bottles for the title', () => {
+    expect(describeBottles([])).toBe('no bottles known');
+    const row = (liveness: Liveness) => ({ slug: liveness, liveness, pending: 0, lastHeartbeat: null, sidecarVersion: null });
+    expect(describeBottles([row('unknown'), row('alive'), row('stale'), row('alive')])).toBe('4 bottles: 2 alive, 1 stale, 1 unknown');
+    expect(describeBottles([row('gone')])).toBe('1 bottle: 1 gone');
   });
 });
 

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openHostDatabase, openSidecarDatabase } from '../src/database.js';
 import type { Proposal } from '../src/queue/proposal.js';
+import { SCHEMA_VERSION } from '../src/storage/schema-version.js';
 import { bottleKeysDir } from './fixtures/bottle-keys.js';
 import { FIXTURES_DIR, GITLEAKS_REPORT, REPO_ROOT, routesFor, tempDir } from './fixtures/storage-support.js';
 import { TmuxTerminal } from './fixtures/tui-terminal.js';
@@ -28,7 +29,18 @@ describe('supervise TUI with 200 pending proposals at 80×24 (tmux)', () => {
   beforeAll(async () => {
     dir = tempDir('tui-scale');
     dbFile = path.join(dir, 'bot-bottle.db');
-    await (await openHostDatabase({ path: dbFile, watch: false })).close();
+    const host = await openHostDatabase({ path: dbFile, watch: false });
+    try {
+      const beat = { sidecarVersion: '0.9.1', schemaVersion: SCHEMA_VERSION, liveRoutes: undefined };
+      // acme's heartbeat lies ahead, so it stays alive however slowly the tests before the bottles view run.
+      await host.bottles.recordHeartbeat('acme', beat, Date.now() + 10 * 60_000);
+      await host.bottles.recordHeartbeat('gamma', beat, Date.now() - 10 * 60_000);
+      await host.bottles.recordHeartbeat('delta', beat, Date.now() - 60 * 60_000);
+      // What retiring a bottle records (the launcher's part).
+      host.db.prepare('UPDATE bottles SET stopped_at = ? WHERE slug = ?').run(Date.now() - 30 * 60_000, 'delta');
+    } finally {
+      await host.close();
+    }
     for (const { slug, count, kind, justification } of BOTTLES) {
       const bottle = openSidecarDatabase(slug, { path: dbFile, keysDir: bottleKeysDir(slug), watch: false, flood: { maxPending: 1000, perMinute: 1000 } });
       try {
@@ -191,6 +203,25 @@ describe('supervise TUI with 200 pending proposals at 80×24 (tmux)', () => {
     terminal.keys('q');
     await terminal.waitForText('1 of 196 shown');
     terminal.keys('Escape');
+    await terminal.waitFor('the whole list again', (screen) => !screen.includes('Esc shows all'));
+  });
+
+  it('B lists the bottles, alive, stale, gone or unknown, with their pending counts; Enter shows one bottle’s proposals', async () => {
+    terminal.keys('B');
+    const view = await terminal.waitForText('4 bottles: 1 alive, 1 stale, 1 gone, 1 unknown');
+    expect(view).toContain('Enter show its proposals');
+    const row = (slug: string): string => view.split('\n').find((line) => line.slice(2).startsWith(slug.slice(0, 20))) ?? '';
+    expect(row('acme')).toMatch(/acme +alive +99 +\S+ ago +0\.9\.1/);
+    expect(row(LONG_SLUG)).toMatch(/a-very-long-bottle-name-x+… +unknown +60 +never/);
+    expect(row('gamma')).toMatch(/gamma +stale +37 +10m ago +0\.9\.1/);
+    expect(row('delta')).toMatch(/delta +gone +0 +1h ago/);
+    // Ordered by how many are waiting: acme first, selected.
+    expect(view).toMatch(/^> acme /m);
+    terminal.keys('j', 'j', 'Enter');
+    await terminal.waitForText('37 of 196 shown (Esc shows all): bottle gamma');
+    terminal.keys('o');
+    await terminal.waitForText('── gamma · 37 pending · stale');
+    terminal.keys('o', 'Escape');
     await terminal.waitFor('the whole list again', (screen) => !screen.includes('Esc shows all'));
   });
 });

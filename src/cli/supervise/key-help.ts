@@ -19,7 +19,8 @@ export const KEY_HELP: readonly KeyGroup[] = [
       ['/', 'search id, bottle, kind and justification as you type (Enter keeps it, Esc drops it)'],
       ['b', 'show only the selected proposal’s bottle (again: every bottle)'],
       ['t', 'show only the selected proposal’s kind (again: every kind)'],
-      ['o', 'group the list by bottle (again: bottles in turns)'],
+      ['o', 'group the list by bottle, each heading with its pending count and liveness (again: bottles in turns)'],
+      ['B', 'the bottles: alive, stale, gone or unknown, and how many proposals each has pending'],
       ['?', 'these keys (↑↓ scroll them; q, Esc or ? closes them)'],
       ['Space', 'mark or unmark the selected proposal, and move down'],
       ['v', 'mark every proposal shown (again: unmark them)'],
@@ -48,6 +49,14 @@ export const KEY_HELP: readonly KeyGroup[] = [
       ['↑ ↓  PgUp PgDn', 'scroll what the reason is for (the proposal, your edit’s diff)'],
       ['Backspace', 'delete a character'],
       ['Esc', 'cancel: nothing is written'],
+    ],
+  },
+  {
+    where: 'The bottles',
+    keys: [
+      ['↑ ↓  j k', 'select'],
+      ['Enter', 'show only the selected bottle’s proposals'],
+      ['q  Esc  B', 'back to the list'],
     ],
   },
   {

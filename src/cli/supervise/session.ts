@@ -5,6 +5,8 @@ import type { KindRegistry } from '../../kinds/registry.js';
 import type { Proposal } from '../../queue/proposal.js';
 import type { QueueStore } from '../../queue/queue-store.js';
 import { answerProposal, checkDecision, describeSettled, reviewOf, type Decision } from './actions.js';
+import type { Bottle } from '../../bottles/bottle-store.js';
+import { summarizeBottles, type BottleSummary } from './bottles-model.js';
 import { rejectAll, type BulkRejectOutcome } from './bulk-reject.js';
 import { applyFilter, narrows, NO_FILTER, type ListFilter } from './list-filter.js';
 import { SHORT_ID_LENGTH, listPending } from './list-model.js';
@@ -24,6 +26,8 @@ export type View =
   | { name: 'help'; back: 'list' | 'detail'; backScroll: number }
   /** Typing a search: the list follows each key; Esc goes back to the search it had `before`. */
   | { name: 'search'; text: string; before: string }
+  /** Every bottle known, alive, stale or gone, with its pending count; `selected` counts in `bottleSummaries()`. */
+  | { name: 'bottles'; selected: number }
   /** One reason for every marked proposal, each rejected on its own. */
   | { name: 'bulk-reject'; text: string; error?: string }
   | { name: 'prompt'; action: PromptAction; text: string; finalPayload?: string; error?: string }
@@ -40,6 +44,8 @@ export interface SessionState {
   filter: ListFilter;
   /** What the list shows: `proposals` through `filter`. `selected` counts in it. */
   shown: Proposal[];
+  /** The bottles table as last read (on every refresh). */
+  bottles: Bottle[];
   /** Ids marked for a bulk rejection; only pending ones stay marked. */
   marked: ReadonlySet<string>;
   /** Whose seal each listed proposal carries, by id; `forged` ones can only be rejected. */
@@ -67,6 +73,8 @@ export interface SessionOptions {
   untilSettled?: string;
   /** Open with the cursor on this proposal instead of the first one listed (the demo's own proposal). */
   focus?: string;
+  /** The bottles table; without it the bottles view knows only the bottles with pending proposals. */
+  listBottles?: () => Bottle[];
   /** Lines a page key moves in the detail view. */
   pageSize?: () => number;
 }
@@ -94,6 +102,7 @@ export class SuperviseSession {
       filter: NO_FILTER,
       shown: proposals,
       marked: new Set(),
+      bottles: options.listBottles?.() ?? [],
       seals: this.#sealsOf(proposals),
       selected: Math.max(0, proposals.findIndex((p) => p.id === options.focus)),
       view: { name: 'list' },
@@ -157,7 +166,8 @@ export class SuperviseSession {
     const proposals = listPending(this.#queue);
     const pending = new Set(proposals.map((p) => p.id));
     const marked = new Set([...this.#state.marked].filter((id) => pending.has(id)));
-    const patch: Partial<SessionState> = { ...this.#listed(proposals, this.#state.filter), marked, seals: this.#sealsOf(proposals), now: Date.now() };
+    const bottles = this.#options.listBottles?.() ?? [];
+    const patch: Partial<SessionState> = { ...this.#listed(proposals, this.#state.filter), marked, bottles, seals: this.#sealsOf(proposals), now: Date.now() };
     const open = this.#state.open;
     if (open && this.#state.settledElsewhere === undefined && !this.#answeredHere.has(open.id) && !proposals.some((p) => p.id === open.id)) {
       const description = describeSettled(this.#queue, open);
@@ -210,6 +220,8 @@ export class SuperviseSession {
         return this.#searchKey(key, view);
       case 'bulk-reject':
         return this.#bulkRejectKey(key, view);
+      case 'bottles':
+        return this.#bottlesKey(key, view);
       case 'prompt':
         return this.#promptKey(key, view);
       case 'invalid-edit':
@@ -232,6 +244,7 @@ export class SuperviseSession {
     if (key.name === 'escape' || key.input === 'q') return this.quit();
     if (key.input === '/') return this.#set({ view: { name: 'search', text: filter.query, before: filter.query } });
     if (key.input === 'o') return this.#filterBy({ grouped: !filter.grouped });
+    if (key.input === 'B') return this.#set({ view: { name: 'bottles', selected: 0 }, status: undefined });
     const current = this.#state.shown[this.#state.selected];
     if (key.input === 'b') return this.#filterBy({ slug: filter.slug === undefined ? current?.slug : undefined });
     if (key.input === 't') return this.#filterBy({ kind: filter.kind === undefined ? current?.kind : undefined });
@@ -267,6 +280,21 @@ export class SuperviseSession {
     if (key.name === 'pageDown' || key.input === ' ') return scrollTo(scroll + this.#page());
     if (key.name === 'home' || key.input === 'g') return scrollTo(0);
     return false;
+  }
+
+  /** The bottles view's rows, read fresh: liveness moves with the clock. */
+  bottleSummaries(): BottleSummary[] {
+    return summarizeBottles(this.#state.bottles, this.#state.proposals, this.#state.now);
+  }
+
+  #bottlesKey(key: KeyPress, view: Extract<View, { name: 'bottles' }>): void {
+    const summaries = this.bottleSummaries();
+    const move = (to: number): void => this.#set({ view: { ...view, selected: Math.max(0, Math.min(summaries.length - 1, to)) } });
+    if (key.name === 'up' || key.input === 'k') return move(view.selected - 1);
+    if (key.name === 'down' || key.input === 'j') return move(view.selected + 1);
+    if (key.name === 'escape' || key.input === 'q' || key.input === 'B') return this.#set({ view: { name: 'list' } });
+    const chosen = summaries[view.selected];
+    if (key.name === 'return' && chosen) this.#set({ ...this.#listed(this.#state.proposals, { ...this.#state.filter, slug: chosen.slug }), view: { name: 'list' } });
   }
 
   /** The marked proposals as listed: what a bulk rejection shows, and binds each answer to. */

@@ -7,7 +7,9 @@ import { reasonRequired } from './actions.js';
 import { renderDetail, renderEdit } from './detail.js';
 import { helpLines } from './key-help.js';
 import { describeFilter, narrows } from './list-filter.js';
-import { columnWidths, pendingRow, tableLine, type Palette, type PendingRow } from './list-model.js';
+import { columnWidths, excerpt, formatAge, pendingRow, tableLine, type Palette, type PendingRow } from './list-model.js';
+import { describeBottles } from './bottles-model.js';
+import { livenessOf, type Liveness } from '../../bottles/liveness.js';
 import type { KeyPress, SessionState, StatusLine, SuperviseSession } from './session.js';
 import { layoutLine, type StyledLine } from './styled-line.js';
 
@@ -71,6 +73,46 @@ export type StalenessOf = (proposal: Proposal) => Staleness | undefined;
 /** A row of the list as drawn: a proposal (its index in `shown`), or the heading of a bottle's group. */
 type ListItem = { type: 'row'; index: number; row: PendingRow } | { type: 'group'; slug: string; count: number };
 
+const LIVENESS_PAINT = { alive: 'green', stale: 'yellow', gone: 'red', unknown: 'dim' } as const;
+
+function paintLiveness(liveness: Liveness, colors: Palette): string {
+  return colors[LIVENESS_PAINT[liveness]](liveness);
+}
+
+
+/** Each bottle with its liveness and pending count; Enter narrows the list to the selected one. */
+function BottlesView({ session, state, colors, width, height }: { session: SuperviseSession; state: SessionState; colors: Palette; width: number; height: number }) {
+  if (state.view.name !== 'bottles') return null;
+  const summaries = session.bottleSummaries();
+  if (summaries.length === 0) return <Line>{colors.dim('No bottles: none has a heartbeat on record or a proposal pending.')}</Line>;
+  const cells = summaries.map((summary) => ({
+    slug: safeLine(summary.slug),
+    state: summary.liveness,
+    pending: String(summary.pending),
+    heartbeat: summary.lastHeartbeat === null ? 'never' : `${formatAge(state.now - summary.lastHeartbeat)} ago`,
+    sidecar: summary.sidecarVersion === null ? '' : safeLine(summary.sidecarVersion),
+  }));
+  const fixed = { state: 7, pending: 7, heartbeat: 9 };
+  const sidecar = Math.min(16, Math.max(7, ...cells.map((cell) => [...cell.sidecar].length)));
+  const slug = Math.max(6, Math.min(Math.max(...cells.map((cell) => [...cell.slug].length)), width - 2 - fixed.state - fixed.pending - fixed.heartbeat - sidecar - 8));
+  const line = (cell: { slug: string; state: string; pending: string; heartbeat: string; sidecar: string }, paintState: (text: string) => string = (text) => text): string =>
+    [excerpt(cell.slug, slug).padEnd(slug), paintState(cell.state.padEnd(fixed.state)), cell.pending.padStart(fixed.pending), cell.heartbeat.padStart(fixed.heartbeat), excerpt(cell.sidecar, sidecar)].join('  ');
+  const selected = state.view.selected;
+  const { start, items } = visibleWindow(cells, selected, height - 1);
+  return (
+    <Box flexDirection="column">
+      <Line>{colors.bold(`  ${line({ slug: 'BOTTLE', state: 'STATE', pending: 'PENDING', heartbeat: 'HEARTBEAT', sidecar: 'SIDECAR' })}`)}</Line>
+      {items.map((cell, offset) =>
+        start + offset === selected ? (
+          <Line key={cell.slug}>{colors.inverse(`> ${line(cell)}`)}</Line>
+        ) : (
+          <Line key={cell.slug}>{`  ${line(cell, colors[LIVENESS_PAINT[cell.state]])}`}</Line>
+        ),
+      )}
+    </Box>
+  );
+}
+
 function listItems(state: SessionState, rows: PendingRow[]): ListItem[] {
   if (!state.filter.grouped) return rows.map((row, index) => ({ type: 'row', index, row }));
   const counts = new Map<string, number>();
@@ -99,7 +141,10 @@ function ListView({ state, colors, width, height, staleness }: { state: SessionS
       <Line>{colors.bold(`  ${tableLine(undefined, widths)}`)}</Line>
       {visible.map((item, offset) => {
         if (item.type === 'group') {
-          return <Line key={`group:${start + offset}`}>{colors.bold(colors.cyan(`── ${safeLine(item.slug)} · ${item.count} pending`))}</Line>;
+          const bottle = state.bottles.find((b) => b.slug === item.slug);
+          return (
+            <Line key={`group:${start + offset}`}>{`${colors.bold(colors.cyan(`── ${safeLine(item.slug)} · ${item.count} pending ·`))} ${paintLiveness(livenessOf(bottle, state.now), colors)}`}</Line>
+          );
         }
         const line = `${state.marked.has(item.row.id) ? '*' : ' '}${tableLine(item.row, widths)}`;
         return <Line key={item.row.id}>{item.index === state.selected ? colors.inverse(`>${line}`) : ` ${line}`}</Line>;
@@ -147,10 +192,11 @@ function BulkRejectView({ session, state, colors, width, height }: { session: Su
 }
 
 /** Under the title: the search being typed, or what the list is narrowed to and how many are marked, or a rule. */
-function subtitle(state: SessionState, colors: Palette, columns: number): string {
+function subtitle(session: SuperviseSession, state: SessionState, colors: Palette, columns: number): string {
   if (state.view.name === 'search') return `${colors.bold('/')}${safeLine(state.view.text)}█ ${colors.dim(`${state.shown.length} of ${state.proposals.length} match`)}`;
   const marked = state.marked.size === 0 ? '' : colors.magenta(`${state.marked.size} marked (R rejects them) `);
   const parts = describeFilter(state.filter);
+  if (state.view.name === 'bottles') return colors.bold(describeBottles(session.bottleSummaries()));
   if (state.view.name !== 'list') return colors.dim('─'.repeat(Math.max(0, columns - 1)));
   if (parts.length === 0) return marked === '' ? colors.dim('─'.repeat(Math.max(0, columns - 1))) : marked;
   // The counts and the way back come first: a long slug in the filter is what gets cut at the edge.
@@ -249,9 +295,11 @@ function keyHelp(session: SuperviseSession, state: SessionState): string {
     case 'list':
       if (state.proposals.length === 0) return '? keys · q quit';
       if (state.marked.size > 0) return `? keys · Space mark · v mark shown · u unmark all · R reject the ${state.marked.size} marked · q quit`;
-      return '? keys · Enter open · / search · b bottle · t kind · o group · Space mark · q quit';
+      return '? keys · Enter open · / search · b bottle · t kind · o group · B bottles · Space mark · q quit';
     case 'bulk-reject':
       return 'type the reason · Enter reject them all · Esc cancel';
+    case 'bottles':
+      return '↑↓ select · Enter show its proposals · q, Esc or B back';
     case 'search':
       return 'type to search id, bottle, kind, justification · Enter keep · Esc drop';
     case 'help':
@@ -289,10 +337,12 @@ export function SuperviseApp({ session, colors, staleness }: { session: Supervis
   const count = state.proposals.length === 1 ? '1 pending proposal' : `${state.proposals.length} pending proposals`;
   return (
     <Box flexDirection="column" width={columns}>
-      <Line>{`${colors.bold('bot-bottle supervise')} — ${count}, ${state.filter.grouped ? 'grouped by bottle' : 'all bottles, oldest first'} ${colors.dim(`(answering as ${session.responder})`)}`}</Line>
-      <Line>{subtitle(state, colors, columns)}</Line>
+      <Line>{`${colors.bold('bot-bottle supervise')} — ${count}, ${describeBottles(session.bottleSummaries())}, ${state.filter.grouped ? 'grouped by bottle' : 'all bottles, oldest first'} ${colors.dim(`(answering as ${session.responder})`)}`}</Line>
+      <Line>{subtitle(session, state, colors, columns)}</Line>
       {state.view.name === 'list' || state.view.name === 'search' ? (
         <ListView state={state} colors={colors} width={columns} height={height} staleness={staleness} />
+      ) : state.view.name === 'bottles' ? (
+        <BottlesView session={session} state={state} colors={colors} width={columns} height={height} />
       ) : state.view.name === 'bulk-reject' ? (
         <BulkRejectView session={session} state={state} colors={colors} width={Math.max(20, columns - 1)} height={height} />
       ) : state.view.name === 'help' ? (
