@@ -99,7 +99,17 @@ describe('demo', () => {
     expect(run.stdout).toMatch(/ok: 2 entries, head [0-9a-f]{64}:2/);
   });
 
-  it('--interactive lets a person answer in the TUI, then finishes the walk-through', async () => {
+  it('--interactive opens the TUI on the demo’s own proposal among other bottles’ older ones, lets a person answer it, then finishes the walk-through', async () => {
+    // Older proposals of other bottles come first in the fair order: following "Enter opens it; a
+    // approves" must still answer the demo's own proposal, not one of these.
+    const database = await openHostDatabase({ path: path.join(home, '.bot-bottle', 'bot-bottle.db'), keysDir: path.join(home, '.bot-bottle', 'keys'), watch: false });
+    try {
+      for (let i = 0; i < 60; i++) {
+        await database.queue.writeProposal(`other-${String(i).padStart(2, '0')}`, { kind: 'egress-allow', origin: 'agent', payload: 'routes:\n  - host: example.com\n', justification: `older proposal ${i}` });
+      }
+    } finally {
+      await database.close();
+    }
     const terminal = new TmuxTerminal(home);
     try {
       terminal.start(`cd ${JSON.stringify(REPO_ROOT)} && env HOME=${JSON.stringify(home)} USER=person ${JSON.stringify(process.execPath)} --import tsx src/cli/main.ts demo --interactive`);

@@ -2,4 +2,4 @@ import { routesFileKind } from './routes-kind.js';
 
 export const KIND_EGRESS_ALLOW = 'egress-allow';
 
-export const egressAllowKind = routesFileKind(KIND_EGRESS_ALLOW, 'operator', true, 'the agent asks for egress routes to be allowed (a full routes file)');
+export const egressAllowKind = routesFileKind(KIND_EGRESS_ALLOW, 'operator', true, 'egress routes to allow, as a whole routes file');

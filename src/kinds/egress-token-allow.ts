@@ -14,5 +14,5 @@ export const egressTokenAllowKind: KindDefinition = {
   parse: parseTokenAllowReport,
   render: indentedJson,
   diff: (current, proposed) => renderDiff(current, proposed, KIND_EGRESS_TOKEN_ALLOW),
-  description: 'the egress DLP caught a token in an outbound request',
+  description: 'a token the egress DLP caught in an outbound request',
 };

@@ -14,5 +14,5 @@ export const gitleaksAllowKind: KindDefinition = {
   parse: parseGitleaksReport,
   render: indentedJson,
   diff: (current, proposed) => renderDiff(current, proposed, KIND_GITLEAKS_ALLOW),
-  description: 'git-gate found gitleaks:allow-suppressed secrets in a push',
+  description: 'secrets gitleaks:allow suppressed in a push',
 };

@@ -17,6 +17,7 @@ export interface KindDefinition {
   render: (payload: string) => string;
   /** The unified diff from the current file to the proposed or final one: what the operator reviews and the audit log keeps. */
   diff: (current: string, proposed: string) => string;
+  /** What a proposal of this kind is, whoever asks: the operator's tools say who asked, from its origin and seal. */
   description: string;
   /** A launcher's kind only: the sha256 of its recorded definition, which a decision's audit detail names. */
   definitionSha256?: string;

@@ -147,7 +147,7 @@ export async function runDemo(where: DemoDatabase, options: DemoOptions, narrato
     if (options.interactive) {
       narrator.step('Your turn: answer it in the supervise TUI (Enter opens it; a approves, m modifies, r rejects). The TUI closes once it is answered.');
       const { runSuperviseTui } = await loadSuperviseTui();
-      await runSuperviseTui(database, { responder: operatorName(), untilSettled: proposal.id });
+      await runSuperviseTui(database, { responder: operatorName(), untilSettled: proposal.id, focus: proposal.id });
     } else {
       const answer = await answerProposal(database.queue, proposal, { status: 'approved', reason: APPROVAL_REASON }, operatorName(), reviewOf(proposal));
       if (answer.outcome === 'elsewhere') throw new UserError(`the demo proposal was settled by something else: ${answer.description}.`, VERB_EXIT.failed);

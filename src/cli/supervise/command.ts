@@ -12,8 +12,10 @@ export function registerSupervise(program: Command): void {
     .addHelpText(
       'after',
       `
-Interactive keys: ↑↓ select, Enter open (justification and diff), a approve, m modify in $EDITOR,
-r reject, q/Esc back or quit. Reasons are required to reject, and to approve gitleaks-allow and
+Interactive keys: ↑↓ select, Enter open (justification and diff), a approve, m modify in $EDITOR
+(the edit's diff is shown before the reason), r reject, / search, b/t only the selected bottle/kind,
+o group by bottle, B bottles (alive, stale, gone), Space mark, R reject the marked with one reason,
+q/Esc back or quit, ? every key. Reasons are required to reject, and to approve gitleaks-allow and
 egress-token-allow (which cannot be modified). The list updates live as proposals arrive or are
 answered elsewhere.
 

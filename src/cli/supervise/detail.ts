@@ -8,7 +8,9 @@ import type { KindDefinition } from '../../kinds/kind.js';
 import { mergeRoutesFiles, type RoutesMerge } from '../../kinds/routes-merge.js';
 import type { KindRegistry } from '../../kinds/registry.js';
 import type { Proposal } from '../../queue/proposal.js';
+import { askedBy } from './asked-by.js';
 import { formatAge, type Palette } from './list-model.js';
+import { reportLines } from './report-view.js';
 import { layoutLine, plainLines, type StyledLine } from './styled-line.js';
 
 /** Each line of `text` display-safe: tabs and every control character shown as markers, so a line is exactly one line. */
@@ -85,7 +87,9 @@ function detailLines(proposal: Proposal, kinds: KindRegistry, colors: Palette, n
     },
     { lead: '  ', spans: [{ text: `asked ${formatAge(now - proposal.createdAt)} ago (${new Date(proposal.createdAt).toISOString()}), ${expiry}` }] },
   ];
-  if (kind) lines.push({ lead: '  ', spans: [{ text: safeLine(kind.description), paint: colors.dim }] });
+  const asked = askedBy(proposal, seal);
+  lines.push({ lead: '  ', spans: [{ text: 'asked by ', paint: colors.dim }, { text: asked.who, paint: colors.bold }, ...(kind ? [{ text: `: ${safeLine(kind.description)}`, paint: colors.dim }] : [])] });
+  if (asked.warning !== undefined) lines.push({ lead: '  ', spans: [{ text: asked.warning }], paint: (text) => colors.bold(colors.yellow(text)) });
   const kindProblem = kind ? undefined : kinds.problem(proposal.kind);
   if (kindProblem) {
     const onlyReject = kindProblem.code === 'unknown-kind' ? ' It can only be rejected here.' : '';
@@ -105,7 +109,8 @@ function detailLines(proposal: Proposal, kinds: KindRegistry, colors: Palette, n
 
   // A kind that cannot be modified and replaces no file is a report: there is nothing to diff against.
   if (kind && !kind.modifiable && proposal.currentFile === null) {
-    lines.push(heading('Report'), ...indented(kind.render(proposal.payload)));
+    const report = reportLines(proposal.kind, proposal.payload, colors);
+    lines.push(...(report ? [heading(report.heading), ...report.lines] : [heading('Report'), ...indented(kind.render(proposal.payload))]));
     return lines;
   }
   if (kind && staleness?.state === 'stale' && staleness.liveRoutes !== null) {
@@ -118,6 +123,23 @@ function detailLines(proposal: Proposal, kinds: KindRegistry, colors: Palette, n
   const diff = kind ? kind.diff(proposal.currentFile ?? '', proposal.payload) : renderDiff(proposal.currentFile ?? '', proposal.payload, proposal.kind);
   lines.push(...(diff === '' ? plainLines(['(no change: the proposed file equals the current file)'], '  ') : diffLines(diff, colors)));
   return lines;
+}
+
+/**
+ * What an edit in *modify* changed: the proposed file against the operator's, as the audit log
+ * keeps it (proposed → final), shown before the reason is asked for. The file names of the patch
+ * are left out: the heading says which side is which.
+ */
+export function renderEdit(proposal: Proposal, finalPayload: string, kinds: KindRegistry, colors: Palette, width?: number): string[] {
+  const kind = kinds.find(proposal.kind);
+  const diff = kind ? kind.diff(proposal.payload, finalPayload) : renderDiff(proposal.payload, finalPayload, proposal.kind);
+  const hunks = diff.slice(Math.max(0, diff.indexOf('\n@@') + 1));
+  const lines: StyledLine[] = [
+    { spans: [{ text: 'Your edit (- the proposed file, + yours: what approving applies)', paint: colors.bold }] },
+    ...(diff === '' ? plainLines(['(no change)'], '  ') : diffLines(hunks, colors)),
+    { spans: [] },
+  ];
+  return lines.flatMap((line) => layoutLine(line, width));
 }
 
 /**

@@ -127,11 +127,18 @@ export const STALE_MARK = '[STALE]';
 /** Leads the justification of a proposal whose seal does not verify. */
 export const FORGED_MARK = '[FORGED]';
 
+/**
+ * The widest the bottle and kind columns grow: a slug may be 63 characters, and one long slug
+ * must not squeeze every row's justification to nothing. A longer one is cut with an ellipsis;
+ * the detail view shows it whole.
+ */
+export const MAX_COLUMN = { slug: 16, kind: 20 } as const;
+
 /** Column widths for the fixed columns; the justification takes what is left of `width`. */
 export function columnWidths(rows: PendingRow[], width: number): { slug: number; kind: number; age: number; justification: number } {
-  const widest = (pick: (row: PendingRow) => string, header: string): number => rows.reduce((max, row) => Math.max(max, pick(row).length), header.length);
-  const slug = widest((row) => row.slug, HEADERS.slug);
-  const kind = widest((row) => row.kind, HEADERS.kind);
+  const widest = (pick: (row: PendingRow) => string, header: string): number => rows.reduce((max, row) => Math.max(max, [...pick(row)].length), header.length);
+  const slug = Math.min(MAX_COLUMN.slug, widest((row) => row.slug, HEADERS.slug));
+  const kind = Math.min(MAX_COLUMN.kind, widest((row) => row.kind, HEADERS.kind));
   const age = widest((row) => row.age, HEADERS.age);
   const fixed = SHORT_ID_LENGTH + slug + kind + age + GAP.length * 4;
   return { slug, kind, age, justification: Math.max(HEADERS.justification.length, width - fixed) };
@@ -142,8 +149,8 @@ export function tableLine(row: PendingRow | undefined, widths: ReturnType<typeof
   const cells = row ?? { ...HEADERS, id: '', origin: '', stale: false, forged: false };
   return [
     cells.shortId.padEnd(SHORT_ID_LENGTH),
-    cells.slug.padEnd(widths.slug),
-    cells.kind.padEnd(widths.kind),
+    excerpt(cells.slug, widths.slug).padEnd(widths.slug),
+    excerpt(cells.kind, widths.kind).padEnd(widths.kind),
     cells.age.padStart(widths.age),
     row ? excerpt(`${row.forged ? `${FORGED_MARK} ` : ''}${row.stale ? `${STALE_MARK} ` : ''}${cells.justification}`, widths.justification) : cells.justification,
   ].join(GAP);

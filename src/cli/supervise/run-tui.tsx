@@ -17,6 +17,7 @@ const EXPIRY_SWEEP_MS = 15_000;
 export interface TuiOptions {
   responder: string;
   untilSettled?: string;
+  focus?: string;
 }
 
 export interface TuiSummary {
@@ -53,7 +54,9 @@ export async function runSuperviseTui(database: SuperviseDatabase, options: TuiO
   const session: SuperviseSession = new SuperviseSession(database.queue, {
     responder: options.responder,
     ...(options.untilSettled === undefined ? {} : { untilSettled: options.untilSettled }),
+    ...(options.focus === undefined ? {} : { focus: options.focus }),
     pageSize: () => Math.max(1, (process.stdout.rows || 30) - 10),
+    listBottles: () => database.bottles.listBottles(),
     onQuit: () => resolveQuit(),
     edit: async (text) => {
       await unmount();

@@ -5,6 +5,10 @@ import type { KindRegistry } from '../../kinds/registry.js';
 import type { Proposal } from '../../queue/proposal.js';
 import type { QueueStore } from '../../queue/queue-store.js';
 import { answerProposal, checkDecision, describeSettled, reviewOf, type Decision } from './actions.js';
+import type { Bottle } from '../../bottles/bottle-store.js';
+import { summarizeBottles, type BottleSummary } from './bottles-model.js';
+import { rejectAll, type BulkRejectOutcome } from './bulk-reject.js';
+import { applyFilter, narrows, NO_FILTER, type ListFilter } from './list-filter.js';
 import { SHORT_ID_LENGTH, listPending } from './list-model.js';
 
 /** A key press, independent of the terminal library, so the session can be driven by anything. */
@@ -18,6 +22,14 @@ export type PromptAction = 'approve' | 'modify' | 'reject';
 export type View =
   | { name: 'list' }
   | { name: 'detail' }
+  /** The key help, over the list or a proposal, which it returns to as they were. */
+  | { name: 'help'; back: 'list' | 'detail'; backScroll: number }
+  /** Typing a search: the list follows each key; Esc goes back to the search it had `before`. */
+  | { name: 'search'; text: string; before: string }
+  /** Every bottle known, alive, stale or gone, with its pending count; `selected` counts in `bottleSummaries()`. */
+  | { name: 'bottles'; selected: number }
+  /** One reason for every marked proposal, each rejected on its own. */
+  | { name: 'bulk-reject'; text: string; error?: string }
   | { name: 'prompt'; action: PromptAction; text: string; finalPayload?: string; error?: string }
   | { name: 'invalid-edit'; edited: string; error: string };
 
@@ -27,7 +39,15 @@ export interface StatusLine {
 }
 
 export interface SessionState {
+  /** Everything pending for the operator, bottles in turns. */
   proposals: Proposal[];
+  filter: ListFilter;
+  /** What the list shows: `proposals` through `filter`. `selected` counts in it. */
+  shown: Proposal[];
+  /** The bottles table as last read (on every refresh). */
+  bottles: Bottle[];
+  /** Ids marked for a bulk rejection; only pending ones stay marked. */
+  marked: ReadonlySet<string>;
   /** Whose seal each listed proposal carries, by id; `forged` ones can only be rejected. */
   seals: Readonly<Record<string, SealVerdict>>;
   selected: number;
@@ -51,6 +71,10 @@ export interface SessionOptions {
   onQuit: () => void;
   /** Quit by itself once this proposal is settled (the demo's `--interactive`). */
   untilSettled?: string;
+  /** Open with the cursor on this proposal instead of the first one listed (the demo's own proposal). */
+  focus?: string;
+  /** The bottles table; without it the bottles view knows only the bottles with pending proposals. */
+  listBottles?: () => Bottle[];
   /** Lines a page key moves in the detail view. */
   pageSize?: () => number;
 }
@@ -75,8 +99,12 @@ export class SuperviseSession {
     const proposals = listPending(queue);
     this.#state = {
       proposals,
+      filter: NO_FILTER,
+      shown: proposals,
+      marked: new Set(),
+      bottles: options.listBottles?.() ?? [],
       seals: this.#sealsOf(proposals),
-      selected: 0,
+      selected: Math.max(0, proposals.findIndex((p) => p.id === options.focus)),
       view: { name: 'list' },
       open: undefined,
       settledElsewhere: undefined,
@@ -136,10 +164,10 @@ export class SuperviseSession {
   /** Re-reads the pending list (on every change notification) and notices answers given elsewhere. */
   refresh(): void {
     const proposals = listPending(this.#queue);
-    const selectedId = this.#state.proposals[this.#state.selected]?.id;
-    const keptIndex = selectedId === undefined ? -1 : proposals.findIndex((p) => p.id === selectedId);
-    const selected = keptIndex >= 0 ? keptIndex : Math.min(this.#state.selected, Math.max(0, proposals.length - 1));
-    const patch: Partial<SessionState> = { proposals, seals: this.#sealsOf(proposals), selected, now: Date.now() };
+    const pending = new Set(proposals.map((p) => p.id));
+    const marked = new Set([...this.#state.marked].filter((id) => pending.has(id)));
+    const bottles = this.#options.listBottles?.() ?? [];
+    const patch: Partial<SessionState> = { ...this.#listed(proposals, this.#state.filter), marked, bottles, seals: this.#sealsOf(proposals), now: Date.now() };
     const open = this.#state.open;
     if (open && this.#state.settledElsewhere === undefined && !this.#answeredHere.has(open.id) && !proposals.some((p) => p.id === open.id)) {
       const description = describeSettled(this.#queue, open);
@@ -149,6 +177,19 @@ export class SuperviseSession {
     }
     this.#set(patch);
     if (this.#options.untilSettled !== undefined && !proposals.some((p) => p.id === this.#options.untilSettled)) this.quit();
+  }
+
+  /** The list through `filter`, the cursor staying on the proposal it was on while that is shown. */
+  #listed(proposals: Proposal[], filter: ListFilter): Pick<SessionState, 'proposals' | 'filter' | 'shown' | 'selected'> {
+    const shown = applyFilter(proposals, filter);
+    const selectedId = this.#state.shown[this.#state.selected]?.id;
+    const keptIndex = selectedId === undefined ? -1 : shown.findIndex((p) => p.id === selectedId);
+    const selected = keptIndex >= 0 ? keptIndex : Math.min(this.#state.selected, Math.max(0, shown.length - 1));
+    return { proposals, filter, shown, selected };
+  }
+
+  #filterBy(change: Partial<ListFilter>): void {
+    this.#set(this.#listed(this.#state.proposals, { ...this.#state.filter, ...change }));
   }
 
   tick(): void {
@@ -164,20 +205,32 @@ export class SuperviseSession {
   handleKey(key: KeyPress): void {
     if (key.name === 'interrupt') return this.quit();
     if (this.#state.busy) return;
-    switch (this.#state.view.name) {
+    const view = this.#state.view;
+    if (key.input === '?' && key.name === undefined && (view.name === 'list' || view.name === 'detail')) {
+      return this.#set({ view: { name: 'help', back: view.name, backScroll: this.#state.scroll }, scroll: 0 });
+    }
+    switch (view.name) {
       case 'list':
         return this.#listKey(key);
       case 'detail':
         return this.#detailKey(key);
+      case 'help':
+        return this.#helpKey(key, view);
+      case 'search':
+        return this.#searchKey(key, view);
+      case 'bulk-reject':
+        return this.#bulkRejectKey(key, view);
+      case 'bottles':
+        return this.#bottlesKey(key, view);
       case 'prompt':
-        return this.#promptKey(key, this.#state.view);
+        return this.#promptKey(key, view);
       case 'invalid-edit':
-        return this.#invalidEditKey(key, this.#state.view);
+        return this.#invalidEditKey(key, view);
     }
   }
 
   #listKey(key: KeyPress): void {
-    const count = this.#state.proposals.length;
+    const count = this.#state.shown.length;
     const move = (to: number): void => this.#set({ selected: Math.max(0, Math.min(count - 1, to)) });
     if (key.name === 'up' || key.input === 'k') return move(this.#state.selected - 1);
     if (key.name === 'down' || key.input === 'j') return move(this.#state.selected + 1);
@@ -185,20 +238,119 @@ export class SuperviseSession {
     if (key.name === 'pageDown') return move(this.#state.selected + this.#page());
     if (key.name === 'home' || key.input === 'g') return move(0);
     if (key.name === 'end' || key.input === 'G') return move(count - 1);
+    const filter = this.#state.filter;
+    // Esc first takes back a narrowed list, so it never quits from a view the operator did not expect.
+    if (key.name === 'escape' && narrows(filter)) return this.#filterBy({ query: '', slug: undefined, kind: undefined });
     if (key.name === 'escape' || key.input === 'q') return this.quit();
+    if (key.input === '/') return this.#set({ view: { name: 'search', text: filter.query, before: filter.query } });
+    if (key.input === 'o') return this.#filterBy({ grouped: !filter.grouped });
+    if (key.input === 'B') return this.#set({ view: { name: 'bottles', selected: 0 }, status: undefined });
+    const current = this.#state.shown[this.#state.selected];
+    if (key.input === 'b') return this.#filterBy({ slug: filter.slug === undefined ? current?.slug : undefined });
+    if (key.input === 't') return this.#filterBy({ kind: filter.kind === undefined ? current?.kind : undefined });
+    if (key.input === ' ' && current) {
+      this.#set({ marked: toggled(this.#state.marked, [current.id], !this.#state.marked.has(current.id)) });
+      return move(this.#state.selected + 1);
+    }
+    if (key.input === 'v') {
+      const ids = this.#state.shown.map((p) => p.id);
+      return this.#set({ marked: toggled(this.#state.marked, ids, !ids.every((id) => this.#state.marked.has(id))) });
+    }
+    if (key.input === 'u') return this.#set({ marked: new Set() });
+    if (key.input === 'R') {
+      if (this.#state.marked.size === 0) return this.#set({ status: { tone: 'error', text: 'Nothing is marked: mark proposals with Space (or every one shown with v), then R rejects them.' } });
+      return this.#set({ view: { name: 'bulk-reject', text: '' }, status: undefined });
+    }
     if (key.name === 'return') {
-      const proposal = this.#state.proposals[this.#state.selected];
+      const proposal = current;
       if (proposal) this.#set({ view: { name: 'detail' }, open: proposal, settledElsewhere: undefined, scroll: 0, status: undefined });
     }
   }
 
+  /** Scrolls the detail or the help; false when the key is not a scrolling key. */
+  #scrollKey(key: KeyPress): boolean {
+    const scrollTo = (line: number): true => {
+      this.#set({ scroll: Math.max(0, line) });
+      return true;
+    };
+    const scroll = this.#state.scroll;
+    if (key.name === 'up' || key.input === 'k') return scrollTo(scroll - 1);
+    if (key.name === 'down' || key.input === 'j') return scrollTo(scroll + 1);
+    if (key.name === 'pageUp') return scrollTo(scroll - this.#page());
+    if (key.name === 'pageDown' || key.input === ' ') return scrollTo(scroll + this.#page());
+    if (key.name === 'home' || key.input === 'g') return scrollTo(0);
+    return false;
+  }
+
+  /** The bottles view's rows, read fresh: liveness moves with the clock. */
+  bottleSummaries(): BottleSummary[] {
+    return summarizeBottles(this.#state.bottles, this.#state.proposals, this.#state.now);
+  }
+
+  #bottlesKey(key: KeyPress, view: Extract<View, { name: 'bottles' }>): void {
+    const summaries = this.bottleSummaries();
+    const move = (to: number): void => this.#set({ view: { ...view, selected: Math.max(0, Math.min(summaries.length - 1, to)) } });
+    if (key.name === 'up' || key.input === 'k') return move(view.selected - 1);
+    if (key.name === 'down' || key.input === 'j') return move(view.selected + 1);
+    if (key.name === 'escape' || key.input === 'q' || key.input === 'B') return this.#set({ view: { name: 'list' } });
+    const chosen = summaries[view.selected];
+    if (key.name === 'return' && chosen) this.#set({ ...this.#listed(this.#state.proposals, { ...this.#state.filter, slug: chosen.slug }), view: { name: 'list' } });
+  }
+
+  /** The marked proposals as listed: what a bulk rejection shows, and binds each answer to. */
+  markedProposals(): Proposal[] {
+    return this.#state.proposals.filter((p) => this.#state.marked.has(p.id));
+  }
+
+  #bulkRejectKey(key: KeyPress, view: Extract<View, { name: 'bulk-reject' }>): void {
+    if (key.name === 'escape') return this.#set({ view: { name: 'list' }, status: { tone: 'info', text: 'Rejecting the marked proposals cancelled; nothing was written.' } });
+    if (key.name === 'backspace') return this.#set({ view: { ...view, text: [...view.text].slice(0, -1).join(''), error: undefined } });
+    if (key.name === 'return') return void this.#submitBulkReject(view);
+    const typed = printable(key.input);
+    if (key.name === undefined && typed !== '') this.#set({ view: { ...view, text: view.text + typed, error: undefined } });
+  }
+
+  async #submitBulkReject(view: Extract<View, { name: 'bulk-reject' }>): Promise<void> {
+    const proposals = this.markedProposals();
+    for (const proposal of proposals) this.#answeredHere.add(proposal.id);
+    this.#set({ busy: true });
+    let outcome: BulkRejectOutcome;
+    try {
+      outcome = await rejectAll(this.#queue, proposals, view.text, this.#options.responder);
+    } catch (error) {
+      for (const proposal of proposals) this.#answeredHere.delete(proposal.id);
+      return this.#set({ busy: false, view: { ...view, error: messageOf(error) } });
+    }
+    for (const { proposal } of outcome.refused) this.#answeredHere.delete(proposal.id);
+    const stillMarked = new Set(outcome.refused.map(({ proposal }) => proposal.id));
+    this.#set({
+      busy: false,
+      view: { name: 'list' },
+      marked: stillMarked,
+      answeredCount: this.#state.answeredCount + outcome.rejected.length,
+      status: { tone: outcome.refused.length === 0 ? 'ok' : 'error', text: describeBulkReject(outcome, this.#options.responder) },
+    });
+    this.refresh();
+  }
+
+  #searchKey(key: KeyPress, view: Extract<View, { name: 'search' }>): void {
+    if (key.name === 'return') return this.#set({ view: { name: 'list' } });
+    if (key.name === 'escape') return this.#set({ ...this.#listed(this.#state.proposals, { ...this.#state.filter, query: view.before }), view: { name: 'list' } });
+    if (key.name === 'up' || key.name === 'down') {
+      const to = this.#state.selected + (key.name === 'up' ? -1 : 1);
+      return this.#set({ selected: Math.max(0, Math.min(this.#state.shown.length - 1, to)) });
+    }
+    const text = key.name === 'backspace' ? [...view.text].slice(0, -1).join('') : key.name === undefined ? view.text + printable(key.input) : view.text;
+    if (text !== view.text) this.#set({ ...this.#listed(this.#state.proposals, { ...this.#state.filter, query: text }), view: { ...view, text } });
+  }
+
+  #helpKey(key: KeyPress, view: Extract<View, { name: 'help' }>): void {
+    if (this.#scrollKey(key)) return;
+    if (key.name === 'escape' || key.input === 'q' || key.input === '?') this.#set({ view: { name: view.back }, scroll: view.backScroll });
+  }
+
   #detailKey(key: KeyPress): void {
-    const scrollBy = (lines: number): void => this.#set({ scroll: Math.max(0, this.#state.scroll + lines) });
-    if (key.name === 'up' || key.input === 'k') return scrollBy(-1);
-    if (key.name === 'down' || key.input === 'j') return scrollBy(1);
-    if (key.name === 'pageUp') return scrollBy(-this.#page());
-    if (key.name === 'pageDown' || key.input === ' ') return scrollBy(this.#page());
-    if (key.name === 'home' || key.input === 'g') return this.#set({ scroll: 0 });
+    if (this.#scrollKey(key)) return;
     if (key.name === 'escape' || key.input === 'q') return this.#backToList();
     const open = this.#state.open;
     if (!open || !['a', 'm', 'r'].includes(key.input)) return;
@@ -218,12 +370,16 @@ export class SuperviseSession {
   }
 
   #promptKey(key: KeyPress, view: Extract<View, { name: 'prompt' }>): void {
+    // Arrows and pages are never text: they scroll what the reason is for.
+    if (key.name === 'up' || key.name === 'down' || key.name === 'pageUp' || key.name === 'pageDown') {
+      const by = { up: -1, down: 1, pageUp: -this.#page(), pageDown: this.#page() }[key.name];
+      return this.#set({ scroll: Math.max(0, this.#state.scroll + by) });
+    }
     if (key.name === 'escape') return this.#set({ view: { name: 'detail' }, status: { tone: 'info', text: `${view.action} cancelled; nothing was written.` } });
     if (key.name === 'backspace') return this.#set({ view: { ...view, text: [...view.text].slice(0, -1).join(''), error: undefined } });
     if (key.name === 'return') return void this.#submit(view);
-    // eslint-disable-next-line no-control-regex
-    const printable = key.input.replace(/[\u0000-\u001f\u007f]/g, '');
-    if (key.name === undefined && printable !== '') this.#set({ view: { ...view, text: view.text + printable, error: undefined } });
+    const typed = printable(key.input);
+    if (key.name === undefined && typed !== '') this.#set({ view: { ...view, text: view.text + typed, error: undefined } });
   }
 
   #invalidEditKey(key: KeyPress, view: Extract<View, { name: 'invalid-edit' }>): void {
@@ -250,7 +406,8 @@ export class SuperviseSession {
     } catch (error) {
       return this.#set({ busy: false, view: { name: 'invalid-edit', edited, error: messageOf(error) }, status: undefined });
     }
-    this.#set({ busy: false, view: { name: 'prompt', action: 'modify', text: '', finalPayload: edited }, status: undefined });
+    // From the top, where the edit's diff is: the operator reads what they changed before saying why.
+    this.#set({ busy: false, view: { name: 'prompt', action: 'modify', text: '', finalPayload: edited }, scroll: 0, status: undefined });
   }
 
   async #submit(view: Extract<View, { name: 'prompt' }>): Promise<void> {
@@ -300,6 +457,32 @@ export class SuperviseSession {
   #page(): number {
     return Math.max(1, this.#options.pageSize?.() ?? 10);
   }
+}
+
+function toggled(marked: ReadonlySet<string>, ids: readonly string[], on: boolean): ReadonlySet<string> {
+  const next = new Set(marked);
+  for (const id of ids) {
+    if (on) next.add(id);
+    else next.delete(id);
+  }
+  return next;
+}
+
+function describeBulkReject(outcome: BulkRejectOutcome, responder: string): string {
+  const count = (n: number): string => (n === 1 ? '1 proposal' : `${n} proposals`);
+  const parts = [`Rejected ${count(outcome.rejected.length)} as ${responder}.`];
+  if (outcome.elsewhere.length > 0) parts.push(`${count(outcome.elsewhere.length)} had been settled elsewhere first.`);
+  if (outcome.refused.length > 0) {
+    const [first] = outcome.refused;
+    parts.push(`${count(outcome.refused.length)} left pending and still marked (${first ? `${shortLabel(first.proposal)}: ${first.reason}` : ''}); open them to review.`);
+  }
+  return parts.join(' ');
+}
+
+/** What typing adds to a reason or a search: never a control character. */
+function printable(input: string): string {
+  // eslint-disable-next-line no-control-regex
+  return input.replace(/[\u0000-\u001f\u007f]/g, '');
 }
 
 function shortLabel(proposal: Proposal): string {

@@ -4,8 +4,12 @@ import { safeLine } from '../../core/safe-text.js';
 import type { Staleness } from '../../bottles/staleness.js';
 import type { Proposal } from '../../queue/proposal.js';
 import { reasonRequired } from './actions.js';
-import { renderDetail } from './detail.js';
-import { columnWidths, pendingRow, tableLine, type Palette } from './list-model.js';
+import { renderDetail, renderEdit } from './detail.js';
+import { helpLines } from './key-help.js';
+import { describeFilter, narrows } from './list-filter.js';
+import { columnWidths, excerpt, formatAge, pendingRow, tableLine, type Palette, type PendingRow } from './list-model.js';
+import { describeBottles } from './bottles-model.js';
+import { livenessOf, type Liveness } from '../../bottles/liveness.js';
 import type { KeyPress, SessionState, StatusLine, SuperviseSession } from './session.js';
 import { layoutLine, type StyledLine } from './styled-line.js';
 
@@ -54,22 +58,138 @@ function Line({ children, wrap = 'truncate-end' }: { children: string; wrap?: 't
 /** Whether a routes proposal was made against the file that is live now, read fresh at each render. */
 export type StalenessOf = (proposal: Proposal) => Staleness | undefined;
 
+/** A row of the list as drawn: a proposal (its index in `shown`), or the heading of a bottle's group. */
+type ListItem = { type: 'row'; index: number; row: PendingRow } | { type: 'group'; slug: string; count: number };
+
+const LIVENESS_PAINT = { alive: 'green', stale: 'yellow', gone: 'red', unknown: 'dim' } as const;
+
+function paintLiveness(liveness: Liveness, colors: Palette): string {
+  return colors[LIVENESS_PAINT[liveness]](liveness);
+}
+
+
+/** Each bottle with its liveness and pending count; Enter narrows the list to the selected one. */
+function BottlesView({ session, state, colors, width, height }: { session: SuperviseSession; state: SessionState; colors: Palette; width: number; height: number }) {
+  if (state.view.name !== 'bottles') return null;
+  const summaries = session.bottleSummaries();
+  if (summaries.length === 0) return <Line>{colors.dim('No bottles: none has a heartbeat on record or a proposal pending.')}</Line>;
+  const cells = summaries.map((summary) => ({
+    slug: safeLine(summary.slug),
+    state: summary.liveness,
+    pending: String(summary.pending),
+    heartbeat: summary.lastHeartbeat === null ? 'never' : `${formatAge(state.now - summary.lastHeartbeat)} ago`,
+    sidecar: summary.sidecarVersion === null ? '' : safeLine(summary.sidecarVersion),
+  }));
+  const fixed = { state: 7, pending: 7, heartbeat: 9 };
+  const sidecar = Math.min(16, Math.max(7, ...cells.map((cell) => [...cell.sidecar].length)));
+  const slug = Math.max(6, Math.min(Math.max(...cells.map((cell) => [...cell.slug].length)), width - 2 - fixed.state - fixed.pending - fixed.heartbeat - sidecar - 8));
+  const line = (cell: { slug: string; state: string; pending: string; heartbeat: string; sidecar: string }, paintState: (text: string) => string = (text) => text): string =>
+    [excerpt(cell.slug, slug).padEnd(slug), paintState(cell.state.padEnd(fixed.state)), cell.pending.padStart(fixed.pending), cell.heartbeat.padStart(fixed.heartbeat), excerpt(cell.sidecar, sidecar)].join('  ');
+  const selected = state.view.selected;
+  const { start, items } = visibleWindow(cells, selected, height - 1);
+  return (
+    <Box flexDirection="column">
+      <Line>{colors.bold(`  ${line({ slug: 'BOTTLE', state: 'STATE', pending: 'PENDING', heartbeat: 'HEARTBEAT', sidecar: 'SIDECAR' })}`)}</Line>
+      {items.map((cell, offset) =>
+        start + offset === selected ? (
+          <Line key={cell.slug}>{colors.inverse(`> ${line(cell)}`)}</Line>
+        ) : (
+          <Line key={cell.slug}>{`  ${line(cell, colors[LIVENESS_PAINT[cell.state]])}`}</Line>
+        ),
+      )}
+    </Box>
+  );
+}
+
+function listItems(state: SessionState, rows: PendingRow[]): ListItem[] {
+  if (!state.filter.grouped) return rows.map((row, index) => ({ type: 'row', index, row }));
+  const counts = new Map<string, number>();
+  for (const proposal of state.shown) counts.set(proposal.slug, (counts.get(proposal.slug) ?? 0) + 1);
+  return rows.flatMap((row, index): ListItem[] => {
+    const slug = state.shown[index]?.slug ?? '';
+    const heading: ListItem[] = index === 0 || state.shown[index - 1]?.slug !== slug ? [{ type: 'group', slug, count: counts.get(slug) ?? 0 }] : [];
+    return [...heading, { type: 'row', index, row }];
+  });
+}
+
 function ListView({ state, colors, width, height, staleness }: { state: SessionState; colors: Palette; width: number; height: number; staleness: StalenessOf }) {
   if (state.proposals.length === 0) {
     return <Line>{colors.dim('No pending proposals. Waiting for new ones; they appear here as they arrive.')}</Line>;
   }
-  const rows = state.proposals.map((proposal) => pendingRow(proposal, state.now, staleness(proposal), state.seals[proposal.id]));
+  if (state.shown.length === 0) {
+    return <Line>{colors.dim(`None of the ${state.proposals.length} pending proposals matches. Esc shows them all.`)}</Line>;
+  }
+  const rows = state.shown.map((proposal) => pendingRow(proposal, state.now, staleness(proposal), state.seals[proposal.id]));
   const widths = columnWidths(rows, width - 2);
-  const { start, items } = visibleWindow(rows, state.selected, height - 1);
+  const items = listItems(state, rows);
+  const focus = items.findIndex((item) => item.type === 'row' && item.index === state.selected);
+  const { start, items: visible } = visibleWindow(items, focus, height - 1);
   return (
     <Box flexDirection="column">
       <Line>{colors.bold(`  ${tableLine(undefined, widths)}`)}</Line>
-      {items.map((row, offset) => {
-        const line = tableLine(row, widths);
-        return <Line key={row.id}>{start + offset === state.selected ? colors.inverse(`> ${line}`) : `  ${line}`}</Line>;
+      {visible.map((item, offset) => {
+        if (item.type === 'group') {
+          const bottle = state.bottles.find((b) => b.slug === item.slug);
+          return (
+            <Line key={`group:${start + offset}`}>{`${colors.bold(colors.cyan(`── ${safeLine(item.slug)} · ${item.count} pending ·`))} ${paintLiveness(livenessOf(bottle, state.now), colors)}`}</Line>
+          );
+        }
+        const line = `${state.marked.has(item.row.id) ? '*' : ' '}${tableLine(item.row, widths)}`;
+        return <Line key={item.row.id}>{item.index === state.selected ? colors.inverse(`>${line}`) : ` ${line}`}</Line>;
       })}
     </Box>
   );
+}
+
+/**
+ * The marked proposals, each as its list row (display-safe, wherever the filter puts it), and one
+ * reason for all of them: what is rejected is what is on the screen.
+ */
+function BulkRejectView({ session, state, colors, width, height }: { session: SuperviseSession; state: SessionState; colors: Palette; width: number; height: number }) {
+  if (state.view.name !== 'bulk-reject') return null;
+  const marked = session.markedProposals();
+  const rows = marked.map((proposal) => pendingRow(proposal, state.now, undefined, state.seals[proposal.id]));
+  const widths = columnWidths(rows, width - 2);
+  const room = Math.max(1, height - 6);
+  const listed = rows.length > room ? rows.slice(0, room - 1) : rows;
+  const more = rows.length - listed.length;
+  const count = marked.length === 1 ? 'the marked proposal' : `these ${marked.length} marked proposals`;
+  const prompt: StyledLine = {
+    spans: [
+      { text: 'Reason for rejecting them all', paint: colors.bold },
+      { text: ' (required, sent to each agent)', paint: colors.dim },
+      { text: `: ${safeLine(state.view.text)}${state.busy ? '' : '█'}` },
+    ],
+  };
+  const lines = [
+    colors.bold(`Reject ${count}, each on its own: its own answer, seal and audit entry, as r would.`),
+    colors.bold(`  ${tableLine(undefined, widths)}`),
+    ...listed.map((row) => `  ${tableLine(row, widths)}`),
+    ...(more > 0 ? [colors.dim(`  … and ${more} more (u unmarks all; Esc goes back to the list)`)] : []),
+    '',
+    ...layoutLine(prompt, width),
+    ...(state.view.error ? errorLines(state.view.error, colors).flatMap((line) => layoutLine(line, width)) : []),
+  ];
+  return (
+    <Box flexDirection="column">
+      {lines.map((line, index) => (
+        <Line key={index}>{line}</Line>
+      ))}
+    </Box>
+  );
+}
+
+/** Under the title: the search being typed, or what the list is narrowed to and how many are marked, or a rule. */
+function subtitle(session: SuperviseSession, state: SessionState, colors: Palette, columns: number): string {
+  if (state.view.name === 'search') return `${colors.bold('/')}${safeLine(state.view.text)}█ ${colors.dim(`${state.shown.length} of ${state.proposals.length} match`)}`;
+  const marked = state.marked.size === 0 ? '' : colors.magenta(`${state.marked.size} marked (R rejects them) `);
+  const parts = describeFilter(state.filter);
+  if (state.view.name === 'bottles') return colors.bold(describeBottles(session.bottleSummaries()));
+  if (state.view.name !== 'list') return colors.dim('─'.repeat(Math.max(0, columns - 1)));
+  if (parts.length === 0) return marked === '' ? colors.dim('─'.repeat(Math.max(0, columns - 1))) : marked;
+  // The counts and the way back come first: a long slug in the filter is what gets cut at the edge.
+  const clear = narrows(state.filter) ? ' (Esc shows all)' : '';
+  return `${marked}${colors.yellow(`${state.shown.length} of ${state.proposals.length} shown${clear}: ${parts.join(' · ')}`)}`;
 }
 
 /** Error text (it can quote the payload's problems) as red display-safe lines. */
@@ -116,7 +236,9 @@ function DetailView({
   if (!open) return null;
   const settled = state.settledElsewhere === undefined ? undefined : safeLine(state.settledElsewhere);
   const banner = settled === undefined ? [] : [...layoutLine({ spans: [{ text: `${settled.charAt(0).toUpperCase()}${settled.slice(1)}.` }], paint: (text) => colors.yellow(colors.bold(text)) }, width), ''];
-  const lines = [...banner, ...renderDetail(open, session.kinds, colors, state.now, { width, staleness: staleness(open), seal: session.sealOf(open) })];
+  const view = state.view;
+  const edit = view.name === 'prompt' && view.finalPayload !== undefined ? renderEdit(open, view.finalPayload, session.kinds, colors, width) : [];
+  const lines = [...banner, ...edit, ...renderDetail(open, session.kinds, colors, state.now, { width, staleness: staleness(open), seal: session.sealOf(open) })];
   const footer = promptLines(session, state, colors)
     .flatMap((line) => layoutLine(line, width))
     .slice(0, Math.max(0, height - 4));
@@ -135,19 +257,50 @@ function DetailView({
   );
 }
 
+/** Lines that scroll in the body's height, with the position when they do not all fit. */
+function ScrolledLines({ lines, scroll, height, colors }: { lines: string[]; scroll: number; height: number; colors: Palette }) {
+  const bodyHeight = Math.max(2, height - 1);
+  const top = Math.min(scroll, Math.max(0, lines.length - bodyHeight));
+  const position = lines.length > bodyHeight ? colors.dim(`lines ${top + 1}–${Math.min(lines.length, top + bodyHeight)} of ${lines.length} (↑↓ PgUp PgDn scroll)`) : '';
+  return (
+    <Box flexDirection="column">
+      {[...lines.slice(top, top + bodyHeight), position].map((line, index) => (
+        <Line key={index} wrap="wrap">
+          {line}
+        </Line>
+      ))}
+    </Box>
+  );
+}
+
+function HelpView({ state, colors, width, height }: { state: SessionState; colors: Palette; width: number; height: number }) {
+  const lines = helpLines().flatMap((text) => layoutLine({ spans: [{ text }], ...(text !== '' && !text.startsWith(' ') ? { paint: colors.bold } : {}) }, width));
+  return <ScrolledLines lines={[colors.bold('Keys'), '', ...lines]} scroll={state.scroll} height={height} colors={colors} />;
+}
+
 function keyHelp(session: SuperviseSession, state: SessionState): string {
   switch (state.view.name) {
     case 'list':
-      return state.proposals.length === 0 ? 'q quit' : '↑↓ select · Enter open · q quit';
+      if (state.proposals.length === 0) return '? keys · q quit';
+      if (state.marked.size > 0) return `? keys · Space mark · v mark shown · u unmark all · R reject the ${state.marked.size} marked · q quit`;
+      return '? keys · Enter open · / search · b bottle · t kind · o group · B bottles · Space mark · q quit';
+    case 'bulk-reject':
+      return 'type the reason · Enter reject them all · Esc cancel';
+    case 'bottles':
+      return '↑↓ select · Enter show its proposals · q, Esc or B back';
+    case 'search':
+      return 'type to search id, bottle, kind, justification · Enter keep · Esc drop';
+    case 'help':
+      return '↑↓ scroll · q, Esc or ? close';
     case 'detail': {
       if (state.settledElsewhere !== undefined || !state.open) return '↑↓ scroll · q back';
       const kind = session.kindOf(state.open);
       const approve = kind?.reasonRequiredToApprove ? 'a approve (reason required)' : 'a approve';
       const modify = kind?.modifiable ? ' · m modify in $EDITOR' : '';
-      return `${approve}${modify} · r reject · ↑↓ scroll · q back`;
+      return `${approve}${modify} · r reject · ↑↓ scroll · ? keys · q back`;
     }
     case 'prompt':
-      return 'type the reason · Enter submit · Esc cancel';
+      return 'type the reason · Enter submit · Esc cancel · ↑↓ PgUp PgDn scroll';
     case 'invalid-edit':
       return 'the edited file is not valid: e edit again · c cancel';
   }
@@ -172,10 +325,16 @@ export function SuperviseApp({ session, colors, staleness }: { session: Supervis
   const count = state.proposals.length === 1 ? '1 pending proposal' : `${state.proposals.length} pending proposals`;
   return (
     <Box flexDirection="column" width={columns}>
-      <Line>{`${colors.bold('bot-bottle supervise')} — ${count}, all bottles, oldest first ${colors.dim(`(answering as ${session.responder})`)}`}</Line>
-      <Line>{colors.dim('─'.repeat(Math.max(0, columns - 1)))}</Line>
-      {state.view.name === 'list' ? (
+      <Line>{`${colors.bold('bot-bottle supervise')} — ${count}, ${describeBottles(session.bottleSummaries())}, ${state.filter.grouped ? 'grouped by bottle' : 'all bottles, oldest first'} ${colors.dim(`(answering as ${session.responder})`)}`}</Line>
+      <Line>{subtitle(session, state, colors, columns)}</Line>
+      {state.view.name === 'list' || state.view.name === 'search' ? (
         <ListView state={state} colors={colors} width={columns} height={height} staleness={staleness} />
+      ) : state.view.name === 'bottles' ? (
+        <BottlesView session={session} state={state} colors={colors} width={columns} height={height} />
+      ) : state.view.name === 'bulk-reject' ? (
+        <BulkRejectView session={session} state={state} colors={colors} width={Math.max(20, columns - 1)} height={height} />
+      ) : state.view.name === 'help' ? (
+        <HelpView state={state} colors={colors} width={Math.max(20, columns - 1)} height={height} />
       ) : (
         <DetailView session={session} state={state} colors={colors} width={Math.max(20, columns - 1)} height={height} staleness={staleness} />
       )}
