@@ -21,7 +21,8 @@ const LAYERS = [
   // Peers that compose the layers below into what the outside uses: administration, legacy import,
   // the launcher API, the opened database and the package entry points (src/*.ts).
   { name: 'composition', path: '^src/(admin|legacy|launcher)/|^src/[^/]+\\.tsx?$' },
-  { name: 'cli', path: '^src/cli/' },
+  // The operator's tools: the CLI's verbs and, beside them, the web dashboard the `dashboard` verb serves.
+  { name: 'cli', path: '^src/(cli|dashboard)/' },
 ];
 
 const LAYER_PATHS = LAYERS.map((layer) => layer.path);
