@@ -8,9 +8,13 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openHostDatabase } from '../src/database.js';
+import { spawnSync } from 'node:child_process';
+import { openHostDatabase, openSidecarDatabase } from '../src/database.js';
+import { bottleKeysDir } from './fixtures/bottle-keys.js';
+import { CLI } from './fixtures/dashboard-support.js';
 import { browserUnavailable, launchChromium, rawRequest, sessionCookie, startDashboardProcess, type DashboardProcess } from './fixtures/dashboard-support.js';
-import { Child, tempDir } from './fixtures/storage-support.js';
+import { HTML_INJECTION_CORPUS } from './fixtures/html-injection-corpus.js';
+import { Child, GITLEAKS_REPORT, tempDir } from './fixtures/storage-support.js';
 
 const CURRENT = 'routes:\n  - host: api.github.com\n';
 const PROPOSED = 'routes:\n  - host: api.github.com\n  - host: pypi.org\n';
@@ -24,6 +28,20 @@ interface Answer {
   finalPayload?: string | null;
   responder?: string;
 }
+
+/**
+ * Run in the page after a hostile proposal is shown (a string: the tests are compiled without the
+ * DOM's types): whether any script ran, and every element and handler the page holds.
+ */
+const INSPECT_PAGE = `(() => ({
+  pwned: window.__pwned ?? null,
+  tags: [...document.querySelectorAll('#detail *, #pending-table *')].map((element) => element.tagName),
+  handlers: document.querySelectorAll('[onerror],[onload],[onclick],[onfocus],[ontoggle],[srcdoc]').length,
+  injected: document.querySelectorAll('#injected, iframe, object, img, svg, math, base, meta[http-equiv], link[href^="https:"], style, a').length,
+  scripts: [...document.scripts].map((script) => script.getAttribute('src')),
+  editor: document.getElementById('editor')?.value ?? null,
+  hidden: getComputedStyle(document.body).display,
+}))()`;
 
 const unavailable = browserUnavailable();
 if (unavailable !== undefined && process.env.CI === 'true') throw new Error(`the dashboard tests must run in CI: ${unavailable}`);
@@ -54,6 +72,19 @@ describe.skipIf(unavailable !== undefined)(`bot-bottle dashboard in headless chr
     await child.ready();
     const { id } = await child.nextJson<{ id: string }>();
     return { child, id };
+  }
+
+  /**
+   * Enqueues as a bottle's sidecar does (its own key, its own connection) without a child process:
+   * for tests that need many proposals, where a child each would take seconds apiece.
+   */
+  async function enqueue(slug: string, kind: string, payload: string, justification: string, currentFile?: string): Promise<string> {
+    const bottle = openSidecarDatabase(slug, { path: dbFile, keysDir: bottleKeysDir(slug), watch: false });
+    try {
+      return (await bottle.queue.writeProposal({ kind, origin: 'agent', payload, justification, ...(currentFile === undefined ? {} : { currentFile }) })).id;
+    } finally {
+      await bottle.close();
+    }
   }
 
   async function openProposal(id: string): Promise<void> {
@@ -215,5 +246,120 @@ describe.skipIf(unavailable !== undefined)(`bot-bottle dashboard in headless chr
     const allowed = await rawRequest(dashboard.base, { path: answerPath, method: 'POST', headers: { ...json, 'x-csrf-token': session.csrfToken }, body });
     expect(allowed.status).toBe(200);
     expect(await child.nextJson<Answer>()).toMatchObject({ outcome: 'answered', status: 'approved' });
+  });
+  it('lists pending proposals fair across bottles: each bottle’s oldest first, then each one’s next', async () => {
+    const flood: string[] = [];
+    for (let i = 0; i < 3; i++) flood.push(await enqueue('flood', 'egress-allow', PROPOSED, `flood ${i}`, CURRENT));
+    const quiet = await enqueue('quiet', 'egress-allow', PROPOSED, 'the one question', CURRENT);
+    await page.locator(`#pending-table tr[data-id="${quiet}"]`).waitFor();
+    const order = await page.locator('#pending-table tbody tr').evaluateAll((rows) => rows.map((row) => (row as unknown as { dataset: { id: string } }).dataset.id));
+    expect(order).toEqual([flood[0], quiet, flood[1], flood[2]]);
+  });
+
+  it('renders a corpus of HTML and script injection in justifications and payloads as inert text', async () => {
+    const ids: string[] = [];
+    for (const [index, attack] of HTML_INJECTION_CORPUS.entries()) {
+      const payload = `# ${attack}\nroutes:\n  - host: api.github.com\n  - host: pypi.org # ${attack}\n`;
+      ids.push(await enqueue(`inject-${index}`, 'egress-allow', payload, `${attack}\nsecond line: ${attack}`, `# ${attack}\n${CURRENT}`));
+    }
+    const report = JSON.parse(GITLEAKS_REPORT) as { findings: Array<Record<string, unknown>> };
+    const finding = report.findings[0] ?? {};
+    const hostileReport = JSON.stringify({ findings: HTML_INJECTION_CORPUS.map((attack) => ({ ...finding, file: attack, line_text: `${attack} # gitleaks:allow` })) });
+    ids.push(await enqueue('inject-report', 'gitleaks-allow', hostileReport, HTML_INJECTION_CORPUS.join(' ')));
+    await page.locator(`#pending-table tr[data-id="${ids.at(-1) ?? ''}"]`).waitFor();
+
+    const allowed = new Set(['H2', 'H3', 'P', 'DIV', 'PRE', 'SPAN', 'INPUT', 'BUTTON', 'STRONG', 'UL', 'LI', 'TEXTAREA', 'TR', 'TD', 'TH', 'TBODY', 'THEAD']);
+    for (const id of ids) {
+      await openProposal(id);
+      if (await page.locator('#modify').isVisible()) await page.locator('#modify').click();
+      const found = (await page.evaluate(INSPECT_PAGE)) as { pwned: unknown; tags: string[]; handlers: number; injected: number; scripts: Array<string | null>; editor: string | null; hidden: string };
+      expect(found.pwned).toBeNull();
+      expect(found.tags.filter((tag) => !allowed.has(tag))).toEqual([]);
+      expect(found.handlers).toBe(0);
+      expect(found.injected).toBe(0);
+      expect(found.scripts).toEqual(['/static/main.js']);
+      expect(found.hidden).toBe('block');
+      expect(page.url()).toBe(`${dashboard.base}/`);
+      if (found.editor !== null) expect(found.editor).toContain('routes:');
+    }
+    // Shown as the text it is, with the bidi override made visible rather than obeyed.
+    await openProposal(ids[0] ?? '');
+    expect(await page.locator('#detail').textContent()).toContain('<script>window.__pwned = "script"</script>');
+    await openProposal(ids[HTML_INJECTION_CORPUS.length - 1] ?? '');
+    expect(await page.locator('#detail').textContent()).toContain('approve me ⟨RLO⟩evil.example⟨PDF⟩ as github.com');
+    expect(await page.locator('#detail [data-warning="warn"]').first().textContent()).toContain('hidden or control character');
+    // A rejection quoting the attack lands in the audit log, shown as text there too.
+    await openProposal(ids[1] ?? '');
+    await page.locator('#reason').fill(HTML_INJECTION_CORPUS[1] ?? '');
+    await page.locator('#reject').click();
+    await page.locator('#detail-status .message.ok', { hasText: 'rejected' }).waitFor();
+    expect(dialogs).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  }, 180_000);
+
+  it('shows the bottles with their heartbeat state and pending counts', async () => {
+    const host = await openHostDatabase({ path: dbFile, watch: false });
+    try {
+      await host.bottles.recordHeartbeat('flood', { sidecarVersion: '0.1.0', schemaVersion: 1, liveRoutes: undefined });
+    } finally {
+      await host.close();
+    }
+    await page.locator('button.tab[data-view="bottles"]').click();
+    const row = page.locator('#bottles-table tr[data-slug="flood"]');
+    await row.waitFor();
+    const cells = await row.locator('td').allTextContents();
+    expect(cells.slice(0, 3)).toEqual(['flood', 'alive', '3']);
+    expect(cells[4]).toBe('0.1.0');
+    // A bottle with proposals waiting but no row yet is listed too, its state unknown.
+    expect((await page.locator('#bottles-table tr[data-slug="quiet"] td').allTextContents()).slice(0, 3)).toEqual(['quiet', 'unknown', '1']);
+  });
+
+  it('filters the audit log, shows an entry, and verifies the log (and notices tampering)', async () => {
+    await page.locator('button.tab[data-view="audit"]').click();
+    await page.locator('#audit-table tbody tr').first().waitFor();
+    await page.locator('#audit-filters input[name="bottle"]').fill('beta');
+    await page.locator('#audit-filters button[type="submit"]').click();
+    await page.locator('#audit-message', { hasText: '1 entry shown' }).waitFor();
+    const rows = await Promise.all((await page.locator('#audit-table tbody tr').all()).map((tr) => tr.locator('td').allTextContents()));
+    expect(rows).toHaveLength(1);
+    expect(rows[0]?.[2]).toBe('beta');
+    expect(rows[0]?.[6]).toBe('rejected');
+    expect(rows[0]?.[8]).toBe('use the internal mirror');
+
+    await page.locator('#audit-filters input[name="bottle"]').fill('not a slug!');
+    await page.locator('#audit-filters button[type="submit"]').click();
+    await page.locator('#audit-message.error').waitFor();
+
+    await page.locator('#audit-filters input[name="bottle"]').fill('');
+    await page.locator('#audit-filters input[name="status"]').fill('modified');
+    await page.locator('#audit-filters button[type="submit"]').click();
+    await page.locator('#audit-message', { hasText: '1 entry shown' }).waitFor();
+    await page.locator('#audit-table tbody tr').first().click();
+    await page.locator('#audit-detail h2', { hasText: 'Audit entry' }).waitFor();
+    expect(await page.locator('#audit-detail').textContent()).toContain('The hash matches the contents.');
+
+    await page.locator('#audit-verify').click();
+    await page.locator('#verify-result[data-ok="true"]').waitFor();
+    expect(await page.locator('#verify-result').textContent()).toContain('The audit chain is intact');
+
+    // Someone with raw access rewrites a decision's notes: verify names the entry.
+    const db = new Database(dbFile);
+    try {
+      db.exec('DROP TRIGGER audit_entries_no_update');
+      db.prepare("UPDATE audit_entries SET notes = 'nothing to see' WHERE slug = 'beta'").run();
+    } finally {
+      db.close();
+    }
+    await page.locator('#audit-verify').click();
+    await page.locator('#verify-result[data-ok="false"]').waitFor();
+    expect(await page.locator('#verify-result').textContent()).toContain('tampered with at entry');
+  });
+
+  it('refuses to listen on a non-loopback address unless forced', () => {
+    for (const host of ['0.0.0.0', 'example.com']) {
+      const run = spawnSync(process.execPath, [CLI, '--db', dbFile, 'dashboard', '--host', host], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: process.env.HOME } });
+      expect(run.status).toBe(2);
+      expect(run.stderr).toMatch(host === '0.0.0.0' ? /not a loopback address.*--force-host/ : /not an IP address/);
+    }
   });
 });
