@@ -4,6 +4,7 @@
  * answer as a sidecar does (tests/fixtures/tui-proposer.ts: waitForResponse, then archive).
  */
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -42,6 +43,27 @@ const INSPECT_PAGE = `(() => ({
   editor: document.getElementById('editor')?.value ?? null,
   hidden: getComputedStyle(document.body).display,
 }))()`;
+
+/**
+ * A POST declaring `length` bytes, of which only the first 64 KiB are sent, over a raw socket: an
+ * HTTP client library gives up on a server that answers before the body is complete, which is
+ * exactly what a refusal of an oversized body does.
+ */
+function oversizedPost(port: number, target: string, headers: Record<string, string>, length: number): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let received = '';
+    socket.setEncoding('utf8').on('data', (chunk: string) => (received += chunk));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const [head = '', body = ''] = received.split('\r\n\r\n', 2);
+      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0), body: body.replace(/^[0-9a-f]+\r\n/, '').replace(/\r\n0\r\n\r\n$/, '') });
+    });
+    const lines = [`POST ${target} HTTP/1.1`, `Host: 127.0.0.1:${port}`, `Content-Length: ${length}`, 'Connection: close', ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`)];
+    socket.write(`${lines.join('\r\n')}\r\n\r\n${'x'.repeat(64 * 1024)}`);
+    setTimeout(() => socket.end(), 2000);
+  });
+}
 
 const unavailable = browserUnavailable();
 if (unavailable !== undefined && process.env.CI === 'true') throw new Error(`the dashboard tests must run in CI: ${unavailable}`);
@@ -353,6 +375,53 @@ describe.skipIf(unavailable !== undefined)(`bot-bottle dashboard in headless chr
     await page.locator('#audit-verify').click();
     await page.locator('#verify-result[data-ok="false"]').waitFor();
     expect(await page.locator('#verify-result').textContent()).toContain('tampered with at entry');
+  });
+
+  it('refuses malformed API input with a message naming the fix, and writes nothing', async () => {
+    const id = await enqueue('hostile-api', 'egress-allow', PROPOSED, 'api target', CURRENT);
+    const cookie = await sessionCookie(dashboard);
+    const session = JSON.parse((await rawRequest(dashboard.base, { path: '/api/session', headers: { Cookie: cookie } })).body) as { csrfToken: string };
+    const post = (path: string, body: string) =>
+      rawRequest(dashboard.base, { path, method: 'POST', headers: { Cookie: cookie, 'Content-Type': 'application/json', 'x-csrf-token': session.csrfToken }, body });
+    const error = (response: { body: string }) => JSON.parse(response.body) as { code: string; error: string };
+
+    const notJson = await post(`/api/proposals/${id}/answer`, '{"status": "approved",');
+    expect(notJson.status).toBe(400);
+    expect(error(notJson).error).toContain('not valid JSON');
+    const badStatus = await post(`/api/proposals/${id}/answer`, JSON.stringify({ status: 'owned', reason: '', payloadSha256: 'a'.repeat(64), currentFileHash: null }));
+    expect(badStatus.status).toBe(400);
+    expect(error(badStatus).error).toContain('"approved", "modified" or "rejected"');
+    const notAnId = await post(`/api/proposals/${encodeURIComponent("' OR 1=1 --")}/answer`, '{}');
+    expect(notAnId.status).toBe(400);
+    expect(error(notAnId).error).toContain('full lowercase UUID');
+    const unknown = await rawRequest(dashboard.base, { path: '/api/proposals/00000000-0000-4000-8000-000000000000', headers: { Cookie: cookie } });
+    expect(unknown.status).toBe(404);
+    // Refused on its declared length: the status line comes back while the body is still being sent.
+    const huge = await oversizedPost(dashboard.port, `/api/proposals/${id}/check`, { Cookie: cookie, 'Content-Type': 'application/json', 'x-csrf-token': session.csrfToken }, 2 * 1024 * 1024);
+    expect(huge.status).toBe(413);
+    expect(error(huge).error).toContain('over');
+    const badFilter = await rawRequest(dashboard.base, { path: '/api/audit?status=%3Cscript%3E&limit=5', headers: { Cookie: cookie } });
+    expect(badFilter.status).toBe(400);
+    expect(error(badFilter).error).toContain('lowercase letters');
+    for (const path of ['/static/..%2F..%2Fserver.js', '/static/%2e%2e%2fapp.js', '/static/main.js.map', '/static/../../package.json']) {
+      expect((await rawRequest(dashboard.base, { path, headers: { Cookie: cookie } })).status, path).toBe(404);
+    }
+    expect(proposalState(id)).toBe('pending');
+  });
+
+  it('opens the URL with the desktop opener when asked (--open)', async () => {
+    const bin = path.join(dir, 'opener-bin');
+    const opened = path.join(dir, 'opened-url');
+    fs.mkdirSync(bin);
+    fs.writeFileSync(path.join(bin, 'xdg-open'), `#!/bin/sh\nprintf '%s' "$1" > ${JSON.stringify(opened)}\n`, { mode: 0o755 });
+    const second = await startDashboardProcess(dbFile, { PATH: `${bin}:${process.env.PATH ?? ''}` }, ['--open']);
+    try {
+      for (let i = 0; i < 100 && !fs.existsSync(opened); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(fs.readFileSync(opened, 'utf8')).toBe(second.url);
+      expect(second.url).not.toBe(dashboard.url);
+    } finally {
+      expect(await second.stop()).toBe(0);
+    }
   });
 
   it('refuses to listen on a non-loopback address unless forced', () => {

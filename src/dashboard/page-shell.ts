@@ -1,6 +1,7 @@
 /**
  * The page's HTML, the same for every visit: no data and no inline script (the CSP allows
- * scripts from this origin only), so nothing a bottle wrote can ever be part of the markup.
+ * scripts from this origin only), so nothing a bottle wrote can ever be part of the markup. The
+ * modules main.js imports are preloaded, so they load beside it instead of after it.
  */
 export const PAGE_SHELL = `<!doctype html>
 <html lang="en">
@@ -11,6 +12,12 @@ export const PAGE_SHELL = `<!doctype html>
 <title>bot-bottle dashboard</title>
 <link rel="stylesheet" href="/static/app.css">
 <script type="module" src="/static/main.js"></script>
+<link rel="modulepreload" href="/static/api-types.js">
+<link rel="modulepreload" href="/static/audit.js">
+<link rel="modulepreload" href="/static/bottles.js">
+<link rel="modulepreload" href="/static/dom.js">
+<link rel="modulepreload" href="/static/http.js">
+<link rel="modulepreload" href="/static/pending.js">
 </head>
 <body>
 <header>

@@ -14,10 +14,27 @@ type ViewName = 'pending' | 'audit' | 'bottles';
  */
 async function start(): Promise<void> {
   const connection = byId('connection');
+  // The stream needs no CSRF token: it opens at once, beside the session request, and the list
+  // that arrives first is kept until the views exist.
+  const events = new EventSource('/api/events');
+  let firstList: PendingView | undefined;
+  const keepFirst = (event: Event): void => {
+    firstList = JSON.parse((event as MessageEvent<string>).data) as PendingView;
+  };
+  events.addEventListener(EVENT_PENDING, keepFirst);
+  events.addEventListener('open', () => {
+    connection.textContent = 'live';
+    connection.className = 'connection live';
+  });
+  events.addEventListener('error', () => {
+    connection.textContent = 'reconnecting…';
+    connection.className = 'connection down';
+  });
   let api: Api;
   try {
     api = await Api.connect();
   } catch (error) {
+    events.close();
     connection.textContent = error instanceof Error ? error.message : String(error);
     connection.className = 'connection down';
     return;
@@ -35,21 +52,14 @@ async function start(): Promise<void> {
   };
   for (const tab of document.querySelectorAll<HTMLButtonElement>('button.tab')) tab.addEventListener('click', () => show(tab.dataset.view as ViewName));
 
-  const events = new EventSource('/api/events');
-  events.addEventListener('open', () => {
-    connection.textContent = 'live';
-    connection.className = 'connection live';
-  });
-  events.addEventListener('error', () => {
-    connection.textContent = 'reconnecting…';
-    connection.className = 'connection down';
-  });
+  events.removeEventListener(EVENT_PENDING, keepFirst);
   events.addEventListener(EVENT_PENDING, (event) => pending.update(JSON.parse((event as MessageEvent<string>).data) as PendingView));
   // Decisions and expiries write the audit log and change the bottles' counts: refresh what is on screen.
   events.addEventListener(EVENT_CHANGED, () => {
     if (current === 'bottles') void bottles.load();
   });
   show('pending');
+  if (firstList) pending.update(firstList);
 }
 
 void start();

@@ -16,6 +16,8 @@ export class PendingPage {
   #selected: string | undefined;
   #detail: ProposalView | undefined;
   #status: HTMLElement | undefined;
+  /** Answered from this page: its leaving the list is our doing, not news to re-open it for. */
+  readonly #answeredHere = new Set<string>();
 
   constructor(api: Api) {
     this.#api = api;
@@ -33,7 +35,8 @@ export class PendingPage {
     const now = Date.now();
     body.replaceChildren(...view.rows.map((row) => this.#rowElement(row, now)));
     byId('pending-empty').hidden = view.rows.length > 0;
-    if (this.#detail && this.#detail.state === 'pending' && !view.rows.some((row) => row.id === this.#detail?.id)) void this.open(this.#detail.id);
+    const open = this.#detail;
+    if (open && open.state === 'pending' && !this.#answeredHere.has(open.id) && !view.rows.some((row) => row.id === open.id)) void this.open(open.id);
   }
 
   #rowElement(row: PendingRowView, now: number): HTMLTableRowElement {
@@ -140,6 +143,7 @@ export class PendingPage {
   async #answer(view: ProposalView, answer: Pick<AnswerRequest, 'status' | 'reason' | 'finalPayload'>): Promise<void> {
     const request: AnswerRequest = { ...answer, payloadSha256: view.payloadSha256, currentFileHash: view.currentFileHash };
     for (const button of byId('detail').querySelectorAll('button')) button.disabled = true;
+    this.#answeredHere.add(view.id);
     try {
       const result = await this.#api.post<AnswerView>(`/api/proposals/${encodeURIComponent(view.id)}/answer`, request);
       const text = result.outcome === 'answered' ? `${result.status} ${view.id.slice(0, 8)} (${view.kind}, bottle ${view.slug}) as ${result.responder}.` : `Not answered: ${result.description}.`;
@@ -147,6 +151,7 @@ export class PendingPage {
       this.#detail = fresh;
       this.#renderDetail(fresh, { text, tone: result.outcome === 'answered' ? 'ok' : 'info' });
     } catch (error) {
+      this.#answeredHere.delete(view.id);
       if (error instanceof ApiError && error.code === 'changed-since-review') {
         await this.open(view.id);
         this.#status?.append(message(`${error.message} It is shown again as it is now.`, 'error'));
