@@ -18,7 +18,7 @@ export function newSecrets(): AccessSecrets {
   return { token: randomBytes(32).toString('base64url'), csrfToken: randomBytes(32).toString('base64url') };
 }
 
-export function sameSecret(given: string | undefined, expected: string): boolean {
+function sameSecret(given: string | undefined, expected: string): boolean {
   if (given === undefined) return false;
   const a = Buffer.from(given);
   const b = Buffer.from(expected);
@@ -26,7 +26,7 @@ export function sameSecret(given: string | undefined, expected: string): boolean
 }
 
 /** Per port: browsers share cookies across ports, and two dashboards must not overwrite each other's. */
-export function cookieName(port: number): string {
+function cookieName(port: number): string {
   return `bot_bottle_dashboard_${port}`;
 }
 

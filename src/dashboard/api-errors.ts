@@ -23,6 +23,13 @@ function statusFor(error: SuperviseError): ContentfulStatusCode {
   }
 }
 
+/** What the page is told about a refusal: the message (quoting a bottle's text display-safe) and each payload problem. */
+export function errorView(error: SuperviseError): ErrorView {
+  const body: ErrorView = { code: error.code, error: safeText(error.message) };
+  if (error.problems.length > 0) body.problems = error.problems.map((problem) => ({ line: problem.line ?? null, text: safeLine(problem.message) }));
+  return body;
+}
+
 /**
  * Every failure becomes JSON the page shows as it is: the message names the problem and the fix
  * (and may quote a bottle's text, so it is made display-safe); anything unexpected is a 500 that
@@ -30,11 +37,7 @@ function statusFor(error: SuperviseError): ContentfulStatusCode {
  */
 export function errorResponse(c: Context, thrown: unknown, dbFile: string): Response {
   const error = environmentError(thrown, dbFile) ?? thrown;
-  if (isSuperviseError(error)) {
-    const body: ErrorView = { code: error.code, error: safeText(error.message) };
-    if (error.problems.length > 0) body.problems = error.problems.map((problem) => ({ line: problem.line ?? null, text: safeLine(problem.message) }));
-    return c.json(body, statusFor(error));
-  }
+  if (isSuperviseError(error)) return c.json(errorView(error), statusFor(error));
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`bot-bottle dashboard: unexpected error: ${safeText(message)}\n`);
   return c.json({ code: 'internal', error: 'unexpected error in the dashboard (this is a bug; its message is on the dashboard’s terminal).' } satisfies ErrorView, 500);

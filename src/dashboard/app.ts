@@ -11,7 +11,7 @@ import { verifyAnswers } from '../queue/answer-verification.js';
 import { answerProposal, checkDecision, describeSettled, requireOperatorProposal, type Decision } from '../cli/supervise/actions.js';
 import { listPending } from '../cli/supervise/list-model.js';
 import { csrfCheck, hostCheck, securityHeaders, tokenCheck, type AccessSecrets } from './access.js';
-import { badRequest, errorResponse } from './api-errors.js';
+import { badRequest, errorResponse, errorView } from './api-errors.js';
 import { auditEntryView, auditFilterFrom, auditRowView, verifyView } from './audit-view.js';
 import { bottleViews } from './bottle-view.js';
 import { LiveUpdates } from './live-updates.js';
@@ -107,9 +107,8 @@ export function createDashboardApp(options: DashboardAppOptions): DashboardApp {
       queue.kinds.validate(proposal.kind, edited, 'the edited file');
     } catch (error) {
       if (error instanceof SuperviseError && error.code !== 'unknown-kind') {
-        const response = errorResponse(c, error, database.path);
-        const body = (await response.json()) as { error: string; problems?: Array<{ line: number | null; text: string }> };
-        return c.json({ ok: false, message: body.error, problems: body.problems ?? [] } satisfies EditCheckView);
+        const view = errorView(error);
+        return c.json({ ok: false, message: view.error, problems: view.problems ?? [] } satisfies EditCheckView);
       }
       throw error;
     }

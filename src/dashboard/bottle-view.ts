@@ -3,7 +3,7 @@ import { safeLine } from '../core/safe-text.js';
 import type { BottleView } from './page/api-types.js';
 
 /** A sidecar beats every 30 s; three missed beats and the bottle is shown as quiet rather than alive. */
-export const ALIVE_WITHIN_MS = 90_000;
+const ALIVE_WITHIN_MS = 90_000;
 
 function stateOf(bottle: Bottle | undefined, now: number): BottleView['state'] {
   if (bottle === undefined) return 'unknown';

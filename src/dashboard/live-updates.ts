@@ -8,7 +8,7 @@ export interface LiveClient {
 }
 
 /** Pages open one stream each; more than this from one operator is a leak or an attack, not a need. */
-export const MAX_LIVE_CLIENTS = 32;
+const MAX_LIVE_CLIENTS = 32;
 
 /**
  * Fans the notifier's change batches out to every open page: one subscription for the whole
@@ -25,10 +25,6 @@ export class LiveUpdates {
   constructor(notifier: ChangeNotifier, snapshot: () => string) {
     this.#snapshot = snapshot;
     this.#unsubscribe = notifier.subscribe((events) => this.#changed(events));
-  }
-
-  get size(): number {
-    return this.#clients.size;
   }
 
   /** Adds a page; it gets the current list at once, so nothing committed before it joined is missed. Undefined when full. */
