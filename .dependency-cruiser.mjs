@@ -22,7 +22,8 @@ const LAYERS = [
   // the launcher API, telling the operator of new proposals (alerts), the opened database and the
   // package entry points (src/*.ts).
   { name: 'composition', path: '^src/(admin|alerts|legacy|launcher)/|^src/[^/]+\\.tsx?$' },
-  { name: 'cli', path: '^src/cli/' },
+  // The operator's tools: the CLI's verbs and, beside them, the web dashboard the `dashboard` verb serves.
+  { name: 'cli', path: '^src/(cli|dashboard)/' },
 ];
 
 const LAYER_PATHS = LAYERS.map((layer) => layer.path);

@@ -10,12 +10,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { openConnection } from '../src/storage/connection.js';
 import { runBench } from './lib/cli.js';
-import { JUSTIFICATION, createDatabase, currentRoutesYaml, routesYaml, slugFor } from './lib/fixtures.js';
+import { fillArchived } from './lib/archive-fill.js';
+import { createDatabase } from './lib/fixtures.js';
 import { ms, type Table } from './lib/format.js';
 import { CLI } from './lib/measured-cli.js';
 import { distribution, type Distribution } from './lib/stats.js';
 
-const FILL_BATCH = 50_000;
 /** Under a second is what an operator's script calling it in a loop can live with. */
 const TARGET_MS = 1_000;
 
@@ -27,46 +27,6 @@ interface Timing {
 
 function hasHyperfine(): boolean {
   return spawnSync('hyperfine', ['--version']).status === 0;
-}
-
-/**
- * Archived rows (with their responses) and pending rows spread evenly through them, so every
- * pending row sits on its own page far from the others: the partial index has to do all the work.
- * Raw inserts, because a million stored decisions through the store would take hours of fsyncs.
- */
-function fill(file: string, archived: number, pending: number): void {
-  const db = openConnection(file, { fileMustExist: true });
-  try {
-    db.pragma('synchronous = OFF');
-    const insertProposal = db.prepare(
-      `INSERT INTO proposals (id, slug, kind, origin, target, payload, justification, current_file, current_file_hash, state, created_at, expires_at, updated_at)
-       VALUES (?, ?, 'egress-allow', 'agent', 'operator', ?, ?, ?, NULL, ?, ?, ?, ?)`,
-    );
-    const insertResponse = db.prepare(`INSERT INTO responses (proposal_id, status, notes, final_payload, responder, created_at) VALUES (?, 'approved', 'ok', NULL, 'operator', ?)`);
-    const total = archived + pending;
-    const every = Math.floor(total / pending);
-    const current = currentRoutesYaml();
-    const start = Date.now() - total * 50;
-    const id = (i: number): string => `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
-    let made = 0;
-    while (made < total) {
-      const end = Math.min(total, made + FILL_BATCH);
-      db.transaction(() => {
-        for (let i = made; i < end; i++) {
-          const isPending = i % every === every - 1 && Math.floor(i / every) < pending;
-          const created = start + i * 50;
-          insertProposal.run(id(i), slugFor(i), routesYaml(i), JUSTIFICATION, current, isPending ? 'pending' : 'archived', created, isPending ? null : created + 86_400_000, created);
-          if (!isPending) insertResponse.run(id(i), created + 1_000);
-        }
-      })();
-      made = end;
-      process.stdout.write(`\r  filled ${made.toLocaleString('en-US')} / ${total.toLocaleString('en-US')} proposals`);
-    }
-    process.stdout.write('\n');
-    db.pragma('wal_checkpoint(TRUNCATE)');
-  } finally {
-    db.close();
-  }
 }
 
 function command(file: string): string[] {
@@ -123,7 +83,7 @@ await runBench('supervise-once', async ({ quick, dir }) => {
   const empty = await createDatabase(dir, 'empty.db');
   const big = await createDatabase(dir, 'big.db');
   const fillStarted = Date.now();
-  fill(big, archived, pending);
+  fillArchived(big, archived, pending);
   const fillS = (Date.now() - fillStarted) / 1000;
   const sizeMiB = fs.statSync(big).size / 2 ** 20;
 

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Debian packages the test suite uses beyond Node: podman + runc run the sidecar in a real
-# container, mmdebstrap makes the Debian tree the sidecar image test's base image is built on, tmux drives the TUI in a real terminal, util-linux provides unshare for the
-# bind-mount tests. Installs only what is missing; needs root (or sudo) on Debian/Ubuntu.
+# container, mmdebstrap makes the Debian tree the sidecar image test's base image is built on, tmux
+# drives the TUI in a real terminal, util-linux provides unshare for the bind-mount tests, chromium
+# (driven headless by playwright-core) runs the dashboard tests.
+# Installs only what is missing; needs root (or sudo) on Debian/Ubuntu.
 set -euo pipefail
 
-packages=(podman runc mmdebstrap tmux util-linux)
+packages=(podman runc mmdebstrap tmux util-linux chromium)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
