@@ -8,6 +8,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sha256 } from '../src/core/hash.js';
+import { PACKAGE_VERSION } from '../src/core/version.js';
 import {
   assertBuilt,
   connectClient,
@@ -135,7 +136,7 @@ describe('sidecar MCP: decisions', () => {
     expect(pending).toBe(20);
     // With twenty waits in flight the sidecar still answers other requests.
     const health = await fetch(`${sidecar.base}/healthz`);
-    expect(await health.json()).toEqual({ ok: true, slug: SLUG, schemaVersion: expect.any(Number) });
+    expect(await health.json()).toEqual({ ok: true, slug: SLUG, version: PACKAGE_VERSION, schemaVersion: expect.any(Number) });
     const { tools } = await client.listTools();
     expect(tools).toHaveLength(3);
 
