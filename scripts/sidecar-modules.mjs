@@ -87,7 +87,8 @@ function closure(names, lock) {
 /**
  * A package directory without its nested node_modules (those are copied as packages of their own).
  * A native addon (one with a binding.gyp, like better-sqlite3) keeps its compiled build/Release/*.node
- * but not the C sources and object files it was compiled from.
+ * and its prebuilt addon for this platform (prebuilds/<platform>-<arch>.node, which the image's build
+ * stage runs on), but not the C sources, the object files or other platforms' prebuilds.
  */
 function copyPackage(location) {
   const native = fs.existsSync(path.join(location, 'binding.gyp'));
@@ -98,6 +99,7 @@ function copyPackage(location) {
       if (parts.includes('node_modules')) return false;
       if (!native) return true;
       if (parts[0] === 'deps' || parts[0] === 'src') return false;
+      if (parts[0] === 'prebuilds') return parts.length === 1 || parts[1] === `${process.platform}-${process.arch}.node`;
       if (parts[0] !== 'build' || parts.length === 1) return true;
       return parts[1] === 'Release' && (parts.length === 2 || (parts.length === 3 && (parts[2] ?? '').endsWith('.node')));
     },

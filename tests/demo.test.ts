@@ -62,7 +62,7 @@ describe('demo', () => {
     // A bot-bottle on PATH, as `npm link` makes it: the closing line names the command itself.
     const bin = path.join(home, 'bin');
     fs.mkdirSync(bin);
-    fs.symlinkSync(path.join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js'), path.join(bin, 'bot-bottle'));
+    fs.writeFileSync(path.join(bin, 'bot-bottle'), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(path.join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js'))} "$@"\n`, { mode: 0o755 });
     const run = demo(['--real-db'], { PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}` });
     expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);
     expect(run.stdout).toContain('Next: `bot-bottle supervise` to triage real proposals');

@@ -114,8 +114,8 @@ describe('import-legacy on the fixture tree', () => {
     const audit = exported.stdout
       .trim()
       .split('\n')
-      .map((line) => JSON.parse(line) as { ts: number; slug: string; component: string; action: string; kind: string | null; actor: string; notes: string });
-    expect(audit.map((e) => [new Date(e.ts).toISOString(), e.slug, e.component, e.action, e.kind, e.actor])).toEqual([
+      .map((line) => JSON.parse(line) as { time: string; slug: string; component: string; action: string; kind: string | null; actor: string; notes: string });
+    expect(audit.map((e) => [e.time, e.slug, e.component, e.action, e.kind, e.actor])).toEqual([
       ['2026-05-29T23:59:59.999Z', 'zeta', 'git-gate', 'operator-edit', null, 'alice'],
       ['2026-05-30T08:10:00.000Z', 'acme', 'egress', 'proposal-decision', 'egress-allow', 'legacy-import'],
       ['2026-05-31T12:30:00.000Z', 'acme', 'egress', 'proposal-decision', 'egress-block', 'legacy-import'],

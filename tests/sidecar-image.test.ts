@@ -46,7 +46,8 @@ describe('Dockerfile.sidecar as written', () => {
     const modules = fs.readdirSync(path.join(out, 'node_modules'));
     for (const hostOnly of ['ink', 'react', 'cli-progress', 'csv-stringify', 'typescript']) expect(modules, hostOnly).not.toContain(hostOnly);
     expect(fs.existsSync(path.join(out, 'dist/src/cli'))).toBe(false);
-    expect(fs.readdirSync(path.join(out, 'node_modules/better-sqlite3/build/Release'))).toContain('better_sqlite3.node');
+    // The addon the sidecar loads: this platform's prebuild (better-sqlite3 ships N-API prebuilds), no other platform's.
+    expect(fs.readdirSync(path.join(out, 'node_modules/better-sqlite3/prebuilds'))).toEqual([`${process.platform}-${process.arch}.node`]);
     // Every module the sidecar imports is loaded before it parses its arguments.
     const started = spawnSync(process.execPath, [path.join(out, 'dist/sidecar/main.js'), '--version'], { encoding: 'utf8' });
     expect(started.stderr).toBe('');
