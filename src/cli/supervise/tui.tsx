@@ -7,7 +7,7 @@ import { reasonRequired } from './actions.js';
 import { renderDetail, renderEdit } from './detail.js';
 import { helpLines } from './key-help.js';
 import { describeFilter, narrows } from './list-filter.js';
-import { columnWidths, excerpt, formatAge, pendingRow, tableLine, type Palette, type PendingRow } from './list-model.js';
+import { columnWidths, pendingRow, tableLine, type Palette, type PendingRow } from './list-model.js';
 import { bottleLines, describeBottles, LIVENESS_PAINT, livenessOfSlug, sealMarks } from './bottles-model.js';
 import type { Liveness } from '../../bottles/bottle-overview.js';
 import type { KeyPress, SessionState, StatusLine, SuperviseSession } from './session.js';
