@@ -319,21 +319,60 @@ describe.skipIf(unavailable !== undefined)(`bot-bottle dashboard in headless chr
     expect(pageErrors).toEqual([]);
   }, 180_000);
 
-  it('shows the bottles with their heartbeat state and pending counts', async () => {
-    const host = await openHostDatabase({ path: dbFile, watch: false });
+  it('shows the bottles as the host’s overview does: liveness, seals and pending counts', async () => {
+    // The sidecar's heartbeat, sealed with its bottle's key.
+    const flood = openSidecarDatabase('flood', { path: dbFile, keysDir: bottleKeysDir('flood'), watch: false });
     try {
-      await host.bottles.recordHeartbeat('flood', { sidecarVersion: '0.1.0', schemaVersion: 1, liveRoutes: undefined });
+      await flood.bottle.recordHeartbeat({ sidecarVersion: '0.1.0', schemaVersion: 1, liveRoutes: undefined });
     } finally {
-      await host.close();
+      await flood.close();
     }
     await page.locator('button.tab[data-view="bottles"]').click();
     const row = page.locator('#bottles-table tr[data-slug="flood"]');
     await row.waitFor();
     const cells = await row.locator('td').allTextContents();
     expect(cells.slice(0, 3)).toEqual(['flood', 'alive', '3']);
+    expect(cells[3]).toMatch(/^\d+s ago$/);
     expect(cells[4]).toBe('0.1.0');
-    // A bottle with proposals waiting but no row yet is listed too, its state unknown.
-    expect((await page.locator('#bottles-table tr[data-slug="quiet"] td').allTextContents()).slice(0, 3)).toEqual(['quiet', 'unknown', '1']);
+    expect(cells[7]).toBe('no');
+    // A bottle with proposals waiting but no row is listed too: never heard from with its own key, so gone.
+    expect((await page.locator('#bottles-table tr[data-slug="quiet"] td').allTextContents()).slice(0, 4)).toEqual(['quiet', 'gone', '1', 'never']);
+  });
+
+  it('never shows a bottle alive on a heartbeat its own key did not seal, written with raw SQL: not in /api/bottles, not on the page', async () => {
+    // What a compromised bottle can do: write its own row in the shared file. `quiet` (a proposal
+    // pending) freshens itself a heartbeat with no seal and a registration with no host signature;
+    // `copier` copies flood's sealed heartbeat onto its own row.
+    const raw = new Database(dbFile);
+    try {
+      const sealed = raw.prepare(`SELECT last_heartbeat, sidecar_version, schema_version, live_routes_hash, heartbeat_seal FROM bottles WHERE slug = 'flood'`).get() as Record<string, unknown>;
+      raw
+        .prepare(`INSERT INTO bottles (slug, last_heartbeat, sidecar_version, schema_version, backend, image, started_at, registration_seal) VALUES ('quiet', ?, '6.6.6\u001b[2J', 1, 'docker', 'trusted:latest', ?, 'mac:00')`)
+        .run(Date.now() + 60_000, Date.now());
+      raw
+        .prepare(`INSERT INTO bottles (slug, last_heartbeat, sidecar_version, schema_version, live_routes_hash, heartbeat_seal) VALUES ('copier', ?, ?, ?, ?, ?)`)
+        .run(sealed.last_heartbeat, sealed.sidecar_version, sealed.schema_version, sealed.live_routes_hash, sealed.heartbeat_seal);
+    } finally {
+      raw.close();
+    }
+    const api = (await page.evaluate(async () => (await fetch('/api/bottles')).json())) as Array<Record<string, unknown>>;
+    const bySlug = new Map(api.map((bottle) => [bottle.slug, bottle]));
+    expect(bySlug.get('flood')).toMatchObject({ liveness: 'alive', heartbeat: 'sealed', sidecarVersion: '0.1.0' });
+    expect(bySlug.get('quiet')).toMatchObject({ liveness: 'gone', heartbeat: 'unsealed', registration: 'forged', sidecarVersion: '-', backend: '-', image: '-', startedAt: null, pending: 1 });
+    expect(bySlug.get('copier')).toMatchObject({ liveness: 'gone', heartbeat: 'forged', sidecarVersion: '-', pending: 0 });
+    expect(JSON.stringify(api)).not.toContain('6.6.6');
+
+    await page.locator('button.tab[data-view="audit"]').click();
+    await page.locator('button.tab[data-view="bottles"]').click();
+    await page.locator('#bottles-table tr[data-slug="copier"]').waitFor();
+    const quiet = await page.locator('#bottles-table tr[data-slug="quiet"] td').allTextContents();
+    expect(quiet.slice(0, 3)).toEqual(['quiet', 'gone', '1']);
+    expect(quiet[3]).toMatch(/^\[UNSEALED\]/);
+    expect(quiet[4]).toBe('-');
+    expect(quiet.slice(7)).toEqual(['[FORGED]', '-', '-']);
+    const copier = await page.locator('#bottles-table tr[data-slug="copier"] td').allTextContents();
+    expect(copier.slice(0, 4)).toEqual(['copier', 'gone', '0', expect.stringMatching(/^\[FORGED\]/)]);
+    expect(await page.locator('#bottles-table .liveness-alive').allTextContents()).toEqual(['alive']);
   });
 
   it('filters the audit log, shows an entry, and verifies the log (and notices tampering)', async () => {

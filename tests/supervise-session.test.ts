@@ -5,8 +5,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { livenessOf, STALE_AFTER_MS, type Liveness } from '../src/bottles/liveness.js';
-import { describeBottles } from '../src/cli/supervise/bottles-model.js';
+import Database from 'better-sqlite3';
+import { ALIVE_WITHIN_MS, GONE_AFTER_MS, overviewOf, type BottleOverview, type Liveness } from '../src/bottles/bottle-overview.js';
+import { bottleLines, describeBottles, livenessOfSlug, sealMarks, summarizeBottles } from '../src/cli/supervise/bottles-model.js';
 import { SCHEMA_VERSION } from '../src/storage/schema-version.js';
 import { helpLines, KEY_HELP } from '../src/cli/supervise/key-help.js';
 import { columnWidths, MAX_COLUMN, pendingRow, tableLine } from '../src/cli/supervise/list-model.js';
@@ -23,6 +24,7 @@ import { GITLEAKS_REPORT, REPO_ROOT, routesFor, tempDir } from './fixtures/stora
 
 const RESPONDER = 'operator:tester';
 const LONG_SLUG = `a-very-long-bottle-name-${'x'.repeat(39)}`;
+const beat = { sidecarVersion: '1.0.0', schemaVersion: SCHEMA_VERSION, liveRoutes: undefined };
 
 describe('the supervise session', () => {
   let dir: string;
@@ -274,30 +276,68 @@ describe('the supervise session', () => {
     expect(text).not.toContain('\u202e');
   });
 
-  it('B lists every bottle the table or a proposal names, most waiting first; Enter narrows the list to it; the list is re-read on refresh', async () => {
-    const beat = { sidecarVersion: '1.0.0', schemaVersion: SCHEMA_VERSION, liveRoutes: undefined };
-    await database.bottles.recordHeartbeat('idle', beat);
+  it('B lists every bottle the host’s overview names, most waiting first; Enter narrows the list to it; the list is re-read on refresh', async () => {
+    await bottle('idle').bottle.recordHeartbeat(beat);
     await propose('busy', 'one');
     await propose('busy', 'two');
     await propose('quiet', 'three');
-    const target = session({ listBottles: () => database.bottles.listBottles() });
+    const target = session({ bottleOverview: (now) => database.bottles.overview(now) });
     press(target, 'B');
     expect(target.state.view).toEqual({ name: 'bottles', selected: 0 });
     const summaries = target.bottleSummaries().filter((summary) => ['busy', 'quiet', 'idle'].includes(summary.slug));
-    expect(summaries.map(({ slug, liveness, pending }) => ({ slug, liveness, pending }))).toEqual([
-      { slug: 'busy', liveness: 'unknown', pending: 2 },
-      { slug: 'quiet', liveness: 'unknown', pending: 1 },
-      { slug: 'idle', liveness: 'alive', pending: 0 },
+    // No row: nothing the bottle's key sealed, so gone, as `bot-bottle bottles` says.
+    expect(summaries.map(({ slug, liveness, pending, heartbeat }) => ({ slug, liveness, pending, heartbeat }))).toEqual([
+      { slug: 'busy', liveness: 'gone', pending: 2, heartbeat: 'none' },
+      { slug: 'quiet', liveness: 'gone', pending: 1, heartbeat: 'none' },
+      { slug: 'idle', liveness: 'alive', pending: 0, heartbeat: 'sealed' },
     ]);
     press(target, 'j', { input: '', name: 'return' });
     expect(target.state.view).toEqual({ name: 'list' });
     expect(target.state.filter.slug).toBe('quiet');
     expect(target.state.shown.map((p) => p.justification)).toEqual(['three']);
-    await database.bottles.recordHeartbeat('quiet', beat);
+    await bottle('quiet').bottle.recordHeartbeat(beat);
     target.refresh();
     expect(target.bottleSummaries().find((summary) => summary.slug === 'quiet')?.liveness).toBe('alive');
     press(target, 'B', 'q');
     expect(target.state.view).toEqual({ name: 'list' });
+  });
+
+  it('a bottle that writes itself a fresh heartbeat with raw SQL, unsealed or under another bottle’s seal, is never alive in the bottles view, the title or its group heading', async () => {
+    await propose('forger', 'unsealed');
+    await propose('copier', 'copied seal');
+    await bottle('honest').bottle.recordHeartbeat(beat);
+    const sealed = database.bottles.readBottle('honest');
+    // What a compromised bottle can do: open the shared file and write its own row.
+    const raw = new Database(path.join(dir, 'supervise.db'));
+    try {
+      raw.prepare(`INSERT INTO bottles (slug, last_heartbeat, sidecar_version, schema_version) VALUES ('forger', ?, '6.6.6', ?)`).run(Date.now(), SCHEMA_VERSION);
+      raw
+        .prepare(`INSERT INTO bottles (slug, last_heartbeat, sidecar_version, schema_version, live_routes_hash, heartbeat_seal) VALUES ('copier', ?, ?, ?, ?, ?)`)
+        .run(sealed?.lastHeartbeat, sealed?.sidecarVersion, sealed?.schemaVersion, sealed?.liveRoutesHash, sealed?.heartbeatSeal);
+    } finally {
+      raw.close();
+    }
+    const target = session({ bottleOverview: (now) => database.bottles.overview(now) });
+    const bySlug = new Map(target.bottleSummaries().map((summary) => [summary.slug, summary]));
+    expect(bySlug.get('honest')).toMatchObject({ liveness: 'alive', heartbeat: 'sealed' });
+    expect(bySlug.get('forger')).toMatchObject({ liveness: 'gone', heartbeat: 'unsealed', pending: 1 });
+    expect(bySlug.get('copier')).toMatchObject({ liveness: 'gone', heartbeat: 'forged', pending: 1 });
+    const now = target.state.now;
+    // The group headings: the same liveness, and the seal that failed.
+    expect(livenessOfSlug(target.state.bottles, 'forger', now)).toBe('gone');
+    expect(livenessOfSlug(target.state.bottles, 'copier', now)).toBe('gone');
+    expect(sealMarks(bySlug.get('forger'))).toEqual(['heartbeat [UNSEALED]']);
+    expect(sealMarks(bySlug.get('copier'))).toEqual(['heartbeat [FORGED]']);
+    expect(sealMarks(bySlug.get('honest'))).toEqual([]);
+    // The bottles view's rows: not alive, the seal's failure in place of the heartbeat's age, no unsealed claim.
+    const lines = bottleLines(target.bottleSummaries(), now, createColors(false), 120, -1);
+    const row = (slug: string): string => lines.find((line) => line.slice(2).startsWith(`${slug} `)) ?? '';
+    expect(row('forger')).toMatch(/^ {2}forger +gone +1 +\[UNSEALED\] 0s +no$/);
+    expect(row('forger')).not.toContain('6.6.6');
+    expect(row('copier')).toMatch(/^ {2}copier +gone +1 +\[FORGED\] \d+s +no$/);
+    expect(row('honest')).toMatch(/^ {2}honest +alive +0 +\d+s ago +1\.0\.0 +no$/);
+    press(target, 'B');
+    expect(describeBottles(target.bottleSummaries().filter((summary) => ['forger', 'copier', 'honest'].includes(summary.slug)))).toBe('3 bottles: 1 alive, 2 gone');
   });
 
   it('opens on the first proposal, or on the one it is told to focus however far down the fair order it is', async () => {
@@ -315,24 +355,34 @@ describe('the supervise session', () => {
   });
 });
 
-describe('bottle liveness', () => {
-  const bottle = (lastHeartbeat: number | null, stoppedAt: number | null = null) => ({ lastHeartbeat, stoppedAt });
+describe('bottle liveness in the terminal UI', () => {
+  const overview = (fields: Partial<BottleOverview>): BottleOverview => ({ ...overviewOf('acme', undefined, undefined, undefined, 0), ...fields });
 
-  it('is alive while heartbeats come, stale after three missed, gone once retired, unknown without a heartbeat', () => {
-    const now = 1_000_000;
-    expect(livenessOf(bottle(now - 1000), now)).toBe('alive');
-    expect(livenessOf(bottle(now - STALE_AFTER_MS), now)).toBe('alive');
-    expect(livenessOf(bottle(now - STALE_AFTER_MS - 1), now)).toBe('stale');
-    expect(livenessOf(bottle(now, now - 5), now)).toBe('gone');
-    expect(livenessOf(bottle(null), now)).toBe('unknown');
-    expect(livenessOf(undefined, now)).toBe('unknown');
+  it('takes the overview’s rule and lets it move with the clock: alive, stale, gone; retired is gone; only a sealed heartbeat counts', () => {
+    const at = 1_000_000;
+    const sealed = overview({ heartbeat: 'sealed', lastHeartbeat: at, liveness: 'alive' });
+    expect(summarizeBottles([sealed], at + ALIVE_WITHIN_MS)[0]?.liveness).toBe('alive');
+    expect(summarizeBottles([sealed], at + ALIVE_WITHIN_MS + 1)[0]?.liveness).toBe('stale');
+    expect(summarizeBottles([sealed], at + GONE_AFTER_MS + 1)[0]?.liveness).toBe('gone');
+    expect(summarizeBottles([{ ...sealed, registration: 'retired' }], at)[0]?.liveness).toBe('gone');
+    for (const heartbeat of ['unsealed', 'forged', 'none'] as const) expect(summarizeBottles([{ ...sealed, heartbeat }], at)[0]?.liveness).toBe('gone');
+    expect(livenessOfSlug([], 'nobody', at)).toBe('gone');
   });
 
   it('summarises the bottles for the title', () => {
     expect(describeBottles([])).toBe('no bottles known');
-    const row = (liveness: Liveness) => ({ slug: liveness, liveness, pending: 0, lastHeartbeat: null, sidecarVersion: null });
-    expect(describeBottles([row('unknown'), row('alive'), row('stale'), row('alive')])).toBe('4 bottles: 2 alive, 1 stale, 1 unknown');
+    const row = (liveness: Liveness) => overview({ slug: liveness, liveness });
+    expect(describeBottles([row('gone'), row('alive'), row('stale'), row('alive')])).toBe('4 bottles: 2 alive, 1 stale, 1 gone');
     expect(describeBottles([row('gone')])).toBe('1 bottle: 1 gone');
+  });
+
+  it('shows every text a bottle wrote display-safe in the bottles view', () => {
+    const hostile = overview({ slug: 'a\u202eb', heartbeat: 'sealed', lastHeartbeat: 0, liveness: 'alive', sidecarVersion: '1\u001b[2J' });
+    const text = bottleLines([hostile], 0, createColors(false), 120, -1).join('\n');
+    expect(text).toContain('a⟨RLO⟩b');
+    expect(text).toContain('1⟨ESC⟩[2J');
+    expect(text).not.toContain('\u001b');
+    expect(text).not.toContain('\u202e');
   });
 });
 

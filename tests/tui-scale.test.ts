@@ -6,7 +6,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { BottleStore } from '../src/bottles/bottle-store.js';
 import { openHostDatabase, openSidecarDatabase } from '../src/database.js';
+import { openBottleKeyring } from '../src/keys/keyring.js';
+import { registerBottle, retireBottle } from '../src/launcher/bottles.js';
+import { openConnection } from '../src/storage/connection.js';
 import type { Proposal } from '../src/queue/proposal.js';
 import { SCHEMA_VERSION } from '../src/storage/schema-version.js';
 import { bottleKeysDir } from './fixtures/bottle-keys.js';
@@ -30,16 +35,33 @@ describe('supervise TUI with 200 pending proposals at 80×24 (tmux)', () => {
     dir = tempDir('tui-scale');
     dbFile = path.join(dir, 'bot-bottle.db');
     const host = await openHostDatabase({ path: dbFile, watch: false });
+    /** A heartbeat at a chosen time, sealed with the bottle's own key as its sidecar seals it. */
+    const sealedBeat = async (slug: string, at: number): Promise<void> => {
+      const db = openConnection(dbFile, { fileMustExist: true });
+      try {
+        await new BottleStore(db, { keyring: openBottleKeyring(slug, bottleKeysDir(slug)) }).recordHeartbeat(slug, { sidecarVersion: '0.9.1', schemaVersion: SCHEMA_VERSION, liveRoutes: undefined }, at);
+      } finally {
+        db.close();
+      }
+    };
     try {
-      const beat = { sidecarVersion: '0.9.1', schemaVersion: SCHEMA_VERSION, liveRoutes: undefined };
-      // acme's heartbeat lies ahead, so it stays alive however slowly the tests before the bottles view run.
-      await host.bottles.recordHeartbeat('acme', beat, Date.now() + 10 * 60_000);
-      await host.bottles.recordHeartbeat('gamma', beat, Date.now() - 10 * 60_000);
-      await host.bottles.recordHeartbeat('delta', beat, Date.now() - 60 * 60_000);
-      // What retiring a bottle records (the launcher's part).
-      host.db.prepare('UPDATE bottles SET stopped_at = ? WHERE slug = ?').run(Date.now() - 30 * 60_000, 'delta');
+      // acme's heartbeat lies ahead, so it stays alive however slowly the tests before the bottles view run;
+      // gamma's is two minutes old, stale until eight more have passed.
+      await sealedBeat('acme', Date.now() + 10 * 60_000);
+      await sealedBeat('gamma', Date.now() - 2 * 60_000);
+      // delta was registered, beat, and was retired by its launcher.
+      await registerBottle('delta', { backend: 'docker', image: 'agent:1', database: host });
+      await sealedBeat('delta', Date.now() - 60 * 60_000);
+      await retireBottle('delta', { database: host });
     } finally {
       await host.close();
+    }
+    // The long bottle, compromised, writes itself a fresh heartbeat with raw SQL, without its key.
+    const raw = new Database(dbFile);
+    try {
+      raw.prepare(`INSERT INTO bottles (slug, last_heartbeat, sidecar_version, schema_version) VALUES (?, ?, '6.6.6', ?)`).run(LONG_SLUG, Date.now() + 10 * 60_000, SCHEMA_VERSION);
+    } finally {
+      raw.close();
     }
     for (const { slug, count, kind, justification } of BOTTLES) {
       const bottle = openSidecarDatabase(slug, { path: dbFile, keysDir: bottleKeysDir(slug), watch: false, flood: { maxPending: 1000, perMinute: 1000 } });
@@ -153,7 +175,8 @@ describe('supervise TUI with 200 pending proposals at 80×24 (tmux)', () => {
         expect(database.audit.readAuditEntries({ proposalId: proposal.id })).toMatchObject([{ action: 'proposal-decision', status: 'rejected' }]);
       }
       expect(database.queue.listPendingProposals({ target: 'operator' })).toHaveLength(197);
-      expect(database.audit.verify()).toMatchObject({ ok: true, head: { count: 3 } });
+      // The three rejections, after delta's registration and retirement.
+      expect(database.audit.verify()).toMatchObject({ ok: true, head: { count: 5 } });
     } finally {
       await database.close();
     }
@@ -206,15 +229,17 @@ describe('supervise TUI with 200 pending proposals at 80×24 (tmux)', () => {
     await terminal.waitFor('the whole list again', (screen) => !screen.includes('Esc shows all'));
   });
 
-  it('B lists the bottles, alive, stale, gone or unknown, with their pending counts; Enter shows one bottle’s proposals', async () => {
+  it('B lists the bottles as the host’s overview shows them, alive, stale or gone, with their seals and pending counts; Enter shows one bottle’s proposals', async () => {
     terminal.keys('B');
-    const view = await terminal.waitForText('4 bottles: 1 alive, 1 stale, 1 gone, 1 unknown');
+    const view = await terminal.waitForText('4 bottles: 1 alive, 1 stale, 2 gone');
     expect(view).toContain('Enter show its proposals');
-    const row = (slug: string): string => view.split('\n').find((line) => line.slice(2).startsWith(slug.slice(0, 20))) ?? '';
-    expect(row('acme')).toMatch(/acme +alive +99 +\S+ ago +0\.9\.1/);
-    expect(row(LONG_SLUG)).toMatch(/a-very-long-bottle-name-x+… +unknown +60 +never/);
-    expect(row('gamma')).toMatch(/gamma +stale +37 +10m ago +0\.9\.1/);
-    expect(row('delta')).toMatch(/delta +gone +0 +1h ago/);
+    const row = (slug: string): string => (view.split('\n').find((line) => line.slice(2).startsWith(slug.slice(0, 20))) ?? '').trimEnd();
+    expect(row('acme')).toMatch(/acme +alive +99 +\S+ ago +0\.9\.1 +no$/);
+    // Its fresh heartbeat carries no seal: not alive, and its claims are not shown.
+    expect(row(LONG_SLUG)).toMatch(/a-very-long-bottle-name-x*… +gone +60 +\[UNSEALED\] \d+[sm] +no$/);
+    expect(row(LONG_SLUG)).not.toContain('6.6.6');
+    expect(row('gamma')).toMatch(/gamma +stale +37 +\d+m ago +0\.9\.1 +no$/);
+    expect(row('delta')).toMatch(/delta +gone +0 +1h ago +0\.9\.1 +retired$/);
     // Ordered by how many are waiting: acme first, selected.
     expect(view).toMatch(/^> acme /m);
     terminal.keys('j', 'j', 'Enter');

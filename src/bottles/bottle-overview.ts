@@ -12,7 +12,8 @@ import type { Bottle } from './bottle-store.js';
 export const HEARTBEAT_INTERVAL_MS = 30_000;
 
 /**
- * `alive`: a heartbeat sealed by the bottle within `ALIVE_WITHIN_MS`; `stale`: the last one is older
+ * The one vocabulary of liveness, for every view of the bottles (`bot-bottle bottles`, the terminal
+ * UI, the dashboard). `alive`: a heartbeat sealed by the bottle within `ALIVE_WITHIN_MS`; `stale`: the last one is older
  * (or, just registered, none yet) but within `GONE_AFTER_MS`; `gone`: retired by the host, silent
  * for longer, or never heard from with its own key.
  */
@@ -84,12 +85,18 @@ function heartbeatState(bottle: Bottle, verdict: SealVerdict): HeartbeatState {
   return bottle.heartbeatSeal === null ? 'unsealed' : 'forged';
 }
 
-function livenessOf(registration: RegistrationState, heartbeat: HeartbeatState, bottle: Bottle, now: number): Liveness {
-  if (registration === 'retired') return 'gone';
-  const since = heartbeat === 'sealed' ? bottle.lastHeartbeat : registration === 'registered' ? bottle.startedAt : null;
+/**
+ * The one rule of liveness, over what the overview has verified: the heartbeat's time counts only
+ * when the bottle's own key sealed it, the registration's start only when the host signed it, and a
+ * retirement the host signed is final. Given an overview read earlier, it says what that overview
+ * means at `now` (so a view can let liveness move with its clock between reads).
+ */
+export function livenessAt(bottle: Pick<BottleOverview, 'registration' | 'heartbeat' | 'lastHeartbeat' | 'startedAt'>, now: number): Liveness {
+  if (bottle.registration === 'retired') return 'gone';
+  const since = bottle.heartbeat === 'sealed' ? bottle.lastHeartbeat : bottle.registration === 'registered' ? bottle.startedAt : null;
   if (since === null) return 'gone';
   const age = now - since;
-  if (heartbeat === 'sealed' && age <= ALIVE_WITHIN_MS) return 'alive';
+  if (bottle.heartbeat === 'sealed' && age <= ALIVE_WITHIN_MS) return 'alive';
   return age <= GONE_AFTER_MS ? 'stale' : 'gone';
 }
 
@@ -122,13 +129,14 @@ export function overviewOf(
   const registration = registrationState(bottle, seals.registration);
   const heartbeat = heartbeatState(bottle, seals.heartbeat);
   const trusted = registration === 'registered' || registration === 'retired';
+  const startedAt = trusted ? bottle.startedAt : null;
   return {
     slug,
-    liveness: livenessOf(registration, heartbeat, bottle, now),
+    liveness: livenessAt({ registration, heartbeat, lastHeartbeat: bottle.lastHeartbeat, startedAt }, now),
     registration,
     backend: trusted ? bottle.backend : null,
     image: trusted ? bottle.image : null,
-    startedAt: trusted ? bottle.startedAt : null,
+    startedAt,
     stoppedAt: trusted ? bottle.stoppedAt : null,
     heartbeat,
     lastHeartbeat: bottle.lastHeartbeat,

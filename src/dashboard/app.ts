@@ -147,11 +147,7 @@ export function createDashboardApp(options: DashboardAppOptions): DashboardApp {
     return c.json(verifyView(audit.verify(), verifyAnswers(database.db, database.keyring, { isImported: (id) => ledger.has(`response:${id}`) })));
   });
 
-  app.get('/api/bottles', (c) => {
-    const pending = new Map<string, number>();
-    for (const proposal of listPending(queue)) pending.set(proposal.slug, (pending.get(proposal.slug) ?? 0) + 1);
-    return c.json(bottleViews(bottles.listBottles(), pending, Date.now()));
-  });
+  app.get('/api/bottles', (c) => c.json(bottleViews(bottles.overview(Date.now()))));
 
   app.get('/api/events', (c) =>
     streamSSE(c, async (stream) => {

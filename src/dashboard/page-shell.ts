@@ -56,8 +56,8 @@ export const PAGE_SHELL = `<!doctype html>
     </div>
   </section>
   <section id="view-bottles" class="view" hidden>
-    <table id="bottles-table"><thead><tr><th>Bottle</th><th>State</th><th>Pending</th><th>Last heartbeat</th><th>Sidecar</th><th>Schema</th><th>Live routes sha256</th><th>Backend</th><th>Image</th></tr></thead><tbody></tbody></table>
-    <p id="bottles-empty" class="muted" hidden>No bottles known yet: a bottle appears when its sidecar first reports or it has a proposal waiting.</p>
+    <table id="bottles-table"><thead><tr><th>Bottle</th><th>State</th><th>Pending</th><th>Last heartbeat</th><th>Sidecar</th><th>Schema</th><th>Live routes sha256</th><th>Registered</th><th>Backend</th><th>Image</th></tr></thead><tbody></tbody></table>
+    <p id="bottles-empty" class="muted" hidden>No bottles known yet: a bottle appears when its launcher registers it, its sidecar first reports, or it has a proposal waiting.</p>
   </section>
 </main>
 </body>
@@ -94,5 +94,5 @@ textarea.editor { width: 100%; min-height: 16rem; font-family: ui-monospace, mon
 .message { padding: .3rem .5rem; } .message.error { color: #c33; } .message.ok { color: #2a2; }
 .filters { display: flex; flex-wrap: wrap; gap: .5rem; align-items: end; margin-bottom: .5rem; }
 .filters input { width: 8rem; }
-.state-alive { color: #2a2; } .state-quiet { color: #b80; } .state-stopped, .state-unknown { color: #888; }
+.liveness-alive { color: #2a2; } .liveness-stale { color: #b80; } .liveness-gone { color: #888; }
 `;

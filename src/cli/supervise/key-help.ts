@@ -20,7 +20,7 @@ export const KEY_HELP: readonly KeyGroup[] = [
       ['b', 'show only the selected proposal’s bottle (again: every bottle)'],
       ['t', 'show only the selected proposal’s kind (again: every kind)'],
       ['o', 'group the list by bottle, each heading with its pending count and liveness (again: bottles in turns)'],
-      ['B', 'the bottles: alive, stale, gone or unknown, and how many proposals each has pending'],
+      ['B', 'the bottles as `bot-bottle bottles` shows them: alive, stale or gone, each seal that fails, and how many proposals each has pending'],
       ['?', 'these keys (↑↓ scroll them; q, Esc or ? closes them)'],
       ['Space', 'mark or unmark the selected proposal, and move down'],
       ['v', 'mark every proposal shown (again: unmark them)'],

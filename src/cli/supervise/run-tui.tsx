@@ -56,7 +56,7 @@ export async function runSuperviseTui(database: SuperviseDatabase, options: TuiO
     ...(options.untilSettled === undefined ? {} : { untilSettled: options.untilSettled }),
     ...(options.focus === undefined ? {} : { focus: options.focus }),
     pageSize: () => Math.max(1, (process.stdout.rows || 30) - 10),
-    listBottles: () => database.bottles.listBottles(),
+    bottleOverview: (now) => database.bottles.overview(now),
     onQuit: () => resolveQuit(),
     edit: async (text) => {
       await unmount();

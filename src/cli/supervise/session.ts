@@ -5,8 +5,8 @@ import type { KindRegistry } from '../../kinds/registry.js';
 import type { Proposal } from '../../queue/proposal.js';
 import type { QueueStore } from '../../queue/queue-store.js';
 import { answerProposal, checkDecision, describeSettled, reviewOf, type Decision } from './actions.js';
-import type { Bottle } from '../../bottles/bottle-store.js';
-import { summarizeBottles, type BottleSummary } from './bottles-model.js';
+import type { BottleOverview } from '../../bottles/bottle-overview.js';
+import { overviewOfPending, summarizeBottles } from './bottles-model.js';
 import { rejectAll, type BulkRejectOutcome } from './bulk-reject.js';
 import { applyFilter, narrows, NO_FILTER, type ListFilter } from './list-filter.js';
 import { SHORT_ID_LENGTH, listPending } from './list-model.js';
@@ -44,8 +44,8 @@ export interface SessionState {
   filter: ListFilter;
   /** What the list shows: `proposals` through `filter`. `selected` counts in it. */
   shown: Proposal[];
-  /** The bottles table as last read (on every refresh). */
-  bottles: Bottle[];
+  /** The host's overview of the bottles as last read (on every refresh): liveness and seals, from `BottleStore.overview`. */
+  bottles: BottleOverview[];
   /** Ids marked for a bulk rejection; only pending ones stay marked. */
   marked: ReadonlySet<string>;
   /** Whose seal each listed proposal carries, by id; `forged` ones can only be rejected. */
@@ -73,8 +73,12 @@ export interface SessionOptions {
   untilSettled?: string;
   /** Open with the cursor on this proposal instead of the first one listed (the demo's own proposal). */
   focus?: string;
-  /** The bottles table; without it the bottles view knows only the bottles with pending proposals. */
-  listBottles?: () => Bottle[];
+  /**
+   * The host's overview of the bottles (`BottleStore.overview`), the one owner of liveness and seals;
+   * without it the bottles view knows only the bottles with pending proposals, each as the overview
+   * shows a bottle without a row.
+   */
+  bottleOverview?: (now: number) => BottleOverview[];
   /** Lines a page key moves in the detail view. */
   pageSize?: () => number;
 }
@@ -97,12 +101,13 @@ export class SuperviseSession {
     this.#queue = queue;
     this.#options = options;
     const proposals = listPending(queue);
+    const now = Date.now();
     this.#state = {
       proposals,
       filter: NO_FILTER,
       shown: proposals,
       marked: new Set(),
-      bottles: options.listBottles?.() ?? [],
+      bottles: this.#readBottles(proposals, now),
       seals: this.#sealsOf(proposals),
       selected: Math.max(0, proposals.findIndex((p) => p.id === options.focus)),
       view: { name: 'list' },
@@ -111,7 +116,7 @@ export class SuperviseSession {
       scroll: 0,
       status: undefined,
       busy: false,
-      now: Date.now(),
+      now,
       answeredCount: 0,
     };
   }
@@ -166,8 +171,9 @@ export class SuperviseSession {
     const proposals = listPending(this.#queue);
     const pending = new Set(proposals.map((p) => p.id));
     const marked = new Set([...this.#state.marked].filter((id) => pending.has(id)));
-    const bottles = this.#options.listBottles?.() ?? [];
-    const patch: Partial<SessionState> = { ...this.#listed(proposals, this.#state.filter), marked, bottles, seals: this.#sealsOf(proposals), now: Date.now() };
+    const now = Date.now();
+    const bottles = this.#readBottles(proposals, now);
+    const patch: Partial<SessionState> = { ...this.#listed(proposals, this.#state.filter), marked, bottles, seals: this.#sealsOf(proposals), now };
     const open = this.#state.open;
     if (open && this.#state.settledElsewhere === undefined && !this.#answeredHere.has(open.id) && !proposals.some((p) => p.id === open.id)) {
       const description = describeSettled(this.#queue, open);
@@ -282,9 +288,13 @@ export class SuperviseSession {
     return false;
   }
 
-  /** The bottles view's rows, read fresh: liveness moves with the clock. */
-  bottleSummaries(): BottleSummary[] {
-    return summarizeBottles(this.#state.bottles, this.#state.proposals, this.#state.now);
+  /** The bottles view's rows, from the overview as last read, their liveness moving with the clock. */
+  bottleSummaries(): BottleOverview[] {
+    return summarizeBottles(this.#state.bottles, this.#state.now);
+  }
+
+  #readBottles(proposals: readonly Proposal[], now: number): BottleOverview[] {
+    return this.#options.bottleOverview?.(now) ?? overviewOfPending(proposals, now);
   }
 
   #bottlesKey(key: KeyPress, view: Extract<View, { name: 'bottles' }>): void {

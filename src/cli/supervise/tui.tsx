@@ -7,9 +7,9 @@ import { reasonRequired } from './actions.js';
 import { renderDetail, renderEdit } from './detail.js';
 import { helpLines } from './key-help.js';
 import { describeFilter, narrows } from './list-filter.js';
-import { columnWidths, excerpt, formatAge, pendingRow, tableLine, type Palette, type PendingRow } from './list-model.js';
-import { describeBottles } from './bottles-model.js';
-import { livenessOf, type Liveness } from '../../bottles/liveness.js';
+import { columnWidths, pendingRow, tableLine, type Palette, type PendingRow } from './list-model.js';
+import { bottleLines, describeBottles, LIVENESS_PAINT, livenessOfSlug, sealMarks } from './bottles-model.js';
+import type { Liveness } from '../../bottles/bottle-overview.js';
 import type { KeyPress, SessionState, StatusLine, SuperviseSession } from './session.js';
 import { layoutLine, type StyledLine } from './styled-line.js';
 
@@ -61,42 +61,24 @@ export type StalenessOf = (proposal: Proposal) => Staleness | undefined;
 /** A row of the list as drawn: a proposal (its index in `shown`), or the heading of a bottle's group. */
 type ListItem = { type: 'row'; index: number; row: PendingRow } | { type: 'group'; slug: string; count: number };
 
-const LIVENESS_PAINT = { alive: 'green', stale: 'yellow', gone: 'red', unknown: 'dim' } as const;
-
 function paintLiveness(liveness: Liveness, colors: Palette): string {
   return colors[LIVENESS_PAINT[liveness]](liveness);
 }
 
 
-/** Each bottle with its liveness and pending count; Enter narrows the list to the selected one. */
+/** Each bottle with its liveness, seals and pending count, from the host's overview; Enter narrows the list to the selected one. */
 function BottlesView({ session, state, colors, width, height }: { session: SuperviseSession; state: SessionState; colors: Palette; width: number; height: number }) {
   if (state.view.name !== 'bottles') return null;
   const summaries = session.bottleSummaries();
-  if (summaries.length === 0) return <Line>{colors.dim('No bottles: none has a heartbeat on record or a proposal pending.')}</Line>;
-  const cells = summaries.map((summary) => ({
-    slug: safeLine(summary.slug),
-    state: summary.liveness,
-    pending: String(summary.pending),
-    heartbeat: summary.lastHeartbeat === null ? 'never' : `${formatAge(state.now - summary.lastHeartbeat)} ago`,
-    sidecar: summary.sidecarVersion === null ? '' : safeLine(summary.sidecarVersion),
-  }));
-  const fixed = { state: 7, pending: 7, heartbeat: 9 };
-  const sidecar = Math.min(16, Math.max(7, ...cells.map((cell) => [...cell.sidecar].length)));
-  const slug = Math.max(6, Math.min(Math.max(...cells.map((cell) => [...cell.slug].length)), width - 2 - fixed.state - fixed.pending - fixed.heartbeat - sidecar - 8));
-  const line = (cell: { slug: string; state: string; pending: string; heartbeat: string; sidecar: string }, paintState: (text: string) => string = (text) => text): string =>
-    [excerpt(cell.slug, slug).padEnd(slug), paintState(cell.state.padEnd(fixed.state)), cell.pending.padStart(fixed.pending), cell.heartbeat.padStart(fixed.heartbeat), excerpt(cell.sidecar, sidecar)].join('  ');
-  const selected = state.view.selected;
-  const { start, items } = visibleWindow(cells, selected, height - 1);
+  if (summaries.length === 0) return <Line>{colors.dim('No bottles: none is registered, none has a heartbeat on record and none has a proposal pending.')}</Line>;
+  const [header = '', ...rows] = bottleLines(summaries, state.now, colors, width, state.view.selected);
+  const { start, items } = visibleWindow(rows, state.view.selected, height - 1);
   return (
     <Box flexDirection="column">
-      <Line>{colors.bold(`  ${line({ slug: 'BOTTLE', state: 'STATE', pending: 'PENDING', heartbeat: 'HEARTBEAT', sidecar: 'SIDECAR' })}`)}</Line>
-      {items.map((cell, offset) =>
-        start + offset === selected ? (
-          <Line key={cell.slug}>{colors.inverse(`> ${line(cell)}`)}</Line>
-        ) : (
-          <Line key={cell.slug}>{`  ${line(cell, colors[LIVENESS_PAINT[cell.state]])}`}</Line>
-        ),
-      )}
+      <Line>{header}</Line>
+      {items.map((line, offset) => (
+        <Line key={summaries[start + offset]?.slug ?? offset}>{line}</Line>
+      ))}
     </Box>
   );
 }
@@ -129,9 +111,9 @@ function ListView({ state, colors, width, height, staleness }: { state: SessionS
       <Line>{colors.bold(`  ${tableLine(undefined, widths)}`)}</Line>
       {visible.map((item, offset) => {
         if (item.type === 'group') {
-          const bottle = state.bottles.find((b) => b.slug === item.slug);
+          const marks = sealMarks(state.bottles.find((bottle) => bottle.slug === item.slug)).map((mark) => ` · ${colors.red(mark)}`);
           return (
-            <Line key={`group:${start + offset}`}>{`${colors.bold(colors.cyan(`── ${safeLine(item.slug)} · ${item.count} pending ·`))} ${paintLiveness(livenessOf(bottle, state.now), colors)}`}</Line>
+            <Line key={`group:${start + offset}`}>{`${colors.bold(colors.cyan(`── ${safeLine(item.slug)} · ${item.count} pending ·`))} ${paintLiveness(livenessOfSlug(state.bottles, item.slug, state.now), colors)}${marks.join('')}`}</Line>
           );
         }
         const line = `${state.marked.has(item.row.id) ? '*' : ' '}${tableLine(item.row, widths)}`;

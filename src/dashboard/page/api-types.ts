@@ -124,18 +124,31 @@ export interface VerifyView {
   answerProblems: Array<{ proposalId: string; slug: string; reason: string }>;
 }
 
+/**
+ * One bottle as the host's overview (`BottleStore.overview`) shows it: liveness by the overview's one
+ * rule (alive, stale, gone: a heartbeat counts only when the bottle's own key sealed it), each seal's
+ * state, and each claim only as far as its seal carries it. Texts are display-safe; `-` stands for none.
+ */
 export interface BottleView {
   slug: string;
-  state: 'alive' | 'quiet' | 'stopped' | 'unknown';
+  liveness: 'alive' | 'stale' | 'gone';
+  /** `registered` or `retired` under the host's signature, `unregistered`, or `forged`. */
+  registration: 'registered' | 'retired' | 'unregistered' | 'forged';
+  /** `sealed` by the bottle's own key, `none` (never beat), `unsealed` or `forged`. */
+  heartbeat: 'sealed' | 'none' | 'unsealed' | 'forged';
+  /** From a registration the host signed; `-` otherwise. */
   backend: string;
   image: string;
   startedAt: number | null;
   stoppedAt: number | null;
+  /** When the row says the sidecar last beat, sealed or not (`heartbeat` says which). */
   lastHeartbeat: number | null;
+  /** From a heartbeat the bottle's key sealed; `-` (or null) otherwise. */
   sidecarVersion: string;
   schemaVersion: number | null;
   liveRoutesHash: string;
   pending: number;
+  oldestPendingAt: number | null;
 }
 
 export interface SessionView {
