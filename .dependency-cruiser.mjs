@@ -20,7 +20,7 @@ const LAYERS = [
   { name: 'queue', path: '^src/(queue|bottles)/' },
   // Peers that compose the layers below into what the outside uses: administration, legacy import,
   // the launcher API, the opened database and the package entry points (src/*.ts).
-  { name: 'composition', path: '^src/(admin|legacy|launcher)/|^src/[^/]+\\.tsx?$' },
+  { name: 'composition', path: '^src/(admin|legacy|launcher|broker)/|^src/[^/]+\\.tsx?$' },
   { name: 'cli', path: '^src/cli/' },
 ];
 

@@ -1,4 +1,5 @@
-import type { BottleSelf, Heartbeat } from '../src/bottles/bottle-store.js';
+import type { Heartbeat } from '../src/bottles/bottle-store.js';
+import type { SidecarBottle } from '../src/queue/sidecar-view.js';
 import { SCHEMA_VERSION } from '../src/storage/schema-version.js';
 import { readLiveRoutes, withinPayloadLimit } from './current-routes.js';
 
@@ -10,7 +11,7 @@ import { readLiveRoutes, withinPayloadLimit } from './current-routes.js';
 export const HEARTBEAT_INTERVAL_MS = 30_000;
 
 export interface HeartbeatOptions {
-  bottle: BottleSelf;
+  bottle: SidecarBottle;
   sidecarVersion: string;
   routesFile: string | undefined;
   log: (line: string) => void;

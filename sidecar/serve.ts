@@ -6,7 +6,7 @@ import { SidecarHttpServer, MCP_PATH } from './http-server.js';
 import { SidecarHeartbeat } from './heartbeat.js';
 import { LiveRoutesFile } from './live-routes.js';
 import { SERVER_VERSION, TOOL_NAMES, createMcpServer } from './mcp-server.js';
-import { openSidecarStorage } from './startup.js';
+import { openSidecarStore } from './startup.js';
 
 export const DEFAULT_PORT = 9100;
 /** In-flight calls get this long to return their pending results before connections are cut. */
@@ -39,10 +39,12 @@ function hostForUrl(host: string): string {
 export async function serve(options: ServeOptions): Promise<number> {
   const config = readConfig(options.env);
   const host = options.host ?? config.listenHost;
-  const storage = openSidecarStorage(config.slug, {
+  const storage = await openSidecarStore(config.slug, {
     ...(options.dbPath !== undefined ? { dbPath: options.dbPath } : {}),
     ...(options.keysDir !== undefined ? { keysDir: options.keysDir } : {}),
+    ...(config.brokerUrl !== undefined ? { brokerUrl: config.brokerUrl } : {}),
     flood: config.flood,
+    log: options.log,
   });
   const { queue, bottle } = storage;
   const heartbeat = new SidecarHeartbeat({ bottle, sidecarVersion: SERVER_VERSION, routesFile: config.routesFile, log: options.log });
@@ -78,7 +80,7 @@ export async function serve(options: ServeOptions): Promise<number> {
   const downward = new DownwardDispatcher(queue, builtinDownwardHandlers(live), options.log);
   downward.start();
   options.stdout(`ready http://${hostForUrl(host)}:${address.port}${MCP_PATH}`);
-  options.log(`serving bottle ${config.slug} from ${storage.path} (schema ${SCHEMA_VERSION})`);
+  options.log(`serving bottle ${config.slug} from ${storage.location} (schema ${SCHEMA_VERSION})`);
 
   // The database can fail under a running sidecar (its schema rolled back, the file damaged):
   // that ends the sidecar like a signal does, with the reason and the start-up refusal's exit code.

@@ -5,6 +5,7 @@ import { MAX_NOTES_BYTES, MAX_PAYLOAD_BYTES } from '../core/limits.js';
 import { validateSlug, validateTextSize } from '../core/validation.js';
 import { writeTransaction, type Db } from '../storage/connection.js';
 import { cachedStatement } from '../storage/statements.js';
+import type { SidecarBottle } from '../queue/sidecar-view.js';
 
 /** One bottle as the host knows it: what its launcher registered and what its sidecar last published. */
 export interface Bottle {
@@ -105,7 +106,7 @@ export class BottleStore {
 }
 
 /** `BottleStore` bound to one bottle: what its sidecar is given. */
-export class BottleSelf {
+export class BottleSelf implements SidecarBottle {
   readonly #store: BottleStore;
   readonly #audit: AuditStore;
   readonly slug: string;

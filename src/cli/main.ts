@@ -4,6 +4,7 @@ import { registerAudit } from './audit/command.js';
 import { endQuietlyOnClosedOutput } from './closed-output.js';
 import { reportFailure } from './common.js';
 import { VERB_EXIT } from '../core/exit-codes.js';
+import { registerBroker } from './broker.js';
 import { registerDb } from './db.js';
 import { registerDemo } from './demo/command.js';
 import { registerImportLegacy } from './import-legacy.js';
@@ -11,7 +12,7 @@ import { registerPropose } from './propose.js';
 import { registerSupervise } from './supervise/command.js';
 
 /** Each verb module adds its command to the program; see src/cli/<verb>.ts. */
-const registrations: Array<(program: Command) => void> = [registerSupervise, registerAudit, registerDemo, registerDb, registerPropose, registerImportLegacy];
+const registrations: Array<(program: Command) => void> = [registerSupervise, registerAudit, registerDemo, registerDb, registerPropose, registerImportLegacy, registerBroker];
 
 export function buildProgram(): Command {
   const program = new Command('bot-bottle')
