@@ -59,8 +59,26 @@ export class BrokerConnection {
   async call<Op extends BrokerOperation>(operation: Op, request: BrokerRequest<Op>, options: CallOptions = {}): Promise<unknown> {
     const path = `${BROKER_API_PREFIX}${operation}`;
     const body = Buffer.from(JSON.stringify(request), 'utf8');
-    const timeout = AbortSignal.timeout(options.timeoutMs ?? REQUEST_TIMEOUT_MS);
-    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+    // One controller per call, unhooked from the caller's signal afterwards: a long-lived signal
+    // (the change follower's) must not collect a listener per request.
+    const abort = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      abort.abort();
+    }, options.timeoutMs ?? REQUEST_TIMEOUT_MS);
+    const onAbort = (): void => abort.abort();
+    if (options.signal?.aborted) abort.abort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await this.#send(path, body, abort.signal, () => timedOut);
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async #send(path: string, body: Buffer, signal: AbortSignal, timedOut: () => boolean): Promise<unknown> {
     let response: Response;
     try {
       response = await fetch(`${this.url}${path}`, {
@@ -70,13 +88,13 @@ export class BrokerConnection {
         signal,
       });
     } catch (error) {
-      throw this.#unreachable(error, timeout.aborted);
+      throw this.#unreachable(error, timedOut());
     }
     let json: unknown;
     try {
       json = await response.json();
     } catch (error) {
-      throw this.#unreachable(error, timeout.aborted);
+      throw this.#unreachable(error, timedOut());
     }
     if (response.ok) return json;
     const refused = brokerErrorBody.safeParse(json);

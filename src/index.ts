@@ -8,6 +8,9 @@
 export { openHostDatabase } from './database.js';
 export type { OpenDatabaseOptions, SuperviseDatabase } from './database.js';
 export { applyRoutes, prepareSupervise } from './launcher/launcher.js';
+export type { SuperviseBackend } from './launcher/backends.js';
+export { startBroker } from './broker/run-broker.js';
+export type { RunningBroker, StartBrokerOptions } from './broker/run-broker.js';
 export type { ApplyRoutesOptions, ApplyRoutesResult, ContainerEngine, PrepareSuperviseOptions, SuperviseMount, SupervisePlan } from './launcher/launcher.js';
 export { askAndWait, resumeWait } from './queue/proposal-flow.js';
 export type { Idempotency, ProposalRequest, ProposalResult, ResumeExpectation, WaitSettings } from './queue/proposal-flow.js';
