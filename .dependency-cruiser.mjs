@@ -19,7 +19,7 @@ const LAYERS = [
   // The bottles table sits beside the queue: staleness is a proposal read against a bottle's row.
   { name: 'queue', path: '^src/(queue|bottles)/' },
   // Peers that compose the layers below into what the outside uses: administration, legacy import,
-  // the launcher API, the opened database and the package entry points (src/*.ts).
+  // the launcher API, the host broker, the opened database and the package entry points (src/*.ts).
   { name: 'composition', path: '^src/(admin|legacy|launcher|broker)/|^src/[^/]+\\.tsx?$' },
   { name: 'cli', path: '^src/cli/' },
 ];

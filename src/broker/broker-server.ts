@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SuperviseError, isSuperviseError } from '../core/errors.js';
@@ -67,6 +68,8 @@ export class BrokerServer {
     this.#bottles = new BrokeredBottles(options.database, options.flood, options.keysDir);
     this.#auth = new RequestAuthenticator((slug) => this.#bottles.get(slug)?.requestKey);
     this.#refusals = new RefusalLog(options.database.audit, options.log);
+    // Every request in flight listens for the stop (each removes its listener when done); many at once is normal.
+    setMaxListeners(0, this.#stopping.signal);
     this.#server = http.createServer((req, res) => void this.#route(req, res));
     this.#server.headersTimeout = HEADERS_TIMEOUT_MS;
     this.#server.requestTimeout = BODY_TIMEOUT_MS;
