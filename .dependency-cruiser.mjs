@@ -19,9 +19,9 @@ const LAYERS = [
   // The bottles table sits beside the queue: staleness is a proposal read against a bottle's row.
   { name: 'queue', path: '^src/(queue|bottles)/' },
   // Peers that compose the layers below into what the outside uses: administration, legacy import,
-  // the launcher API, telling the operator of new proposals (alerts), the opened database and the
-  // package entry points (src/*.ts).
-  { name: 'composition', path: '^src/(admin|alerts|legacy|launcher)/|^src/[^/]+\\.tsx?$' },
+  // the launcher API, telling the operator of new proposals (alerts), the host broker, the opened
+  // database and the package entry points (src/*.ts).
+  { name: 'composition', path: '^src/(admin|alerts|legacy|launcher|broker)/|^src/[^/]+\\.tsx?$' },
   // The operator's tools: the CLI's verbs and, beside them, the web dashboard the `dashboard` verb serves.
   { name: 'cli', path: '^src/(cli|dashboard)/' },
 ];

@@ -2,7 +2,7 @@
  * Runs the benchmarks one after another, each in its own process, then prints every target check
  * and writes bench/results/summary.md (the tables as markdown, for docs/BENCHMARKS.md).
  *
- *   tsx bench/run.ts [--quick] [name …]      names: enqueue reads wake idle roundtrip many-bottles audit-export import-legacy supervise-once prune heartbeat cli-startup dashboard
+ *   tsx bench/run.ts [--quick] [name …]      names: enqueue reads wake idle roundtrip many-bottles audit-export import-legacy supervise-once prune heartbeat cli-startup dashboard broker
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -10,7 +10,7 @@ import path from 'node:path';
 import { renderMarkdown } from './lib/format.js';
 import { BENCH_DIR, RESULTS_DIR, type BenchResult } from './lib/results.js';
 
-const BENCHMARKS = ['enqueue', 'reads', 'wake', 'idle', 'roundtrip', 'many-bottles', 'audit-export', 'import-legacy', 'supervise-once', 'prune', 'heartbeat', 'cli-startup', 'dashboard'] as const;
+const BENCHMARKS = ['enqueue', 'reads', 'wake', 'idle', 'roundtrip', 'many-bottles', 'audit-export', 'import-legacy', 'supervise-once', 'prune', 'heartbeat', 'cli-startup', 'dashboard', 'broker'] as const;
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

@@ -1,5 +1,5 @@
 import { LIVE_ROUTES_KINDS } from '../src/bottles/staleness.js';
-import type { BottleQueue } from '../src/queue/bottle-queue.js';
+import type { SidecarQueue } from '../src/queue/sidecar-view.js';
 import type { Proposal } from '../src/queue/proposal.js';
 import type { ProposalResult } from '../src/queue/proposal-flow.js';
 import { conflictList, type ApplyOutcome, type ApprovedRoutes, type LiveRoutesFile } from './live-routes.js';
@@ -13,9 +13,9 @@ export function baseOf(proposal: Pick<Proposal, 'currentFileHash' | 'currentFile
  * Applies an approved (or modified) routes proposal to the live file this sidecar manages.
  * Undefined when there is nothing to apply: another answer or kind, or no live file configured.
  */
-export async function applyIfApproved(result: ProposalResult, queue: BottleQueue, live: LiveRoutesFile | undefined, signal?: AbortSignal): Promise<ApplyOutcome | undefined> {
+export async function applyIfApproved(result: ProposalResult, queue: SidecarQueue, live: LiveRoutesFile | undefined, signal?: AbortSignal): Promise<ApplyOutcome | undefined> {
   if (!live || (result.status !== 'approved' && result.status !== 'modified') || !LIVE_ROUTES_KINDS.has(result.kind)) return undefined;
-  const proposal = queue.readProposal(result.proposalId);
+  const proposal = await queue.readProposal(result.proposalId);
   if (!proposal) return { outcome: 'failed', reason: `proposal ${result.proposalId} is no longer in the database, so what it was proposed against is unknown; nothing was applied.` };
   const approved = result.status === 'modified' && result.finalPayload !== null ? result.finalPayload : proposal.payload;
   try {

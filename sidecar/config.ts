@@ -21,6 +21,8 @@ export interface SidecarConfig {
   mcpToken: string | undefined;
   /** The address `serve` listens on unless `--host` says otherwise. */
   listenHost: string;
+  /** Broker mode: the host broker's address as the bottle reaches it; the database is then not mounted. */
+  brokerUrl: string | undefined;
 }
 
 export const DEFAULT_RESPONSE_TIMEOUT_SECONDS = 30;
@@ -184,6 +186,22 @@ function readListenHost(env: Env): string {
   return raw;
 }
 
+/** `http://host:port` (or https), nothing else: the sidecar adds the operation paths itself. */
+export function readBrokerUrl(env: Env): string | undefined {
+  const raw = env.SUPERVISE_BROKER_URL;
+  if (raw === undefined || raw === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw configError(`SUPERVISE_BROKER_URL=${JSON.stringify(raw)} is not a URL: give the host broker's address as the bottle reaches the host, e.g. http://host.docker.internal:9110.`);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.username !== '' || url.password !== '' || url.pathname !== '/' || url.search !== '' || url.hash !== '') {
+    throw configError(`SUPERVISE_BROKER_URL=${JSON.stringify(raw)} must be http(s)://HOST:PORT with no user, path or query, e.g. http://host.docker.internal:9110.`);
+  }
+  return url.origin;
+}
+
 export function readConfig(env: Env): SidecarConfig {
   const reload = env.SUPERVISE_RELOAD_COMMAND;
   return {
@@ -196,5 +214,6 @@ export function readConfig(env: Env): SidecarConfig {
     allowedHosts: readAllowedHosts(env),
     mcpToken: readMcpToken(env),
     listenHost: readListenHost(env),
+    brokerUrl: readBrokerUrl(env),
   };
 }

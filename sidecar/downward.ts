@@ -1,6 +1,6 @@
 import { isSuperviseError } from '../src/core/errors.js';
 import { KIND_EGRESS_ROUTES_APPLY } from '../src/kinds/egress-routes-apply.js';
-import type { BottleQueue } from '../src/queue/bottle-queue.js';
+import type { SidecarQueue } from '../src/queue/sidecar-view.js';
 import type { Proposal } from '../src/queue/proposal.js';
 import { baseOf, downwardAnswerFor } from './approved-routes.js';
 import type { LiveRoutesFile } from './live-routes.js';
@@ -39,7 +39,7 @@ export function builtinDownwardHandlers(live: LiveRoutesFile | undefined): Map<s
  * pending and is handled on the next start.
  */
 export class DownwardDispatcher {
-  readonly #queue: BottleQueue;
+  readonly #queue: SidecarQueue;
   readonly #handlers: ReadonlyMap<string, DownwardHandler>;
   readonly #log: Log;
   readonly #abort = new AbortController();
@@ -49,7 +49,7 @@ export class DownwardDispatcher {
   #running: Promise<void> | undefined;
   #again = false;
 
-  constructor(queue: BottleQueue, handlers: ReadonlyMap<string, DownwardHandler>, log: Log) {
+  constructor(queue: SidecarQueue, handlers: ReadonlyMap<string, DownwardHandler>, log: Log) {
     this.#queue = queue;
     this.#handlers = handlers;
     this.#log = log;
@@ -92,7 +92,7 @@ export class DownwardDispatcher {
 
   async #drain(): Promise<void> {
     for (;;) {
-      const next = this.#queue.listPendingProposals({ target: 'sidecar' }).find((p) => !this.#skipped.has(p.id));
+      const next = (await this.#queue.listPendingProposals({ target: 'sidecar' })).find((p) => !this.#skipped.has(p.id));
       if (!next || this.#abort.signal.aborted) return;
       await this.#handle(next);
     }

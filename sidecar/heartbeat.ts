@@ -1,11 +1,12 @@
 import { HEARTBEAT_INTERVAL_MS } from '../src/bottles/bottle-overview.js';
-import type { BottleSelf, Heartbeat } from '../src/bottles/bottle-store.js';
+import type { Heartbeat } from '../src/bottles/bottle-store.js';
+import type { SidecarBottle } from '../src/queue/sidecar-view.js';
 import { SCHEMA_VERSION } from '../src/storage/schema-version.js';
 import { readLiveRoutes, withinPayloadLimit } from './current-routes.js';
 import type { Log } from './log-line.js';
 
 export interface HeartbeatOptions {
-  bottle: BottleSelf;
+  bottle: SidecarBottle;
   sidecarVersion: string;
   routesFile: string | undefined;
   log: Log;

@@ -9,4 +9,6 @@ export { askAndWait, idempotencyBase, resumeWait } from '../src/queue/proposal-f
 export type { Idempotency, ProposalRequest, ProposalResult, ResumeExpectation, WaitSettings } from '../src/queue/proposal-flow.js';
 export { PROPOSE_EXIT } from '../src/core/exit-codes.js';
 export { SuperviseError, isSuperviseError } from '../src/core/errors.js';
-export { openSidecarStorage } from './startup.js';
+export { openSidecarStorage, openSidecarStore } from './startup.js';
+export type { OpenSidecarStoreOptions, SidecarStorage } from './startup.js';
+export type { SidecarBottle, SidecarQueue } from '../src/queue/sidecar-view.js';

@@ -1,4 +1,5 @@
-import type { BottleSelf, RoutesApplyRecord } from '../src/bottles/bottle-store.js';
+import type { RoutesApplyRecord } from '../src/bottles/bottle-store.js';
+import type { SidecarBottle } from '../src/queue/sidecar-view.js';
 import { isSuperviseError } from '../src/core/errors.js';
 import { sha256 } from '../src/core/hash.js';
 import { renderDiff } from '../src/kinds/diff.js';
@@ -35,7 +36,7 @@ export type ApplyOutcome =
 export interface LiveRoutesOptions {
   file: string;
   reloadCommand: string[] | undefined;
-  bottle: BottleSelf;
+  bottle: SidecarBottle;
   log: Log;
   /** After the file was replaced: publish the new hash (the heartbeat). */
   onChanged: () => Promise<void>;

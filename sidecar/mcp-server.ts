@@ -8,7 +8,7 @@ import { KIND_EGRESS_ALLOW } from '../src/kinds/egress-allow.js';
 import { KIND_EGRESS_BLOCK } from '../src/kinds/egress-block.js';
 import { MAX_JUSTIFICATION_BYTES, MAX_PAYLOAD_BYTES } from '../src/core/limits.js';
 import { parseRoutesYaml } from '../src/kinds/routes-file.js';
-import type { BottleQueue } from '../src/queue/bottle-queue.js';
+import type { SidecarQueue } from '../src/queue/sidecar-view.js';
 import type { Proposal } from '../src/queue/proposal.js';
 import { validateTextSize } from '../src/core/validation.js';
 import type { SidecarConfig } from './config.js';
@@ -29,7 +29,7 @@ export const TOOL_NAMES: readonly string[] = [KIND_EGRESS_ALLOW, KIND_EGRESS_BLO
 const ORIGIN = 'agent';
 
 export interface ToolContext {
-  queue: BottleQueue;
+  queue: SidecarQueue;
   /** The live routes file approved proposals are applied to; undefined without SUPERVISE_ROUTES_FILE. */
   live: LiveRoutesFile | undefined;
   config: SidecarConfig;

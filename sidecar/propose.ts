@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import { SuperviseError } from '../src/core/errors.js';
 import { PROPOSE_EXIT } from '../src/core/exit-codes.js';
 import { safeJson } from '../src/core/safe-text.js';
-import type { BottleDatabase } from '../src/database.js';
 import { KIND_EGRESS_ALLOW } from '../src/kinds/egress-allow.js';
 import { KIND_EGRESS_BLOCK } from '../src/kinds/egress-block.js';
 import { KindRegistry } from '../src/kinds/registry.js';
@@ -16,7 +15,7 @@ import { SidecarHeartbeat } from './heartbeat.js';
 import { LiveRoutesFile } from './live-routes.js';
 import { PACKAGE_VERSION } from '../src/core/version.js';
 import { proposalOutcome } from './proposal-outcome.js';
-import { openSidecarStorage } from './startup.js';
+import { openSidecarStore, type SidecarStorage } from './startup.js';
 import type { Log } from './log-line.js';
 
 export interface ProposeOptions {
@@ -56,10 +55,12 @@ export async function propose(options: ProposeOptions, io: ProposeIo): Promise<n
   // Resuming with --kind refuses another kind's proposal; an unknown kind is refused before opening anything.
   if (options.kind !== undefined && draft === undefined) kinds.get(options.kind);
 
-  const storage = openSidecarStorage(config.slug, {
+  const storage = await openSidecarStore(config.slug, {
     ...(options.db !== undefined ? { dbPath: options.db } : {}),
     ...(options.keysDir !== undefined ? { keysDir: options.keysDir } : {}),
+    ...(config.brokerUrl !== undefined ? { brokerUrl: config.brokerUrl } : {}),
     flood: config.flood,
+    log: io.stderr,
   });
   const abort = new AbortController();
   void io.interrupted.then(() => abort.abort());
@@ -86,7 +87,7 @@ export async function propose(options: ProposeOptions, io: ProposeIo): Promise<n
 }
 
 /** The live routes file an approved routes proposal is applied to, publishing the new hash once it changed. */
-function liveRoutesFile(storage: BottleDatabase, config: SidecarConfig, log: Log): LiveRoutesFile | undefined {
+function liveRoutesFile(storage: SidecarStorage, config: SidecarConfig, log: Log): LiveRoutesFile | undefined {
   if (!config.routesFile) return undefined;
   const { bottle } = storage;
   const heartbeat = new SidecarHeartbeat({ bottle, sidecarVersion: PACKAGE_VERSION, routesFile: config.routesFile, log });

@@ -8,7 +8,7 @@ import { LiveRoutesFile } from './live-routes.js';
 import { SERVE_EXIT } from './defaults.js';
 import { TOOL_NAMES, createMcpServer } from './mcp-server.js';
 import { PACKAGE_VERSION } from '../src/core/version.js';
-import { openSidecarStorage } from './startup.js';
+import { openSidecarStore } from './startup.js';
 import type { Log } from './log-line.js';
 
 /** In-flight calls get this long to return their pending results before connections are cut. */
@@ -39,10 +39,12 @@ function hostForUrl(host: string): string {
 export async function serve(options: ServeOptions): Promise<number> {
   const config = readConfig(options.env);
   const host = options.host ?? config.listenHost;
-  const storage = openSidecarStorage(config.slug, {
+  const storage = await openSidecarStore(config.slug, {
     ...(options.dbPath !== undefined ? { dbPath: options.dbPath } : {}),
     ...(options.keysDir !== undefined ? { keysDir: options.keysDir } : {}),
+    ...(config.brokerUrl !== undefined ? { brokerUrl: config.brokerUrl } : {}),
     flood: config.flood,
+    log: options.log,
   });
   const { queue, bottle } = storage;
   const heartbeat = new SidecarHeartbeat({ bottle, sidecarVersion: PACKAGE_VERSION, routesFile: config.routesFile, log: options.log });
@@ -78,7 +80,7 @@ export async function serve(options: ServeOptions): Promise<number> {
   const downward = new DownwardDispatcher(queue, builtinDownwardHandlers(live), options.log);
   downward.start();
   options.stdout(`ready http://${hostForUrl(host)}:${address.port}${MCP_PATH}`);
-  options.log(`serving bottle ${config.slug} from ${storage.path} (schema ${SCHEMA_VERSION})`);
+  options.log(`serving bottle ${config.slug} from ${storage.location} (schema ${SCHEMA_VERSION})`);
 
   // The database can fail under a running sidecar (its schema rolled back, the file damaged):
   // that ends the sidecar like a signal does, with the reason and the start-up refusal's exit code.

@@ -5,6 +5,14 @@ import { environmentError } from '../src/storage/environment-errors.js';
 import { assertDbMountSupported } from '../src/storage/mount-guard.js';
 import { DB_PATH_IN_CONTAINER, SHARED_DIR_IN_CONTAINER } from '../src/storage/layout.js';
 import { DEFAULT_FLOOD_LIMITS, type FloodLimits } from '../src/queue/flood-control.js';
+import { BottleKeyring } from '../src/keys/keyring.js';
+import { readBottleKeyMaterial, KEYS_DIR_IN_CONTAINER } from '../src/keys/key-files.js';
+import type { SidecarBottle, SidecarQueue } from '../src/queue/sidecar-view.js';
+import { SCHEMA_VERSION } from '../src/storage/schema-version.js';
+import { BrokerBottle, BrokerConnection, BrokerQueue } from './broker-client.js';
+
+/** How long a starting sidecar keeps trying a broker that is not up yet before it refuses to start. */
+const BROKER_START_WAIT_MS = 10_000;
 
 /** Why the sidecar will not start, as one line saying what is wrong and how to fix it. */
 function refusal(code: SuperviseErrorCode, message: string, cause?: unknown): SuperviseError {
@@ -19,6 +27,74 @@ export interface OpenSidecarOptions {
   watch?: boolean;
   /** The bottle's quota (the launcher's settings, from the environment); default DEFAULT_FLOOD_LIMITS. */
   flood?: FloodLimits;
+}
+
+/**
+ * The bottle's store as the sidecar uses it, whichever way it reaches the database: `location` is
+ * the database file (mount mode) or the broker's URL (broker mode).
+ */
+export interface SidecarStorage {
+  location: string;
+  slug: string;
+  queue: SidecarQueue;
+  bottle: SidecarBottle;
+  isOpen(): boolean;
+  /** Resolves (with the cause) if the database fails under this process, e.g. its schema rolled back. */
+  failed: Promise<unknown>;
+  close(): Promise<void>;
+}
+
+export interface OpenSidecarStoreOptions extends OpenSidecarOptions {
+  /** Broker mode: the host broker's URL (SUPERVISE_BROKER_URL); without it the database is mounted. */
+  brokerUrl?: string;
+  log?: (line: string) => void;
+}
+
+/**
+ * Opens bottle `slug`'s store the way the launcher set the sidecar up: through the host broker
+ * when `brokerUrl` is given (the database stays on the host, behind a VM boundary), otherwise
+ * the mounted database (openSidecarStorage). Callers get the same view either way.
+ */
+export async function openSidecarStore(slug: string, options: OpenSidecarStoreOptions = {}): Promise<SidecarStorage> {
+  if (options.brokerUrl === undefined) {
+    const mounted = openSidecarStorage(slug, options);
+    return { ...mounted, location: mounted.path };
+  }
+  if (options.dbPath !== undefined) throw refusal('config', 'give either --db (mount mode) or SUPERVISE_BROKER_URL (broker mode), not both.');
+  return openBrokerStorage(slug, options.brokerUrl, options.keysDir ?? KEYS_DIR_IN_CONTAINER, options.log ?? (() => {}));
+}
+
+async function openBrokerStorage(slug: string, url: string, keysDir: string, log: (line: string) => void): Promise<SidecarStorage> {
+  const material = readBottleKeyMaterial(keysDir);
+  const connection = new BrokerConnection(url, slug, material.bottleKey);
+  let hello: { slug: string; schemaVersion: number };
+  try {
+    hello = (await connection.retrying('hello', {}, Date.now() + BROKER_START_WAIT_MS)) as typeof hello;
+  } catch (error) {
+    if (isSuperviseError(error)) throw refusal(error.code, `broker mode: ${error.message}`, error);
+    throw error;
+  }
+  if (hello.schemaVersion !== SCHEMA_VERSION) {
+    throw refusal(
+      'schema-mismatch',
+      `the broker at ${url} serves database schema version ${hello.schemaVersion} but this sidecar was built for version ${SCHEMA_VERSION}. ${hello.schemaVersion > SCHEMA_VERSION ? 'Upgrade this sidecar image.' : 'Upgrade bot-bottle on the host and restart the broker.'}`,
+    );
+  }
+  const queue = new BrokerQueue(connection, new BottleKeyring(slug, material), log);
+  let open = true;
+  return {
+    location: url,
+    slug,
+    queue,
+    bottle: new BrokerBottle(connection),
+    isOpen: () => open,
+    // A broker that fails is a broker that is unreachable: calls report it and retry; nothing here ends the sidecar.
+    failed: new Promise<unknown>(() => {}),
+    close: async () => {
+      open = false;
+      queue.close();
+    },
+  };
 }
 
 /**

@@ -3,7 +3,7 @@ import { SuperviseError } from '../src/core/errors.js';
 import { KIND_EGRESS_TOKEN_ALLOW } from '../src/kinds/egress-token-allow.js';
 import { SecretForms } from '../src/kinds/secret-forms.js';
 import { buildTokenAllowPayload, parseTokenAllowReport, type TokenAllowInput } from '../src/kinds/token-report.js';
-import type { BottleQueue } from '../src/queue/bottle-queue.js';
+import type { SidecarQueue } from '../src/queue/sidecar-view.js';
 import { askAndWait, type ProposalResult, type WaitSettings } from '../src/queue/proposal-flow.js';
 
 export type { TokenAllowInput } from '../src/kinds/token-report.js';
@@ -28,7 +28,7 @@ const PROCESS_KEY = randomBytes(32);
  * Throws `SuperviseError` (`invalid-payload`) when the token cannot be redacted reliably or the
  * justification carries it: block the request then too.
  */
-export async function proposeTokenAllow(queue: BottleQueue, input: TokenAllowInput, options: TokenAllowOptions): Promise<ProposalResult> {
+export async function proposeTokenAllow(queue: SidecarQueue, input: TokenAllowInput, options: TokenAllowOptions): Promise<ProposalResult> {
   const payload = buildTokenAllowPayload(input);
   // From the checked payload, never from `input`: only the payload is proven free of the token.
   const report = parseTokenAllowReport(payload);

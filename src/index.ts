@@ -11,6 +11,9 @@ export { SCHEMA_VERSION_LABEL, applyRoutes, prepareSupervise } from './launcher/
 export type { ApplyRoutesOptions, ApplyRoutesResult, ContainerEngine, PrepareSuperviseOptions, SidecarImage, SuperviseMount, SupervisePlan } from './launcher/launcher.js';
 export { registerBottle, retireBottle } from './launcher/bottles.js';
 export type { BottleRecordOptions } from './launcher/bottles.js';
+export type { SuperviseBackend } from './launcher/backends.js';
+export { startBroker } from './broker/run-broker.js';
+export type { RunningBroker, StartBrokerOptions } from './broker/run-broker.js';
 export { askAndWait, resumeWait } from './queue/proposal-flow.js';
 export { summarizeProposal, watchNewProposals } from './queue/new-proposals.js';
 export type { ProposalSummary } from './queue/new-proposals.js';

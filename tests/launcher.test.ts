@@ -139,3 +139,51 @@ describe('prepareSupervise', () => {
     await expect(prepareSupervise('acme')).rejects.toThrow(/bot-bottle db adopt/);
   });
 });
+
+describe('prepareSupervise backends', () => {
+  const mountsOf = (args: string[]): string[] => args.flatMap((arg, i) => (args[i - 1] === '--mount' ? [arg] : []));
+
+  it('docker and podman on Linux mount the shared directory, as before', async () => {
+    for (const backend of ['docker', 'podman'] as const) {
+      const plan = await prepareSupervise('acme', { backend });
+      expect(plan.mode).toBe('mount');
+      expect(plan.brokerUrl).toBeUndefined();
+      expect(plan.mounts.map((m) => m.target)).toEqual(['/run/supervise', '/run/supervise-keys']);
+      expect(mountsOf(plan.runArgs(backend, 'img'))).toHaveLength(2);
+      expect(plan.env.SUPERVISE_BROKER_URL).toBeUndefined();
+    }
+  });
+
+  it.each([
+    ['docker-desktop', 'http://host.docker.internal:9110'],
+    ['podman-machine', 'http://host.containers.internal:9110'],
+    ['apple-container', 'http://host.container.internal:9110'],
+    ['microvm', 'http://127.0.0.1:9110'],
+  ] as const)('%s gets broker mode: no database mount, the key directory read-only, the broker as the VM sees the host', async (backend, url) => {
+    const plan = await prepareSupervise('acme', { backend });
+    expect(plan.mode).toBe('broker');
+    expect(plan.brokerUrl).toBe(url);
+    expect(plan.env.SUPERVISE_BROKER_URL).toBe(url);
+    expect(plan.mounts).toEqual([plan.keysMount]);
+    expect(mountsOf(plan.runArgs('docker', 'img'))).toEqual([`type=bind,src=${plan.keysMount.source},dst=/run/supervise-keys,readonly`]);
+    expect(plan.runArgs('docker', 'img')).not.toContain('--add-host');
+  });
+
+  it('broker mode on Linux docker: an explicit URL, a second network that reaches the host, and the host-gateway name', async () => {
+    const plan = await prepareSupervise('acme', { backend: 'docker', brokerUrl: 'http://host.docker.internal:9200/', brokerNetwork: 'bot-bottle-broker' });
+    expect(plan.mode).toBe('broker');
+    expect(plan.env.SUPERVISE_BROKER_URL).toBe('http://host.docker.internal:9200');
+    const args = plan.runArgs('docker', 'img');
+    expect(args.flatMap((arg, i) => (args[i - 1] === '--network' ? [arg] : []))).toEqual(['bot-bottle-acme', 'bot-bottle-broker']);
+    expect(args[args.indexOf('--add-host') + 1]).toBe('host.docker.internal:host-gateway');
+    expect((await prepareSupervise('acme', { backend: 'docker-desktop', brokerPort: 9999 })).brokerUrl).toBe('http://host.docker.internal:9999');
+  });
+
+  it('refuses an unknown backend, a bad broker URL or port, writing nothing', async () => {
+    await expect(prepareSupervise('acme', { backend: 'vmware' as never })).rejects.toThrow(/backend "vmware" is not known; use one of docker, podman/);
+    await expect(prepareSupervise('acme', { backend: 'docker-desktop', brokerUrl: 'ftp://x' })).rejects.toThrow(/must be http\(s\):\/\/HOST:PORT/);
+    await expect(prepareSupervise('acme', { backend: 'docker-desktop', brokerUrl: 'http://h:1/path' })).rejects.toThrow(/no path/);
+    await expect(prepareSupervise('acme', { backend: 'microvm', brokerPort: 70000 })).rejects.toThrow(/brokerPort must be 1–65535/);
+    expect(fs.existsSync(path.join(home, '.bot-bottle'))).toBe(false);
+  });
+});

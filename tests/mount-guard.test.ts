@@ -127,7 +127,8 @@ describe('checkDbMount', () => {
     expect(verdict.message).toContain(`/run/supervise is on a ${fsType} filesystem`);
     expect(verdict.message).toContain('do not cross a VM or network boundary');
     expect(verdict.message).toContain('one Linux kernel');
-    expect(verdict.message).toContain('Docker Desktop on macOS/Windows is unsupported');
+    expect(verdict.message).toContain('use broker mode instead: run `bot-bottle broker` on the host');
+    expect(verdict.message).toContain('SUPERVISE_BROKER_URL');
   });
 
   it('takes the last of several mounts at the same point', () => {

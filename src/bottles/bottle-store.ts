@@ -8,6 +8,7 @@ import { overviewOf, pendingByBottle, type BottleOverview } from './bottle-overv
 import type { SealedHeartbeatFields, SealedRegistrationFields } from '../keys/seals.js';
 import { writeTransaction, type Db } from '../storage/connection.js';
 import { cachedStatement } from '../storage/statements.js';
+import type { SidecarBottle } from '../queue/sidecar-view.js';
 
 
 /**
@@ -232,7 +233,7 @@ export class BottleStore {
 }
 
 /** `BottleStore` bound to one bottle: what its sidecar is given. */
-export class BottleSelf {
+export class BottleSelf implements SidecarBottle {
   readonly #store: BottleStore;
   readonly #audit: AuditStore;
   readonly slug: string;

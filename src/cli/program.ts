@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerAudit } from './audit/command.js';
 import { registerBottles } from './bottles.js';
+import { registerBroker } from './broker.js';
 import { registerDashboard } from './dashboard.js';
 import { endQuietlyOnClosedOutput } from './closed-output.js';
 import { VERB_EXIT } from '../core/exit-codes.js';
@@ -16,7 +17,7 @@ import { PACKAGE_VERSION } from '../core/version.js';
  * Each verb module adds its command tree to the program; its actions import the implementation
  * when they run (docs/ARCHITECTURE.md, "The command line loads what a verb uses").
  */
-const registrations: Array<(program: Command) => void> = [registerSupervise, registerAudit, registerDemo, registerDb, registerPropose, registerImportLegacy, registerBottles, registerNotify, registerDashboard];
+const registrations: Array<(program: Command) => void> = [registerSupervise, registerAudit, registerDemo, registerDb, registerPropose, registerImportLegacy, registerBottles, registerNotify, registerDashboard, registerBroker];
 
 export function buildProgram(): Command {
   const program = new Command('bot-bottle')

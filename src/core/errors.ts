@@ -37,7 +37,10 @@ export type SuperviseErrorCode =
   | 'read-only'
   | 'permission-denied'
   | 'damaged'
-  | 'io-error';
+  | 'io-error'
+  // The host broker could not be reached, or refused this bottle's key.
+  | 'broker-unreachable'
+  | 'unauthorized';
 
 export type ErrorCategory = 'usage' | 'input' | 'conflict' | 'environment';
 
@@ -69,6 +72,8 @@ const CATEGORY: Record<SuperviseErrorCode, ErrorCategory> = {
   'permission-denied': 'environment',
   damaged: 'environment',
   'io-error': 'environment',
+  'broker-unreachable': 'environment',
+  unauthorized: 'environment',
 };
 
 /** One thing wrong with a payload. `line` is 1-based and only known for YAML payloads. */
@@ -104,6 +109,11 @@ export class SuperviseError extends Error {
   get category(): ErrorCategory {
     return CATEGORY[this.code];
   }
+}
+
+/** Whether a code that came over the wire (the broker's answer) is one of ours. */
+export function isSuperviseErrorCode(code: string): code is SuperviseErrorCode {
+  return Object.hasOwn(CATEGORY, code);
 }
 
 export function isSuperviseError(error: unknown): error is SuperviseError {

@@ -11,6 +11,7 @@ import { validateSlug } from '../core/validation.js';
 import { sha256 } from '../core/hash.js';
 import { KEYS_DIR_IN_CONTAINER, ensureBottleKeys, ensureHostKeyPair, readBottleKey } from '../keys/key-files.js';
 import { MAX_FLOOD_SETTING } from '../queue/flood-control.js';
+import { backendProfile, brokerUrlFor, type SuperviseBackend } from './backends.js';
 
 export type ContainerEngine = 'docker' | 'podman';
 
@@ -62,6 +63,17 @@ export interface PrepareSuperviseOptions {
    * version, or prepareSupervise refuses it (`schema-mismatch`) before a sidecar could start on it.
    */
   image?: SidecarImage;
+  /**
+   * Where the bottle runs (default `docker`/`podman` on Linux: the shared directory is mounted).
+   * A VM-backed backend gets broker mode: no database mount, the broker's URL as the VM sees the host.
+   */
+  backend?: SuperviseBackend;
+  /** Broker mode on a Linux backend too (no bottle holds the shared file): the broker's URL as the bottle reaches it. */
+  brokerUrl?: string;
+  /** The port `bot-bottle broker` listens on, for the backend's host alias (default 9110). */
+  brokerPort?: number;
+  /** Broker mode: a network of the sidecar's that reaches the host (the bottle's own is internal); added as a second `--network`. */
+  brokerNetwork?: string;
 }
 
 /** Everything a launcher needs to start a bottle's sidecar against the host database. */
@@ -75,6 +87,11 @@ export interface SupervisePlan {
    */
   keysMount: SuperviseMount;
   env: Record<string, string>;
+  /** `broker`: the database is not mounted and `brokerUrl` is how the sidecar reaches it. */
+  mode: 'mount' | 'broker';
+  brokerUrl?: string;
+  /** What `runArgs` mounts: the shared directory (mount mode only) and the bottle's key directory. */
+  mounts: SuperviseMount[];
   /** With `requireMcpToken`: give it to the agent's MCP client as `Authorization: Bearer <mcpToken>`. */
   mcpToken?: string;
   /** Arguments after the engine's binary: `[engine, ...plan.runArgs(engine, image)]`. */
@@ -91,6 +108,10 @@ export interface SupervisePlan {
  */
 export async function prepareSupervise(slug: string, options: PrepareSuperviseOptions = {}): Promise<SupervisePlan> {
   validateSlug(slug);
+  // Checked before anything is made, so a bad backend or broker address writes nothing.
+  const backend = options.backend ?? 'docker';
+  const profile = backendProfile(backend);
+  const brokerUrl = profile.mode === 'broker' || options.brokerUrl !== undefined ? brokerUrlFor(profile, options) : undefined;
   const database = await openHostDatabase({ watch: false });
   const schemaVersion = database.db.pragma('user_version', { simple: true }) as number;
   await database.close();
@@ -100,6 +121,8 @@ export async function prepareSupervise(slug: string, options: PrepareSuperviseOp
   const mount: SuperviseMount = { type: 'bind', source, target: SHARED_DIR_IN_CONTAINER };
   const keysMount: SuperviseMount = { type: 'bind', source: ensureBottleKeys(slug, ensureHostKeyPair()), target: KEYS_DIR_IN_CONTAINER, readonly: true };
   const env: Record<string, string> = { SUPERVISE_BOTTLE_SLUG: slug };
+  if (brokerUrl !== undefined) env.SUPERVISE_BROKER_URL = brokerUrl;
+  const mounts = brokerUrl === undefined ? [mount, keysMount] : [keysMount];
   if (options.egressUrl !== undefined) env.SUPERVISE_EGRESS_URL = options.egressUrl;
   if (options.routesFile !== undefined) env.SUPERVISE_ROUTES_FILE = options.routesFile;
   if (options.reloadCommand !== undefined) env.SUPERVISE_RELOAD_COMMAND = JSON.stringify(options.reloadCommand);
@@ -120,6 +143,9 @@ export async function prepareSupervise(slug: string, options: PrepareSuperviseOp
     mount,
     keysMount,
     env,
+    mode: brokerUrl === undefined ? 'mount' : 'broker',
+    ...(brokerUrl !== undefined ? { brokerUrl } : {}),
+    mounts,
     ...(mcpToken !== undefined ? { mcpToken } : {}),
     runArgs(engine, image) {
       const args = [
@@ -132,16 +158,15 @@ export async function prepareSupervise(slug: string, options: PrepareSuperviseOp
         '--read-only',
         '--cap-drop=ALL',
         '--security-opt=no-new-privileges',
-        '--mount',
-        `type=bind,src=${mount.source},dst=${mount.target}`,
-        '--mount',
-        `type=bind,src=${keysMount.source},dst=${keysMount.target},readonly`,
-        '--user',
-        `${user.uid}:${user.gid}`,
       ];
+      for (const each of mounts) args.push('--mount', `type=bind,src=${each.source},dst=${each.target}${each.readonly ? ',readonly' : ''}`);
+      args.push('--user', `${user.uid}:${user.gid}`);
       // Rootless podman maps the host user to root in the container unless told to keep the id.
       if (engine === 'podman' && user.uid !== 0 && process.getuid?.() !== 0) args.push('--userns=keep-id');
       args.push('--network', network, '--network-alias', 'supervise');
+      if (brokerUrl !== undefined && options.brokerNetwork !== undefined) args.push('--network', options.brokerNetwork);
+      // Docker Engine on Linux has no host name for the host unless asked; Docker Desktop and podman add their own.
+      if (brokerUrl !== undefined && engine === 'docker' && backend === 'docker') args.push('--add-host', 'host.docker.internal:host-gateway');
       for (const [key, value] of Object.entries(env)) args.push('-e', `${key}=${value}`);
       args.push(image);
       return args;

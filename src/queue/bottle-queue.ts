@@ -6,13 +6,14 @@ import type { Target } from '../core/target.js';
 import type { SealVerdict } from '../keys/keyring.js';
 import type { ListPendingOptions, NewProposal, Proposal, ProposalResponse, WaitOptions, WaitOutcome } from './proposal.js';
 import type { QueueStore } from './queue-store.js';
+import type { SidecarQueue } from './sidecar-view.js';
 
 /**
  * QueueStore bound to one bottle: the only surface a sidecar is given. Opened bottle-side, the
  * store underneath also refuses what only the host may do (see bottle-side.ts); the host's own
  * view (the launcher's) keeps the host's rights.
  */
-export class BottleQueue {
+export class BottleQueue implements SidecarQueue {
   readonly #store: QueueStore;
   readonly slug: string;
 

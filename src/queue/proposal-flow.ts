@@ -1,7 +1,7 @@
 import { SuperviseError } from '../core/errors.js';
 import { sha256 } from '../core/hash.js';
 import type { Target } from '../core/target.js';
-import type { BottleQueue } from './bottle-queue.js';
+import type { SidecarQueue } from './sidecar-view.js';
 import type { NewProposal, Proposal, ProposalResponse } from './proposal.js';
 import { responseSealTrusted } from './proposal-seals.js';
 
@@ -84,13 +84,13 @@ export function idempotencyBase(origin: string, input: Pick<NewProposal, 'kind' 
 }
 
 /** Enqueues (or joins the identical proposal), waits for the answer, and archives it once read. */
-export async function askAndWait(queue: BottleQueue, request: ProposalRequest, wait: WaitSettings): Promise<ProposalResult> {
+export async function askAndWait(queue: SidecarQueue, request: ProposalRequest, wait: WaitSettings): Promise<ProposalResult> {
   const started = Date.now();
   const proposal = await enqueue(queue, request);
   return awaitDecision(queue, proposal, wait, proposal.createdAt < started);
 }
 
-async function enqueue(queue: BottleQueue, request: ProposalRequest): Promise<Proposal> {
+async function enqueue(queue: SidecarQueue, request: ProposalRequest): Promise<Proposal> {
   const { idempotency, ...proposal } = request;
   if (idempotency === undefined) return queue.writeProposal(proposal);
   if ('key' in idempotency) return queue.writeProposal({ ...proposal, idempotencyKey: idempotency.key });
@@ -115,8 +115,8 @@ function settledBeyondUse(proposal: Proposal, earlierAnswer: 'report' | 'ask-aga
 }
 
 /** Resumes waiting on a proposal made earlier for this bottle; never enqueues anything. */
-export async function resumeWait(queue: BottleQueue, proposalId: string, wait: WaitSettings, expected: ResumeExpectation = {}): Promise<ProposalResult> {
-  const proposal = queue.readProposal(proposalId);
+export async function resumeWait(queue: SidecarQueue, proposalId: string, wait: WaitSettings, expected: ResumeExpectation = {}): Promise<ProposalResult> {
+  const proposal = await queue.readProposal(proposalId);
   if (!proposal) {
     throw new SuperviseError('not-found', `no proposal ${JSON.stringify(proposalId)} for bottle "${queue.slug}". Use the id a pending result gave, or ask again.`);
   }
@@ -129,7 +129,7 @@ export async function resumeWait(queue: BottleQueue, proposalId: string, wait: W
   return awaitDecision(queue, proposal, wait, false);
 }
 
-async function awaitDecision(queue: BottleQueue, proposal: Proposal, wait: WaitSettings, joined: boolean): Promise<ProposalResult> {
+async function awaitDecision(queue: SidecarQueue, proposal: Proposal, wait: WaitSettings, joined: boolean): Promise<ProposalResult> {
   wait.onQueued?.(proposal);
   const ref: ProposalRef = { proposalId: proposal.id, slug: proposal.slug, kind: proposal.kind, target: proposal.target };
   const waitStarted = Date.now();
@@ -164,7 +164,7 @@ async function awaitDecision(queue: BottleQueue, proposal: Proposal, wait: WaitS
  * answer, so no bottle (this one or another, through raw SQL) can approve anything. A forged answer
  * is audited and reported as an error, never as a decision, and stays unarchived as evidence.
  */
-async function assertAnsweredByRightful(queue: BottleQueue, proposal: Proposal, response: ProposalResponse): Promise<void> {
+async function assertAnsweredByRightful(queue: SidecarQueue, proposal: Proposal, response: ProposalResponse): Promise<void> {
   if (responseSealTrusted(proposal.target, queue.responseSeal(proposal, response))) return;
   await queue.auditForged(proposal, 'response');
   const rightful = proposal.target === 'operator' ? "the host's signature" : "its bottle's or the host's seal";

@@ -173,8 +173,10 @@ export function checkDbMount(
       message:
         `${dbDir} is on a ${covering.fsType} filesystem (mounted at ${covering.mountPoint}), and ` +
         "SQLite's locks and shared memory do not cross a VM or network boundary, so the database " +
-        'would be corrupted. Keep ~/.bot-bottle/supervise on a local disk and run the host tools and ' +
-        'the sidecar on one Linux kernel; Docker Desktop on macOS/Windows is unsupported.',
+        'would be corrupted. Across a VM boundary (Docker Desktop, Apple container, a microVM) use broker ' +
+        'mode instead: run `bot-bottle broker` on the host and start the sidecar with SUPERVISE_BROKER_URL ' +
+        'and no database mount (prepareSupervise(slug, { backend }) gives the arguments). Otherwise keep ' +
+        '~/.bot-bottle/supervise on a local disk and run the host tools and the sidecar on one Linux kernel.',
     };
   }
   return { ok: true, mountPoint: covering.mountPoint, fsType: covering.fsType };
