@@ -84,6 +84,7 @@ describe.skipIf(!detection.ok && !process.env.CI)('broker mode: the sidecar in a
   let brokerPort: number;
   let savedHome: string | undefined;
   let rootfs: string;
+  let egress: string;
   let plan: SupervisePlan;
   let host: SuperviseDatabase;
   let broker: Running;
@@ -121,7 +122,7 @@ describe.skipIf(!detection.ok && !process.env.CI)('broker mode: the sidecar in a
     savedHome = process.env.HOME;
     process.env.HOME = tempDir('broker-container-home-');
     rootfs = makeRootfs();
-    fs.mkdirSync(path.join(rootfs, 'tmp', 'egress'));
+    egress = tempDir('broker-egress-');
     plan = await prepareSupervise(SLUG, {
       backend: 'podman',
       brokerUrl: `http://host.containers.internal:${brokerPort}`,
@@ -146,13 +147,17 @@ describe.skipIf(!detection.ok && !process.env.CI)('broker mode: the sidecar in a
     await host.close();
     process.env.HOME = savedHome;
     fs.rmSync(rootfs, { recursive: true, force: true });
+    fs.rmSync(egress, { recursive: true, force: true });
   });
 
   /** plan.runArgs as a launcher would use it, the rootfs standing in for the image, MCP published to loopback. */
   function sidecarArgs(port: number, keysSource?: string): string[] {
     const args = plan.runArgs('podman', rootfs);
     if (keysSource) args[args.indexOf('--mount') + 1] = `type=bind,src=${keysSource},dst=/run/supervise-keys,readonly`;
-    args.splice(args.length - 1, 0, '--rm', ...setup.run, ...hostMounts(), '-v', `${ROOT}:/app:ro`, '-p', `127.0.0.1:${port}:9100`, '--rootfs');
+    // The run is --read-only (podman puts a tmpfs on /tmp, over the rootfs's own): the live routes
+    // file's directory is a mount from outside the rootfs, as in a real bottle, so the test sees
+    // what the sidecar applies.
+    args.splice(args.length - 1, 0, '--rm', ...setup.run, ...hostMounts(), '-v', `${ROOT}:/app:ro`, '-v', `${egress}:/tmp/egress`, '-p', `127.0.0.1:${port}:9100`, '--rootfs');
     return [...setup.global, ...args, NODE, '/app/dist/sidecar/main.js', 'serve'];
   }
 
@@ -188,12 +193,12 @@ describe.skipIf(!detection.ok && !process.env.CI)('broker mode: the sidecar in a
     expect(approve.status).toBe(0);
     expect(structured(await call)).toMatchObject({ status: 'approved', notes: 'from the host CLI', proposal_id: proposal.id });
     expect(host.queue.readProposal(SLUG, proposal.id)?.state).toBe('archived');
-    expect(fs.readFileSync(path.join(rootfs, 'tmp/egress/routes.yaml'), 'utf8')).toBe(ROUTES);
+    expect(fs.readFileSync(path.join(egress, 'routes.yaml'), 'utf8')).toBe(ROUTES);
 
     const next = `${ROUTES}  - host: api.github.com\n`;
     const applied = await applyRoutes(SLUG, next, { timeoutMs: 60_000, database: host });
     expect(applied).toMatchObject({ outcome: 'answered', status: 'approved' });
-    expect(fs.readFileSync(path.join(rootfs, 'tmp/egress/routes.yaml'), 'utf8')).toBe(next);
+    expect(fs.readFileSync(path.join(egress, 'routes.yaml'), 'utf8')).toBe(next);
   });
 
   it('another bottle’s proposal id is not found', async () => {

@@ -36,6 +36,7 @@ function writeSettings(notify: Record<string, unknown>, mode = 0o600): void {
 function hookRuns(): Array<Record<string, unknown> & { raw: string }> {
   return fs
     .readdirSync(runs)
+    .filter((name) => name.endsWith('.json'))
     .sort()
     .map((name) => {
       const raw = fs.readFileSync(path.join(runs, name), 'utf8');
