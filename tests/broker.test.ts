@@ -93,10 +93,13 @@ describe('broker mode: the sidecar without a database mount', () => {
   });
 
   it('a broker stopped for longer than the wait: the call answers pending with its id, and resuming gets the answer', async () => {
-    const { client } = await agent({ SUPERVISE_RESPONSE_TIMEOUT_SECONDS: '2' });
+    const { client, sidecar } = await agent({ SUPERVISE_RESPONSE_TIMEOUT_SECONDS: '2' });
     const port = new URL(broker.url).port;
     const call = client.callTool({ name: 'egress-allow', arguments: { routes_yaml: ROUTES, justification: 'long outage' } });
     const proposal = await pendingFrom(host.queue, SLUG, call);
+    // The broker dies during the wait, once the sidecar has the id back: a propose whose reply was
+    // lost is retried with its idempotency key for the request timeout, which is another test.
+    for (let tries = 0; !sidecar.stderr().includes(`proposal ${proposal.id} for bottle ${SLUG} (pending)`) && tries < 200; tries += 1) await new Promise((resolve) => setTimeout(resolve, 25));
     broker.child.kill('SIGKILL');
     await broker.exited;
     expect(structured(await call)).toMatchObject({ status: 'pending', proposal_id: proposal.id });

@@ -177,8 +177,13 @@ describe.skipIf(unavailable !== undefined && !process.env.CI)('the sidecar image
     try {
       const routes = 'routes:\n  - host: registry.npmjs.org\n';
       const call = client.callTool({ name: 'egress-allow', arguments: { routes_yaml: routes, justification: 'npm install' } });
+      // As the host user who owns the layout, so nothing the CLI creates is out of the sidecar's
+      // reach; a checkout that user cannot reach (a clone under a 0700 mktemp -d directory, the
+      // Node runtime inside it) runs it as the current user instead.
+      const cliArgv = [process.execPath, path.join(ROOT, 'dist/src/cli/main.js')];
+      const reachable = spawnSync(asHostUser(cliArgv)[0] as string, [...asHostUser(cliArgv).slice(1), '--version']).status === 0;
       const cli = (...verb: string[]) => {
-        const [command, ...rest] = asHostUser([process.execPath, path.join(ROOT, 'dist/src/cli/main.js'), ...verb]);
+        const [command, ...rest] = reachable ? asHostUser([...cliArgv, ...verb]) : [...cliArgv, ...verb];
         return spawnSync(command as string, rest, { encoding: 'utf8', env: { ...process.env, HOME: home }, timeout: 60_000 });
       };
       let pending: Array<{ id: string; slug: string; payload: string; payloadSha256: string }> = [];
