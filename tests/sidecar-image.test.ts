@@ -177,13 +177,21 @@ describe.skipIf(unavailable !== undefined && !process.env.CI)('the sidecar image
     try {
       const routes = 'routes:\n  - host: registry.npmjs.org\n';
       const call = client.callTool({ name: 'egress-allow', arguments: { routes_yaml: routes, justification: 'npm install' } });
-      // As the host user who owns the layout, so nothing the CLI creates is out of the sidecar's
-      // reach; a checkout that user cannot reach (a clone under a 0700 mktemp -d directory, the
-      // Node runtime inside it) runs it as the current user instead.
-      const cliArgv = [process.execPath, path.join(ROOT, 'dist/src/cli/main.js')];
-      const reachable = spawnSync(asHostUser(cliArgv)[0] as string, [...asHostUser(cliArgv).slice(1), '--version']).status === 0;
+      // As the host user who owns the layout (the host opens only a database its user owns). A
+      // checkout that user cannot reach (a clone under a 0700 mktemp -d directory, with the Node
+      // runtime inside it) is bind-mounted, in a mount namespace of its own, at a place it can.
+      const cliMain = path.join(ROOT, 'dist/src/cli/main.js');
+      const probe = asHostUser([process.execPath, cliMain, '--version']);
+      const reachable = spawnSync(probe[0] as string, probe.slice(1)).status === 0;
+      const view = reachable ? ROOT : tempDir('sidecar-image-checkout-');
+      if (!reachable) fs.chmodSync(view, 0o755);
+      const inView = (file: string): string => (file.startsWith(`${ROOT}${path.sep}`) ? path.join(view, path.relative(ROOT, file)) : file);
+      const hostCliArgv = (verb: string[]): string[] => {
+        const argv = asHostUser([inView(process.execPath), inView(cliMain), ...verb]);
+        return reachable ? argv : ['unshare', '-m', 'sh', '-c', 'mount --bind "$1" "$2" && shift 2 && exec "$@"', 'sh', ROOT, view, ...argv];
+      };
       const cli = (...verb: string[]) => {
-        const [command, ...rest] = reachable ? asHostUser([...cliArgv, ...verb]) : [...cliArgv, ...verb];
+        const [command, ...rest] = hostCliArgv(verb);
         return spawnSync(command as string, rest, { encoding: 'utf8', env: { ...process.env, HOME: home }, timeout: 60_000 });
       };
       let pending: Array<{ id: string; slug: string; payload: string; payloadSha256: string }> = [];
