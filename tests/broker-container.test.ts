@@ -5,7 +5,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -16,6 +15,7 @@ import { NODE, detectPodman, hostMounts, makeRootfs, type PodmanSetup } from './
 import { CLI_MAIN, killBrokerChildren, startBrokerProcess, type Running } from './fixtures/broker-harness.js';
 import { ROOT, SIDECAR_MAIN, assertBuilt, connectClient, countRows, pendingFrom, tempDir } from './fixtures/sidecar-harness.js';
 import { mountNamespaceSupport } from './fixtures/mount-namespace.js';
+import { freePort } from './fixtures/free-port.js';
 
 const SLUG = 'acme';
 const OTHER = 'globex';
@@ -23,16 +23,6 @@ const ROUTES = 'routes:\n  - host: registry.npmjs.org\n';
 const detection = detectPodman();
 if (!detection.ok && !process.env.CI) console.warn(`broker container test SKIPPED: ${detection.reason}. CI runs it (and fails instead of skipping).`);
 
-function freePort(address = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, address, () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface Container {
   name: string;

@@ -5,7 +5,6 @@
 // What this machine's podman needs (runtime, cgroup manager, ulimits) is detected by trying.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -17,6 +16,7 @@ import { applyRoutes, prepareSupervise, type SupervisePlan } from '../src/launch
 import { sha256 } from '../src/core/hash.js';
 import { NODE, detectPodman, hostMounts, makeRootfs, type PodmanSetup } from './fixtures/podman.js';
 import { ROOT, assertBuilt, connectClient, pendingFrom, tempDir } from './fixtures/sidecar-harness.js';
+import { freePort } from './fixtures/free-port.js';
 
 const SLUG = 'acme';
 const detection = detectPodman();
@@ -26,16 +26,6 @@ if (detection.ok) {
   console.warn(`container test SKIPPED: ${detection.reason}. CI runs it (and fails instead of skipping).`);
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface Container {
   name: string;

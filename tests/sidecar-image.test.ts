@@ -5,7 +5,6 @@
 // the launcher refuses an image built for another schema.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +13,7 @@ import { SCHEMA_VERSION } from '../src/storage/schema-version.js';
 import { detectPodman, type PodmanSetup } from './fixtures/podman.js';
 import { buildSidecarImage, imageToolsMissing } from './fixtures/sidecar-image.js';
 import { ROOT, assertBuilt, connectClient, tempDir } from './fixtures/sidecar-harness.js';
+import { freePort } from './fixtures/free-port.js';
 
 const SLUG = 'acme';
 const VERSION_LABEL = 'org.opencontainers.image.version';
@@ -62,16 +62,6 @@ describe('Dockerfile.sidecar as written', () => {
   });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * The host user the sidecar and the operator's CLI run as: this one, or uid/gid 1000 when the

@@ -1,12 +1,11 @@
 import type { Staleness } from '../bottles/staleness.js';
 import { sha256 } from '../core/hash.js';
-import { isSuperviseError } from '../core/errors.js';
 import { hasUnsafeCharacters, safeLine } from '../core/safe-text.js';
 import type { SealVerdict } from '../keys/keyring.js';
 import { renderDiff } from '../kinds/diff.js';
 import type { KindDefinition } from '../kinds/kind.js';
 import type { KindRegistry } from '../kinds/registry.js';
-import { mergeRoutesFiles, type RoutesMerge } from '../kinds/routes-merge.js';
+import { mergeOrWhy } from '../kinds/routes-merge.js';
 import type { Proposal } from '../queue/proposal.js';
 import { excerpt, SHORT_ID_LENGTH } from '../cli/supervise/list-model.js';
 import type { PendingRowView, ProposalView, ViewLine, ViewSection, WarningView } from './page/api-types.js';
@@ -123,7 +122,7 @@ function orNoChange(lines: ViewLine[], text = '(no change)'): ViewLine[] {
 /** A stale routes proposal against the live file: what approving would apply (the merge), or why nothing would be. */
 function liveChangeSections(proposal: Proposal, kind: KindDefinition, live: string): ViewSection[] {
   const diff = (before: string, after: string): ViewLine[] => orNoChange(diffView(kind.diff(before, after)));
-  const merge = mergeWithLive(proposal, live);
+  const merge = mergeOrWhy(proposal.currentFile, live, proposal.payload);
   const sections: ViewSection[] = [];
   if (typeof merge !== 'string' && merge.clean) {
     sections.push({ heading: 'Change against the live file: the proposal merged into it route by route, which is what approving applies', lines: diff(live, merge.yaml) });
@@ -136,12 +135,3 @@ function liveChangeSections(proposal: Proposal, kind: KindDefinition, live: stri
   return sections;
 }
 
-function mergeWithLive(proposal: Proposal, live: string): RoutesMerge | string {
-  if (proposal.currentFile === null) return 'the proposal does not carry the file it was made against, so nothing can be merged';
-  try {
-    return mergeRoutesFiles(proposal.currentFile, live, proposal.payload);
-  } catch (error) {
-    if (isSuperviseError(error)) return error.message;
-    throw error;
-  }
-}

@@ -94,3 +94,18 @@ export function mergeRoutesFiles(base: string, live: string, approved: string): 
   if (result.unchangedLive) return { ...result, yaml: live };
   return sameDocument(result.merged, theirs) ? { ...result, yaml: approved } : result;
 }
+
+/**
+ * The merge an approval would make of `approved` into `live`, or why it cannot make one: what the
+ * operator's views show beside a stale routes proposal. `base` is the file the proposal was made
+ * against (null when the proposal does not carry it).
+ */
+export function mergeOrWhy(base: string | null, live: string, approved: string): RoutesMerge | string {
+  if (base === null) return 'the proposal does not carry the file it was made against, so nothing can be merged';
+  try {
+    return mergeRoutesFiles(base, live, approved);
+  } catch (error) {
+    if (isSuperviseError(error)) return error.message;
+    throw error;
+  }
+}

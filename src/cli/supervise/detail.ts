@@ -2,10 +2,9 @@ import { hasUnsafeCharacters, safeLine } from '../../core/safe-text.js';
 import type { Staleness } from '../../bottles/staleness.js';
 import { sha256 } from '../../core/hash.js';
 import type { SealVerdict } from '../../keys/keyring.js';
-import { isSuperviseError } from '../../core/errors.js';
 import { renderDiff } from '../../kinds/diff.js';
 import type { KindDefinition } from '../../kinds/kind.js';
-import { mergeRoutesFiles, type RoutesMerge } from '../../kinds/routes-merge.js';
+import { mergeOrWhy } from '../../kinds/routes-merge.js';
 import type { KindRegistry } from '../../kinds/registry.js';
 import type { Proposal } from '../../queue/proposal.js';
 import { askedBy } from './asked-by.js';
@@ -203,7 +202,7 @@ function liveChangeLines(proposal: Proposal, kind: KindDefinition, live: string,
     const text = kind.diff(before, after);
     return text === '' ? plainLines(['(no change)'], '  ') : diffLines(text, colors);
   };
-  const merge = mergeWithLive(proposal, live);
+  const merge = mergeOrWhy(proposal.currentFile, live, proposal.payload);
   const lines: StyledLine[] = [];
   if (typeof merge !== 'string' && merge.clean) {
     lines.push(heading('Change against the live file: the proposal merged into it route by route, which is what approving applies'), ...diff(live, merge.yaml));
@@ -216,13 +215,3 @@ function liveChangeLines(proposal: Proposal, kind: KindDefinition, live: string,
   return lines;
 }
 
-/** The merge the sidecar would make, or why it cannot make one. */
-function mergeWithLive(proposal: Proposal, live: string): RoutesMerge | string {
-  if (proposal.currentFile === null) return 'the proposal does not carry the file it was made against, so nothing can be merged';
-  try {
-    return mergeRoutesFiles(proposal.currentFile, live, proposal.payload);
-  } catch (error) {
-    if (isSuperviseError(error)) return error.message;
-    throw error;
-  }
-}
