@@ -2,6 +2,9 @@
  * Issue 2: enqueue rate, QueueStore.writeProposal vs raw single-row insert transactions, 1 and 8 processes.
  * Issue 10: the same side by side with two peer SQLite queues, plainjob and liteque (dev
  * dependencies), each at synchronous=FULL in WAL mode, enqueueing a job with the same routes payload.
+ *
+ * BENCH_ENQUEUE_PROCS=8 and BENCH_ENQUEUE_MODES=plainjob,store run a subset (the targets then
+ * compare only what ran).
  */
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -90,8 +93,8 @@ await runBench('enqueue', async ({ quick, dir }) => {
   const runs: RunResult[] = [];
   // Interleaved rounds so drift in machine load hits both sides alike.
   for (let round = 1; round <= rounds; round++) {
-    for (const processes of [1, 8]) {
-      for (const mode of MODES) {
+    for (const processes of (process.env.BENCH_ENQUEUE_PROCS ?? '1,8').split(',').map(Number)) {
+      for (const mode of MODES.filter((m) => (process.env.BENCH_ENQUEUE_MODES ?? MODES.join(',')).split(',').includes(m))) {
         const result = await measure(dir, mode, processes, processes === 1 ? single : perProcess, round, ddl);
         console.log(`  round ${round}: ${mode.padEnd(17)} ${processes}p  ${rate(result.rate)}/s  p50 ${ms(result.p50)} ms  p99 ${ms(result.p99)} ms`);
         runs.push(result);

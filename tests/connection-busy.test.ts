@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BUSY_TIMEOUT_MS } from '../src/storage/connection.js';
+import { BUSY_TIMEOUT_MS, writeTransaction } from '../src/storage/connection.js';
 import { openHostDatabase, type SuperviseDatabase } from '../src/database.js';
 import { Children } from './fixtures/wake-children.js';
 
@@ -50,5 +50,19 @@ describe('a write lock held by another process', () => {
     }
     expect(await holder.nextEvent('released')).toBeTruthy();
     expect(await holder.exited).toEqual({ code: 0, signal: null });
+    // Writes wait for the lock themselves; reads on the connection keep SQLite's short wait.
+    expect(host.db.pragma('busy_timeout', { simple: true })).toBe(BUSY_TIMEOUT_MS);
+  });
+
+  it('gives up after the budget with a busy error that names how to find the holder, and the connection keeps its read timeout', async () => {
+    const holder = children.fixture('wake-lock-holder.ts', [file, String(HOLD_MS)]);
+    await holder.nextEvent('locked');
+    const started = Date.now();
+    const attempt = writeTransaction(host.db, () => host.db.prepare(`INSERT INTO events (ts, type, proposal_id, slug, target) VALUES (0, 'created', 'x', 'acme', 'operator')`).run(), 200);
+    await expect(attempt).rejects.toMatchObject({ code: 'busy', message: expect.stringContaining('fuser') });
+    expect(Date.now() - started).toBeLessThan(HOLD_MS);
+    expect(host.db.pragma('busy_timeout', { simple: true })).toBe(BUSY_TIMEOUT_MS);
+    expect(host.db.prepare(`SELECT count(*) FROM events WHERE proposal_id = 'x'`).pluck().get()).toBe(0);
+    expect(await holder.nextEvent('released')).toBeTruthy();
   });
 });
