@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { AuditStore } from '../audit/audit-store.js';
+import { AuditStore, type AuditEntryInput } from '../audit/audit-store.js';
 import { writeTransaction, type Db } from '../storage/connection.js';
 import { SuperviseError } from '../core/errors.js';
 import { appendEvent, type ChangeType } from '../notify/events.js';
@@ -256,6 +256,40 @@ export class QueueStore {
     assertApprovable(proposal.payload);
     const reviewed = options.reviewed === undefined ? undefined : checkReviewed(options.reviewed);
     const createdAt = Date.now();
+    // The seals, the diff and the decision's detail cost about as much as the commit; made from the
+    // row as read here, they are reused inside the transaction when the row is still the same, so
+    // the write lock is held only for the writes.
+    const decide = (row: Proposal): Decision => {
+      const proposalSeal = keyring.checkProposal(sealedProposalFields(row), row.seal);
+      if (checked.status !== 'rejected' && !proposalSealTrusted(row.target, proposalSeal)) return { forged: true };
+      const finalPayload = checked.finalPayload ?? row.payload;
+      const answer = { status: checked.status, finalPayload: checked.finalPayload, notes: checked.notes, responder: checked.responder };
+      return {
+        forged: false,
+        response: {
+          proposal_id: row.id,
+          status: checked.status,
+          notes: checked.notes,
+          final_payload: checked.finalPayload,
+          responder: checked.responder,
+          created_at: createdAt,
+          seal: keyring.sealResponse(sealedResponseFields(row, answer)),
+        },
+        audit: {
+          ts: createdAt,
+          component: kind.component,
+          action: 'proposal-decision',
+          actor: checked.responder,
+          proposalId: row.id,
+          kind: kind.name,
+          status: checked.status,
+          notes: checked.notes,
+          diff: kind.diff(row.currentFile ?? '', finalPayload),
+          detail: decisionDetail(kind, row, checked.finalPayload, proposalSeal, reviewed),
+        },
+      };
+    };
+    const decidedBeforehand = decide(proposal);
     const outcome = await writeTransaction(this.#db, (): { written: ProposalResponse } | { refused: SuperviseError } => {
       this.#sweepExpired(createdAt);
       // A refusal thrown here writes nothing, not even the sweep that found the proposal expired;
@@ -265,38 +299,18 @@ export class QueueStore {
       if (reviewed) assertAsReviewed(current, reviewed);
       assertConsistentCurrentFile(current);
       if (current.payload !== proposal.payload) assertApprovable(current.payload);
-      const proposalSeal = keyring.checkProposal(sealedProposalFields(current), current.seal);
-      if (checked.status !== 'rejected' && !proposalSealTrusted(current.target, proposalSeal)) {
+      const decision = sameDecisionInputs(current, proposal) ? decidedBeforehand : decide(current);
+      if (decision.forged) {
         this.#auditForgedWithinTransaction(current, 'proposal', keyring.side === 'host' ? 'supervise' : 'sidecar', createdAt);
         return { refused: forgedProposalError(current) };
       }
-      const finalPayload = checked.finalPayload ?? current.payload;
-      const response: ResponseRow = {
-        proposal_id: current.id,
-        status: checked.status,
-        notes: checked.notes,
-        final_payload: checked.finalPayload,
-        responder: checked.responder,
-        created_at: createdAt,
-        seal: keyring.sealResponse(sealedResponseFields(current, { status: checked.status, finalPayload: checked.finalPayload, notes: checked.notes, responder: checked.responder })),
-      };
+      const { response, audit } = decision;
       cachedStatement(this.#db, `UPDATE proposals SET state = 'answered', updated_at = ? WHERE id = ? AND state = 'pending'`).run(createdAt, id);
       cachedStatement(
         this.#db,
         'INSERT INTO responses (proposal_id, status, notes, final_payload, responder, created_at, seal) VALUES (@proposal_id, @status, @notes, @final_payload, @responder, @created_at, @seal)',
       ).run(response);
-      this.#audit.appendWithinTransaction(current.slug, {
-        ts: createdAt,
-        component: kind.component,
-        action: 'proposal-decision',
-        actor: response.responder,
-        proposalId: id,
-        kind: kind.name,
-        status: response.status,
-        notes: response.notes,
-        diff: kind.diff(current.currentFile ?? '', finalPayload),
-        detail: decisionDetail(kind, current, checked.finalPayload, proposalSeal, reviewed),
-      });
+      this.#audit.appendWithinTransaction(current.slug, audit);
       this.#event('answered', id, current.slug, current.target, createdAt);
       return { written: responseFromRow(response) };
     });
@@ -698,4 +712,23 @@ export class QueueStore {
     };
     return new SuperviseError('conflict', `proposal ${proposal.id} (${proposal.kind}, bottle "${proposal.slug}") is not pending: ${why[state as Exclude<ProposalState, 'pending'>]}.`, { state });
   }
+}
+
+/** What answering a proposal row writes, made from the row before the write lock is taken. */
+type Decision = { forged: true } | { forged: false; response: ResponseRow; audit: AuditEntryInput };
+
+/** Whether a decision made from `read` holds for `current`: every field it was made from is unchanged. */
+function sameDecisionInputs(current: Proposal, read: Proposal): boolean {
+  return (
+    current.id === read.id &&
+    current.slug === read.slug &&
+    current.kind === read.kind &&
+    current.origin === read.origin &&
+    current.target === read.target &&
+    current.payload === read.payload &&
+    current.justification === read.justification &&
+    current.currentFile === read.currentFile &&
+    current.currentFileHash === read.currentFileHash &&
+    current.seal === read.seal
+  );
 }
