@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { CORE_SCHEMA, dump, load } from 'js-yaml';
 import { parseDocument } from 'yaml';
 import { loadPlainYaml } from '../src/kinds/plain-yaml.js';
 import { parseRoutesYaml, parseRoutesYamlFully } from '../src/kinds/routes-file.js';
@@ -88,6 +89,14 @@ describe('the plain YAML subset read by js-yaml agrees with the yaml library', (
     expect(accepted).toBeGreaterThan(1000);
   });
 
+  it('accepts only texts that are exactly what js-yaml writes back for their value', () => {
+    for (const { seed, text } of cases) {
+      if (loadPlainYaml(text) === undefined) continue;
+      const written = dump(load(text, { schema: CORE_SCHEMA }), { schema: CORE_SCHEMA, lineWidth: -1, noRefs: true });
+      expect({ seed, text, written: written === `${text}\n` ? text : written }).toEqual({ seed, text, written: text });
+    }
+  });
+
   it('parseRoutesYaml, fast path or not, returns or refuses exactly as the full parser does', () => {
     let valid = 0;
     for (const { seed, text } of cases) {
@@ -114,5 +123,23 @@ describe('the plain YAML subset read by js-yaml agrees with the yaml library', (
 
   it('reads the routes files agents write', () => {
     expect(loadPlainYaml('routes:\n  - host: api.github.com\n    path_allowlist:\n      - /repos/\n')).toEqual({ routes: [{ host: 'api.github.com', path_allowlist: ['/repos/'] }] });
+    const full = 'routes:\n  - host: api.github.com\n    path_allowlist:\n      - /v1/\n    auth:\n      scheme: bearer\n      token_ref: GITHUB_TOKEN\n    dlp:\n      outbound_on_match: supervise\n  - host: registry.npmjs.org\n';
+    expect(loadPlainYaml(full)).toEqual(load(full, { schema: CORE_SCHEMA }));
+    expect(loadPlainYaml(full.slice(0, -1))).toEqual(load(full, { schema: CORE_SCHEMA }));
+  });
+
+  it.each([
+    ['a key with no value', 'routes:\n  - host:\n'],
+    ['an empty sequence', 'routes:\n'],
+    ['a sequence in a sequence', 'routes:\n  - - a.example.com\n'],
+    ['a value with a space', 'routes:\n  - host: a b\n'],
+    ['a value with a colon', 'routes:\n  - host: a:b\n'],
+    ['a merge key', 'routes:\n  - <<: x\n'],
+    ['a four-space indent', 'routes:\n    - host: a.example.com\n'],
+    ['a sequence not indented under its key', 'routes:\n- host: a.example.com\n'],
+    ['a core-schema word', 'routes:\n  - host: .inf\n'],
+    ['a YAML 1.1 boolean word', 'routes:\n  - host: yes\n'],
+  ])('leaves %s to the full parser', (_what, text) => {
+    expect(loadPlainYaml(text)).toBeUndefined();
   });
 });
