@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BottleStore } from '../src/bottles/bottle-store.js';
 import { openBottleKeyring } from '../src/keys/keyring.js';
 import { openConnection } from '../src/storage/connection.js';
-import { ALIVE_WITHIN_MS, GONE_AFTER_MS } from '../src/bottles/bottle-overview.js';
+import { ALIVE_WITHIN_MS, CLOCK_SKEW_ALLOWED_MS, GONE_AFTER_MS } from '../src/bottles/bottle-overview.js';
 import { openHostDatabase, openSidecarDatabase, type BottleDatabase, type SuperviseDatabase } from '../src/database.js';
 import { registerBottle, retireBottle } from '../src/launcher/bottles.js';
 import { SCHEMA_VERSION } from '../src/storage/schema-version.js';
@@ -146,6 +146,14 @@ describe('against a hostile bottle', () => {
     expect(overviewOf('acme', now)).toMatchObject({ heartbeat: 'forged', liveness: 'gone' });
     rawSql((db) => db.prepare(`INSERT INTO bottles (slug, last_heartbeat, sidecar_version, schema_version) VALUES ('quiet', ?, '0.1.0', ?)`).run(now, SCHEMA_VERSION));
     expect(overviewOf('quiet', now)).toMatchObject({ heartbeat: 'unsealed', liveness: 'gone' });
+  });
+
+  it('a sealed heartbeat dated ahead of the host’s clock (the bottle holds its own key) never makes it alive', async () => {
+    await sidecar('acme').bottle.recordHeartbeat(beat);
+    const at = host.bottles.readBottle('acme')?.lastHeartbeat ?? 0;
+    expect(overviewOf('acme', at - CLOCK_SKEW_ALLOWED_MS)).toMatchObject({ heartbeat: 'sealed', liveness: 'alive' });
+    expect(overviewOf('acme', at - CLOCK_SKEW_ALLOWED_MS - 1)).toMatchObject({ heartbeat: 'sealed', liveness: 'stale' });
+    expect(overviewOf('acme', at - 365 * 86_400_000)).toMatchObject({ heartbeat: 'sealed', liveness: 'stale' });
   });
 
   it('one bottle’s sealed heartbeat copied onto another’s row is forged there', async () => {

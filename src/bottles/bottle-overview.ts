@@ -14,14 +14,20 @@ export const HEARTBEAT_INTERVAL_MS = 30_000;
 /**
  * The one vocabulary of liveness, for every view of the bottles (`bot-bottle bottles`, the terminal
  * UI, the dashboard). `alive`: a heartbeat sealed by the bottle within `ALIVE_WITHIN_MS`; `stale`: the last one is older
- * (or, just registered, none yet) but within `GONE_AFTER_MS`; `gone`: retired by the host, silent
- * for longer, or never heard from with its own key.
+ * (or, just registered, none yet) but within `GONE_AFTER_MS`, or dated ahead of the host's clock;
+ * `gone`: retired by the host, silent for longer, or never heard from with its own key.
  */
 export type Liveness = 'alive' | 'stale' | 'gone';
 
 /** Three intervals: one missed beat and a busy host do not make a running bottle look stale. */
 export const ALIVE_WITHIN_MS = 3 * HEARTBEAT_INTERVAL_MS;
 export const GONE_AFTER_MS = 20 * HEARTBEAT_INTERVAL_MS;
+/**
+ * How far ahead of the host's clock a time may be and still count: a bottle shares the host's clock
+ * (a VM's may drift a little). A bottle holds its own key, so a sealed beat dated next year proves
+ * only that the bottle wrote it, not that it runs now.
+ */
+export const CLOCK_SKEW_ALLOWED_MS = HEARTBEAT_INTERVAL_MS;
 
 /**
  * What the host registered: `registered` or `retired` under its own signature, `unregistered` when it
@@ -96,6 +102,8 @@ export function livenessAt(bottle: Pick<BottleOverview, 'registration' | 'heartb
   const since = bottle.heartbeat === 'sealed' ? bottle.lastHeartbeat : bottle.registration === 'registered' ? bottle.startedAt : null;
   if (since === null) return 'gone';
   const age = now - since;
+  // Dated ahead of now: nothing says when it was really written, so never alive, and never gone by age.
+  if (age < -CLOCK_SKEW_ALLOWED_MS) return 'stale';
   if (bottle.heartbeat === 'sealed' && age <= ALIVE_WITHIN_MS) return 'alive';
   return age <= GONE_AFTER_MS ? 'stale' : 'gone';
 }
