@@ -198,8 +198,10 @@ async function manyWaiters(dir: string, variant: Variant, idleMs: number, busyMs
 }
 
 await runBench('many-bottles', async ({ quick, dir }) => {
+  // BENCH_MANY_BOTTLES_PARTS=a runs only the round trips (a), for iterating on them.
+  const waitersToo = (process.env.BENCH_MANY_BOTTLES_PARTS ?? 'abc').includes('b');
   const pairRounds = quick ? 1 : 3;
-  const waiterRounds = quick ? 1 : 2;
+  const waiterRounds = !waitersToo ? 0 : quick ? 1 : 2;
   const tripsPerPair: Record<(typeof PAIR_COUNTS)[number], number> = quick ? { 1: 40, 8: 15 } : { 1: 200, 8: 60 };
   const warmup = quick ? 3 : 10;
   const idleMs = quick ? 10_000 : 60_000;
@@ -322,8 +324,8 @@ await runBench('many-bottles', async ({ quick, dir }) => {
         columns: ['waiting', 'procs', 'CPU s per minute', '% of one core', 'vs 50 ms poll'],
         rows: idleRows,
       },
-    ],
-    targets,
+    ].slice(0, waitersToo ? 3 : 1),
+    ...(waitersToo ? { targets } : { targets: targets.slice(0, 3) }),
     notes: [
       '(a) Each pair: a sidecar-view process (openSidecarDatabase, its own slug) enqueues an egress-allow proposal, waits for the answer and archives it, again and again; a host process (openHostDatabase) answers only that slug. Project: waitForResponse / subscribe to new pending proposals. 50 ms poll: readResponse every 50 ms / listPendingProposals every 50 ms. data_version poll: PRAGMA data_version every 1 ms on a connection of its own, readResponse / listPendingProposals only when it moved. The polling variants open with the file watcher off. Rate = all pairs’ trips / (last end − first start), shared clock; p50 and p99 per trip from the proposer.',
       `(b) One host process answers (writeResponse) a random waiting waiter among the first ${WAITERS - UNINVOLVED} every 20–60 ms; the last ${UNINVOLVED} wait throughout and are never answered, and their CPU / commits (${COMMITS_PER_ANSWER} per answer: the answer, the archive, the next enqueue) / ${UNINVOLVED} is the CPU per commit per uninvolved waiter; the answered waiter archives, enqueues again and waits again, so about 32 wait throughout. commit = the host’s writeResponse call; wake after commit = waiter resolved − commit returned (shared clock). Waiters’ CPU = the 32 processes’ process.cpuUsage over the busy window / its wall time; it includes the answered waiter’s own archive and re-enqueue, the same work in every variant. CPU per commit per waiter = waiters’ CPU / answers / 32, so it is an upper bound on the cost to an uninvolved waiter. CPU per poll/check = the same CPU / the number of readResponse polls or data_version checks.`,
