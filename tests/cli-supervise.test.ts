@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, assertBuilt as assertCliBuilt } from './fixtures/cli-support.js';
 import { openHostDatabase, type SuperviseDatabase } from '../src/database.js';
 import type { Proposal } from '../src/queue/proposal.js';
 import { sha256 } from '../src/core/hash.js';
@@ -27,7 +28,7 @@ describe('supervise from scripts', () => {
   let database: SuperviseDatabase;
 
   const cli = (...args: string[]): Run => {
-    const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--db', dbFile, ...args], {
+    const result = spawnSync(process.execPath, [CLI, '--db', dbFile, ...args], {
       cwd: REPO_ROOT,
       env: { ...process.env, USER: 'tester', NO_COLOR: '1' },
       encoding: 'utf8',
@@ -50,6 +51,7 @@ describe('supervise from scripts', () => {
   };
 
   beforeAll(async () => {
+    assertCliBuilt();
     dir = tempDir('cli-supervise');
     dbFile = path.join(dir, 'bot-bottle.db');
     database = await openHostDatabase({ path: dbFile, watch: false });
@@ -120,7 +122,7 @@ describe('supervise from scripts', () => {
 
   it('modify --file - reads the edited file from stdin', async () => {
     const proposal = await propose('stdin');
-    const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--db', dbFile, 'supervise', 'modify', proposal.id, '--file', '-', '--expect-sha256', sha256(proposal.payload)], {
+    const result = spawnSync(process.execPath, [CLI, '--db', dbFile, 'supervise', 'modify', proposal.id, '--file', '-', '--expect-sha256', sha256(proposal.payload)], {
       cwd: REPO_ROOT,
       input: EDITED,
       encoding: 'utf8',

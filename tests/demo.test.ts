@@ -6,6 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, assertBuilt as assertCliBuilt } from './fixtures/cli-support.js';
 import { openHostDatabase } from '../src/database.js';
 import { REPO_ROOT, tempDir } from './fixtures/storage-support.js';
 import { TmuxTerminal } from './fixtures/tui-terminal.js';
@@ -19,6 +20,7 @@ describe('demo', () => {
   let home: string;
 
   beforeAll(() => {
+    assertCliBuilt();
     home = tempDir('demo-home');
   });
 
@@ -27,7 +29,7 @@ describe('demo', () => {
   });
 
   const cli = (args: string[], env: Record<string, string> = {}) =>
-    spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    spawnSync(process.execPath, [CLI, ...args], {
       cwd: REPO_ROOT,
       env: { ...process.env, HOME: home, USER: 'tester', NO_COLOR: '1', ...env },
       encoding: 'utf8',
@@ -112,7 +114,7 @@ describe('demo', () => {
     }
     const terminal = new TmuxTerminal(home);
     try {
-      terminal.start(`cd ${JSON.stringify(REPO_ROOT)} && env HOME=${JSON.stringify(home)} USER=person ${JSON.stringify(process.execPath)} --import tsx src/cli/main.ts demo --interactive`);
+      terminal.start(`cd ${JSON.stringify(REPO_ROOT)} && env HOME=${JSON.stringify(home)} USER=person ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} demo --interactive`);
       await terminal.waitFor('the demo proposal in the TUI', (screen) => /> [0-9a-f]{8}\s+demo-[0-9a-f]{6}\s+egress-allow/.test(screen));
       terminal.keys('Enter');
       await terminal.waitForText('+  - host: pypi.org');

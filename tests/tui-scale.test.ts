@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, assertBuilt as assertCliBuilt } from './fixtures/cli-support.js';
 import Database from 'better-sqlite3';
 import { BottleStore } from '../src/bottles/bottle-store.js';
 import { openHostDatabase, openSidecarDatabase } from '../src/database.js';
@@ -31,23 +32,25 @@ describe('supervise TUI with 200 pending proposals at 80×24 (tmux)', () => {
   let terminal: TmuxTerminal;
   const proposals: Proposal[] = [];
 
+  /** A heartbeat at a chosen time, sealed with the bottle's own key as its sidecar seals it. */
+  const sealedBeat = async (slug: string, at: number): Promise<void> => {
+    const db = openConnection(dbFile, { fileMustExist: true });
+    try {
+      await new BottleStore(db, { keyring: openBottleKeyring(slug, bottleKeysDir(slug)) }).recordHeartbeat(slug, { sidecarVersion: '0.9.1', schemaVersion: SCHEMA_VERSION, liveRoutes: undefined }, at);
+    } finally {
+      db.close();
+    }
+  };
+
   beforeAll(async () => {
+    assertCliBuilt();
     dir = tempDir('tui-scale');
     dbFile = path.join(dir, 'bot-bottle.db');
     const host = await openHostDatabase({ path: dbFile, watch: false });
-    /** A heartbeat at a chosen time, sealed with the bottle's own key as its sidecar seals it. */
-    const sealedBeat = async (slug: string, at: number): Promise<void> => {
-      const db = openConnection(dbFile, { fileMustExist: true });
-      try {
-        await new BottleStore(db, { keyring: openBottleKeyring(slug, bottleKeysDir(slug)) }).recordHeartbeat(slug, { sidecarVersion: '0.9.1', schemaVersion: SCHEMA_VERSION, liveRoutes: undefined }, at);
-      } finally {
-        db.close();
-      }
-    };
     try {
-      // acme's heartbeat lies ahead, so it stays alive however slowly the tests before the bottles view run;
+      // acme beats again right before the bottles view opens (a beat dated ahead would show stale);
       // gamma's is two minutes old, stale until eight more have passed.
-      await sealedBeat('acme', Date.now() + 10 * 60_000);
+      await sealedBeat('acme', Date.now());
       await sealedBeat('gamma', Date.now() - 2 * 60_000);
       // delta was registered, beat, and was retired by its launcher.
       await registerBottle('delta', { backend: 'docker', image: 'agent:1', database: host });
@@ -75,7 +78,7 @@ describe('supervise TUI with 200 pending proposals at 80×24 (tmux)', () => {
       }
     }
     terminal = new TmuxTerminal(dir);
-    terminal.start(`cd ${JSON.stringify(REPO_ROOT)} && env USER=tester EDITOR=${JSON.stringify(path.join(FIXTURES_DIR, 'tui-append-editor.sh'))} ${JSON.stringify(process.execPath)} --import tsx src/cli/main.ts --db ${JSON.stringify(dbFile)} supervise`, { columns: 80, rows: 24 });
+    terminal.start(`cd ${JSON.stringify(REPO_ROOT)} && env USER=tester EDITOR=${JSON.stringify(path.join(FIXTURES_DIR, 'tui-append-editor.sh'))} ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} --db ${JSON.stringify(dbFile)} supervise`, { columns: 80, rows: 24 });
     await terminal.waitForText('200 pending proposals');
   });
 
@@ -230,6 +233,7 @@ describe('supervise TUI with 200 pending proposals at 80×24 (tmux)', () => {
   });
 
   it('B lists the bottles as the host’s overview shows them, alive, stale or gone, with their seals and pending counts; Enter shows one bottle’s proposals', async () => {
+    await sealedBeat('acme', Date.now());
     terminal.keys('B');
     const view = await terminal.waitForText('4 bottles: 1 alive, 1 stale, 2 gone');
     expect(view).toContain('Enter show its proposals');

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, assertBuilt as assertCliBuilt } from './fixtures/cli-support.js';
 import { createColors } from 'picocolors';
 import { colorDiff } from '../src/cli/supervise/detail.js';
 import { excerpt, formatAge } from '../src/cli/supervise/list-model.js';
@@ -58,6 +59,7 @@ describe('supervise TUI in a terminal (tmux)', () => {
   }
 
   beforeAll(async () => {
+    assertCliBuilt();
     dir = tempDir('tui');
     terminal = new TmuxTerminal(dir);
     dbFile = path.join(dir, 'bot-bottle.db');
@@ -69,7 +71,7 @@ describe('supervise TUI in a terminal (tmux)', () => {
 
     terminal.start(
       `cd ${JSON.stringify(REPO_ROOT)} && env USER=tester EDITOR=${JSON.stringify(path.join(FIXTURES_DIR, 'tui-editor.sh'))} TUI_EDITOR_DIR=${JSON.stringify(editorDir)} ` +
-        `${JSON.stringify(process.execPath)} --import tsx src/cli/main.ts --db ${JSON.stringify(dbFile)} supervise`,
+        `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} --db ${JSON.stringify(dbFile)} supervise`,
     );
     await waitForText('No pending proposals');
   });
@@ -158,7 +160,7 @@ describe('supervise TUI in a terminal (tmux)', () => {
     keys('Enter');
     await waitForText(`Proposal ${id}`);
 
-    const cli = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--db', dbFile, 'supervise', 'approve', id, '--reason', 'done from a script', '--expect-sha256', sha256(PROPOSED)], {
+    const cli = spawnSync(process.execPath, [CLI, '--db', dbFile, 'supervise', 'approve', id, '--reason', 'done from a script', '--expect-sha256', sha256(PROPOSED)], {
       cwd: REPO_ROOT,
       env: { ...process.env, USER: 'other' },
       encoding: 'utf8',
