@@ -1,7 +1,9 @@
 /**
  * The page's HTML, the same for every visit: no data and no inline script (the CSP allows
  * scripts from this origin only), so nothing a bottle wrote can ever be part of the markup. The
- * modules main.js imports are preloaded, so they load beside it instead of after it.
+ * modules main.js imports are preloaded, so they load beside it instead of after it, and so are
+ * the session and the pending list the page starts with: the server reads the list while the
+ * scripts are still on their way.
  */
 export const PAGE_SHELL = `<!doctype html>
 <html lang="en">
@@ -18,6 +20,8 @@ export const PAGE_SHELL = `<!doctype html>
 <link rel="modulepreload" href="/static/dom.js">
 <link rel="modulepreload" href="/static/http.js">
 <link rel="modulepreload" href="/static/pending.js">
+<link rel="preload" href="/api/session" as="fetch" crossorigin>
+<link rel="preload" href="/api/pending" as="fetch" crossorigin>
 </head>
 <body>
 <header>
