@@ -299,7 +299,7 @@ describe.skipIf(unavailable !== undefined)(`bot-bottle dashboard in headless chr
       expect(found.tags.filter((tag) => !allowed.has(tag))).toEqual([]);
       expect(found.handlers).toBe(0);
       expect(found.injected).toBe(0);
-      expect(found.scripts).toEqual(['/static/main.js']);
+      expect(found.scripts).toEqual(['/static/app.js']);
       expect(found.hidden).toBe('block');
       expect(page.url()).toBe(`${dashboard.base}/`);
       if (found.editor !== null) expect(found.editor).toContain('routes:');

@@ -20,7 +20,9 @@ async function start(): Promise<void> {
   let first: PendingLoadView;
   try {
     // The same requests, with the same mode, as the HTML's preloads: the browser hands over those responses.
+    performance.mark('bb:start');
     [api, first] = await Promise.all([Api.connect(), Api.load<PendingLoadView>('/api/pending')]);
+    performance.mark('bb:loaded');
   } catch (error) {
     connection.textContent = error instanceof Error ? error.message : String(error);
     connection.className = 'connection down';
@@ -40,6 +42,8 @@ async function start(): Promise<void> {
   for (const tab of document.querySelectorAll<HTMLButtonElement>('button.tab')) tab.addEventListener('click', () => show(tab.dataset.view as ViewName));
   show('pending');
   pending.update(first);
+  // Where a load's time goes, for bench/dashboard.ts: scripts running, list and session in hand, list in the DOM.
+  performance.mark('bb:listed');
 
   const events = new EventSource(`/api/events?have=${encodeURIComponent(first.version)}`);
   events.addEventListener('open', () => {
