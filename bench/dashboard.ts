@@ -9,7 +9,8 @@
  * 2. first load with 1,000 pending among 1,000,000 archived (--quick: 100,000): a fresh browser
  *    context opens the token URL; the time until the page shows its first page of rows (100, each
  *    bottle's oldest first) and the count of all 1,000 (redirect, HTML, scripts, session and list,
- *    render); then how long "Show all" takes to put all 1,000 in the DOM; and the server's list
+ *    render); then how long "Show all" takes to draw all 1,000 (timed in the page, to the next
+ *    frame); and the server's list
  *    request alone. The page's performance marks say where the load's time went.
  *
  *   tsx bench/dashboard.ts [--quick]      needs the built CLI and chromium
@@ -192,6 +193,13 @@ const LOAD_PHASES = `(() => {
   return { html: nav.responseEnd, scripts: mark('bb:start'), list: fetched('/api/pending'), loaded: mark('bb:loaded'), listed: mark('bb:listed') };
 })()`;
 
+/** Clicks "Show all" in the page and resolves once the next frame (style, layout, paint) is done: how long drawing every row takes. */
+const SHOW_ALL = `new Promise((resolve) => {
+  const started = performance.now();
+  document.getElementById('pending-all').click();
+  requestAnimationFrame(() => setTimeout(() => resolve({ ms: performance.now() - started, rows: document.querySelectorAll('#pending-table tbody tr').length }), 0));
+})`;
+
 interface LoadPhases {
   html: number;
   scripts: number;
@@ -203,7 +211,7 @@ interface LoadPhases {
 interface FirstLoads {
   /** Until the first page of rows and the count are on screen. */
   loads: number[];
-  /** From there, "Show all" clicked until every row is in the DOM. */
+  /** From there, "Show all" clicked (in the page) until every row is drawn and the next frame done. */
   showAll: number[];
   phases: LoadPhases[];
   /** GET /api/pending alone, over HTTP with the session cookie: the server's share. */
@@ -238,12 +246,12 @@ async function measureFirstLoad(browser: Browser, archived: number, runs: number
       );
       const elapsed = performance.now() - started;
       const phase = (await page.evaluate(LOAD_PHASES)) as LoadPhases;
-      const clicked = performance.now();
-      await page.locator('#pending-all').click();
-      await page.waitForFunction((count) => (globalThis as unknown as PageGlobals).document.querySelectorAll('#pending-table tbody tr').length === count, PENDING, { polling: 'raf' });
+      // Timed in the page: a click from here costs playwright's own round trips, more than the drawing.
+      const drawn = (await page.evaluate(SHOW_ALL)) as { ms: number; rows: number };
+      if (drawn.rows !== PENDING) throw new Error(`Show all drew ${drawn.rows} rows, not ${PENDING}`);
       if (i >= 2) {
         loads.push(elapsed);
-        showAll.push(performance.now() - clicked);
+        showAll.push(drawn.ms);
         phases.push(phase);
       }
       await context.close();
@@ -309,7 +317,7 @@ await runBench('dashboard', async ({ quick, dir }) => {
       columns: ['measured', 'p50', 'p90', 'max'],
       rows: [
         [`token URL → first ${Math.min(FIRST_PAGE_ROWS, PENDING)} rows and the count on screen`, ms(first.p50, 1), ms(first.p90, 1), ms(first.max, 1)],
-        [`then "Show all" → all ${PENDING.toLocaleString('en-US')} rows in the DOM`, ms(all.p50, 1), ms(all.p90, 1), ms(all.max, 1)],
+        [`then "Show all" (clicked in the page) → all ${PENDING.toLocaleString('en-US')} rows drawn, next frame done`, ms(all.p50, 1), ms(all.p90, 1), ms(all.max, 1)],
         ['GET /api/pending alone (the server\'s share; warm)', ms(server.p50, 1), ms(server.p90, 1), ms(server.max, 1)],
       ],
     };
