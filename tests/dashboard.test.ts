@@ -4,6 +4,7 @@
  * answer as a sidecar does (tests/fixtures/tui-proposer.ts: waitForResponse, then archive).
  */
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -62,6 +63,21 @@ function oversizedPost(port: number, target: string, headers: Record<string, str
     const lines = [`POST ${target} HTTP/1.1`, `Host: 127.0.0.1:${port}`, `Content-Length: ${length}`, 'Connection: close', ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`)];
     socket.write(`${lines.join('\r\n')}\r\n\r\n${'x'.repeat(64 * 1024)}`);
     setTimeout(() => socket.end(), 2000);
+  });
+}
+
+/** What an event stream sends in its first half second, comments dropped: empty when it sends no list on joining. */
+function firstEvent(base: string, target: string, cookie: string, headers: Record<string, string> = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const request = http.get(new URL(target, base), { headers: { Cookie: cookie, ...headers } }, (response) => {
+      let text = '';
+      response.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+      setTimeout(() => {
+        request.destroy();
+        resolve(text.split('\n\n').filter((block) => block !== '' && !block.startsWith(':')).join('\n\n'));
+      }, 500);
+    });
+    request.on('error', (error) => (request.destroyed ? undefined : reject(error)));
   });
 }
 
@@ -299,7 +315,7 @@ describe.skipIf(unavailable !== undefined)(`bot-bottle dashboard in headless chr
       expect(found.tags.filter((tag) => !allowed.has(tag))).toEqual([]);
       expect(found.handlers).toBe(0);
       expect(found.injected).toBe(0);
-      expect(found.scripts).toEqual(['/static/main.js']);
+      expect(found.scripts).toEqual(['/static/app.js']);
       expect(found.hidden).toBe('block');
       expect(page.url()).toBe(`${dashboard.base}/`);
       if (found.editor !== null) expect(found.editor).toContain('routes:');
@@ -446,6 +462,107 @@ describe.skipIf(unavailable !== undefined)(`bot-bottle dashboard in headless chr
       expect((await rawRequest(dashboard.base, { path, headers: { Cookie: cookie } })).status, path).toBe(404);
     }
     expect(proposalState(id)).toBe('pending');
+  });
+
+  /** The list as the server gives it, read from the page (its cookie): ids in the server's order. */
+  async function serverList(): Promise<string[]> {
+    const view = (await page.evaluate(async () => (await fetch('/api/pending')).json())) as { rows: Array<{ id: string }> };
+    return view.rows.map((row) => row.id);
+  }
+
+  async function shownIds(): Promise<string[]> {
+    return page.locator('#pending-table tbody tr').evaluateAll((rows) => rows.map((row) => (row as unknown as { dataset: { id: string } }).dataset.id));
+  }
+
+  it('draws the first 100 rows with the counts of all, the late bottle’s one question among them; Show more and Show all bring every row', async () => {
+    await page.goto(`${dashboard.base}/`);
+    // One bottle floods (its quota raised for the test), then another asks once: fair order puts that one early.
+    const flood = openSidecarDatabase('pager', { path: dbFile, keysDir: bottleKeysDir('pager'), watch: false, flood: { maxPending: 500, perMinute: 500 } });
+    try {
+      for (let i = 0; i < 180; i++) await flood.queue.writeProposal({ kind: 'egress-allow', origin: 'agent', payload: PROPOSED, justification: `page ${i}`, currentFile: CURRENT });
+    } finally {
+      await flood.close();
+    }
+    const late = await enqueue('late', 'egress-allow', PROPOSED, 'the late question', CURRENT);
+    const all = await serverList();
+    expect(all.length).toBeGreaterThan(200);
+    await page.locator('#pending-count', { hasText: String(all.length) }).waitFor();
+    await page.locator(`#pending-table tr[data-id="${late}"]`).waitFor();
+    expect(await shownIds()).toEqual(all.slice(0, 100));
+    expect(all.indexOf(late)).toBeLessThan(100);
+    expect(await page.locator('#pending-summary').textContent()).toMatch(new RegExp(`^${all.length} pending from \\d+ bottles, the first 100 shown`));
+    expect(await page.locator('#pending-summary').textContent()).not.toContain('FORGED');
+
+    await page.locator('#pending-next', { hasText: 'Show 100 more' }).click();
+    await page.locator('#pending-table tbody tr').nth(199).waitFor();
+    expect(await shownIds()).toEqual(all.slice(0, 200));
+    await page.locator('#pending-all').click();
+    await page.locator('#pending-more').waitFor({ state: 'hidden' });
+    expect(await shownIds()).toEqual(all);
+    // Show all stays all: a proposal arriving now is drawn too.
+    const after = await enqueue('pager-2', 'egress-allow', PROPOSED, 'after show all', CURRENT);
+    await page.locator(`#pending-table tr[data-id="${after}"]`).waitFor();
+    expect(await shownIds()).toEqual(await serverList());
+  }, 120_000);
+
+  it('reads the list once per load: the page takes the preloaded response, and the stream opened with its version sends no second copy', async () => {
+    const fresh = await context.newPage();
+    const lists: string[] = [];
+    fresh.on('request', (request) => {
+      if (new URL(request.url()).pathname === '/api/pending') lists.push(request.resourceType());
+    });
+    try {
+      await fresh.goto(`${dashboard.base}/`);
+      await fresh.locator('#connection.live').waitFor();
+      await fresh.locator('#pending-table tbody tr').first().waitFor();
+      expect(lists).toHaveLength(1);
+      const stream = (await fresh.evaluate(() => performance.getEntriesByType('resource').map((entry) => new URL(entry.name).pathname))) as string[];
+      expect(stream.filter((path) => path === '/api/pending')).toHaveLength(1);
+      // Over HTTP: the current version gets no list, an old one (or none) the whole list at once.
+      const cookie = await sessionCookie(dashboard);
+      const { version } = JSON.parse((await rawRequest(dashboard.base, { path: '/api/pending', headers: { Cookie: cookie } })).body) as { version: string };
+      expect(await firstEvent(dashboard.base, `/api/events?have=${encodeURIComponent(version)}`, cookie)).toBe('');
+      const resent = await firstEvent(dashboard.base, '/api/events?have=0.0', cookie);
+      expect(resent.startsWith('event: pending\ndata: {"rows":')).toBe(true);
+      expect(/\nid: ([0-9a-f]+\.\d+)$/.exec(resent)?.[1]).toBe(version);
+      expect(await firstEvent(dashboard.base, '/api/events', cookie, { 'Last-Event-ID': version })).toBe('');
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it('flags rows forged or changed with raw SQL in the list, the counts and the detail, and audits them', async () => {
+    const sealed = await enqueue('victim', 'egress-allow', PROPOSED, 'an honest request', CURRENT);
+    const unsealed = '00000000-0000-4000-8000-00000000f0f0';
+    const raw = new Database(dbFile);
+    try {
+      // A bottle with raw access swaps the payload under a valid seal, and writes a row with none.
+      raw.prepare('UPDATE proposals SET payload = ? WHERE id = ?').run('routes:\n  - host: evil.example\n', sealed);
+      raw
+        .prepare(`INSERT INTO proposals (id, slug, kind, origin, target, payload, justification, state, created_at, updated_at) VALUES (?, 'victim', 'egress-allow', 'agent', 'operator', ?, 'no seal at all', 'pending', ?, ?)`)
+        .run(unsealed, PROPOSED, Date.now(), Date.now());
+    } finally {
+      raw.close();
+    }
+    // Raw SQL rings no doorbell: a load reads the list as it is.
+    await page.reload();
+    for (const id of [sealed, unsealed]) {
+      await page.locator(`#pending-table tr[data-id="${id}"] .mark.forged`, { hasText: '[FORGED]' }).waitFor();
+    }
+    expect(await page.locator('#pending-table .mark.forged').count()).toBe(2);
+    expect(await page.locator('#pending-summary').textContent()).toContain('· 2 FORGED');
+    await openProposal(sealed);
+    expect(await page.locator('#detail [data-warning="danger"]').textContent()).toContain('FORGED');
+    expect(await page.locator('#approve').isDisabled()).toBe(true);
+    const audited = (): number => {
+      const db = new Database(dbFile, { readonly: true });
+      try {
+        return db.prepare(`SELECT count(*) FROM audit_entries WHERE action = 'forged-row' AND proposal_id IN (?, ?)`).pluck().get(sealed, unsealed) as number;
+      } finally {
+        db.close();
+      }
+    };
+    await expect.poll(audited).toBe(2);
   });
 
   it('opens the URL with the desktop opener when asked (--open)', async () => {

@@ -218,6 +218,25 @@ describe('FIFO listing across bottles', () => {
     expect(queue.listPendingProposals().map((p) => p.id)).toEqual(written.filter((_, i) => i !== 0 && i !== 3).map((p) => p.id));
   });
 
+  it('puts each bottle’s oldest first, in turns, and the summaries carry the same rows, order and seal verdicts', async () => {
+    const flood: Proposal[] = [];
+    for (let i = 0; i < 4; i++) flood.push(await propose('flood', { payload: routesFor(`f${i}.example.com`) }));
+    const quiet = await propose('quiet');
+    const fair = [flood[0], quiet, flood[1], flood[2], flood[3]].map((p) => (p as Proposal).id);
+    expect(queue.listPendingProposals().map((p) => p.id)).toEqual(fair);
+    expect(queue.listPendingProposals({ limit: 2 }).map((p) => p.id)).toEqual(fair.slice(0, 2));
+
+    // Raw SQL swaps one payload under its seal: the summary's hash is of what is stored now, and both verdicts say forged.
+    db.prepare('UPDATE proposals SET payload = ? WHERE id = ?').run(routesFor('evil.example.com'), (flood[2] as Proposal).id);
+    const summaries = queue.listPendingSummaries();
+    const full = queue.listPendingProposals();
+    expect(summaries.map((s) => s.id)).toEqual(fair);
+    expect(summaries.map((s) => s.payloadSha256)).toEqual(full.map((p) => sha256(p.payload)));
+    expect(summaries.map((s) => queue.summarySeal(s))).toEqual(full.map((p) => queue.proposalSeal(p)));
+    expect(summaries.map((s) => queue.summarySeal(s))).toEqual(['host', 'host', 'host', 'forged', 'host']);
+    expect(Object.keys(summaries[0] ?? {})).not.toContain('payload');
+  });
+
   it('keeps downward proposals (target sidecar) out of the operator list and lists them separately', async () => {
     const upward = await propose();
     const downward = await propose(SLUG, { kind: 'egress-routes-apply', origin: 'host' });

@@ -6,16 +6,15 @@ import { SuperviseError } from '../core/errors.js';
 import { MAX_PAYLOAD_BYTES } from '../core/limits.js';
 import { ImportLedger } from '../legacy/ledger.js';
 import type { SuperviseDatabase } from '../database.js';
-import type { Proposal } from '../queue/proposal.js';
+import type { Proposal, ProposalSummary } from '../queue/proposal.js';
 import { verifyAnswers } from '../queue/answer-verification.js';
 import { answerProposal, checkDecision, describeSettled, requireOperatorProposal, type Decision } from '../cli/supervise/actions.js';
-import { listPending } from '../cli/supervise/list-model.js';
 import { csrfCheck, hostCheck, securityHeaders, tokenCheck, type AccessSecrets } from './access.js';
 import { badRequest, errorResponse, errorView } from './api-errors.js';
 import { auditEntryView, auditFilterFrom, auditRowView, verifyView } from './audit-view.js';
 import { bottleViews } from './bottle-view.js';
 import { LiveUpdates } from './live-updates.js';
-import type { AnswerView, AuditListView, EditCheckView, PendingView, SessionView } from './page/api-types.js';
+import type { AnswerView, AuditListView, EditCheckView, PendingLoadView, PendingView, SessionView } from './page/api-types.js';
 import { type PageAssets } from './page-assets.js';
 import { pendingRowView, proposalView } from './proposal-view.js';
 import { parseAnswerRequest, parseEditCheck } from './request-body.js';
@@ -53,23 +52,30 @@ export function createDashboardApp(options: DashboardAppOptions): DashboardApp {
   const { queue, audit, bottles } = database;
   const auditedForged = new Set<string>();
 
+  // Summaries, not whole proposals: the list needs no payload or current file, only the payload's
+  // hash (computed here from the stored payload) for the same seal check the detail view makes.
   const pendingView = (): PendingView => {
-    const proposals = listPending(queue);
+    const summaries = queue.listPendingSummaries('operator');
     const staleness = stalenessLookup(bottles);
-    const rows = proposals.map((proposal) => {
-      const seal = queue.proposalSeal(proposal);
-      if (seal === 'forged') recordForged(proposal);
-      return pendingRowView(proposal, staleness(proposal), seal);
+    const rows = summaries.map((summary) => {
+      const seal = queue.summarySeal(summary);
+      if (seal === 'forged') recordForged(summary);
+      return pendingRowView(summary, staleness(summary), seal);
     });
     return { rows, readAt: Date.now() };
   };
   // A forged proposal goes into the audit log the first time this process sees it, as the TUI does.
-  const recordForged = (proposal: Proposal): void => {
+  const recordForged = (proposal: ProposalSummary): void => {
     if (auditedForged.has(proposal.id)) return;
     auditedForged.add(proposal.id);
     queue.auditForged(proposal, 'proposal').catch((error: unknown) => process.stderr.write(`bot-bottle dashboard: could not record a forged proposal: ${String(error)}\n`));
   };
   const live = new LiveUpdates(database.notifier, () => JSON.stringify(pendingView()));
+  /** The version first: a change batch arriving after it makes this list old for the stream (see LiveUpdates). */
+  const versionedPendingView = (): PendingLoadView => {
+    const version = live.version();
+    return { ...pendingView(), version };
+  };
 
   const app = new Hono();
   app.onError((error, c) => errorResponse(c, error, database.path));
@@ -84,7 +90,7 @@ export function createDashboardApp(options: DashboardAppOptions): DashboardApp {
   });
 
   app.get('/api/session', (c) => c.json({ csrfToken: secrets.csrfToken, responder: options.responder } satisfies SessionView));
-  app.get('/api/pending', (c) => c.json(pendingView()));
+  app.get('/api/pending', (c) => c.json(versionedPendingView()));
 
   const operatorProposal = (c: Context): Proposal => {
     const id = c.req.param('id') ?? '';
@@ -154,7 +160,12 @@ export function createDashboardApp(options: DashboardAppOptions): DashboardApp {
       let end: () => void = () => undefined;
       const ended = new Promise<void>((resolve) => (end = resolve));
       stream.onAbort(end);
-      const leave = live.join({ send: (event, data) => stream.writeSSE({ event, data }), end });
+      // The list the page holds: the last one this stream sent (EventSource repeats its id when it
+      // reconnects), else the one it read from /api/pending on load.
+      const have = c.req.header('last-event-id') ?? c.req.query('have');
+      // The response starts with its first write: say hello now, or a page that needs no list waits for the keepalive to learn it is live.
+      await stream.write(': live\n\n');
+      const leave = live.join({ send: (event, data, id) => stream.writeSSE({ event, data, ...(id === undefined ? {} : { id }) }), end }, have);
       if (!leave) {
         await stream.writeSSE({ event: 'error', data: JSON.stringify({ error: 'too many open dashboard pages: close some and reload.' }) });
         return;

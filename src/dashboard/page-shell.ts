@@ -1,7 +1,9 @@
 /**
  * The page's HTML, the same for every visit: no data and no inline script (the CSP allows
  * scripts from this origin only), so nothing a bottle wrote can ever be part of the markup. The
- * modules main.js imports are preloaded, so they load beside it instead of after it.
+ * page's modules come bundled as one script (one request, one compile), and the session and the
+ * pending list the page starts with are preloaded: the server reads the list while the script is
+ * still on its way.
  */
 export const PAGE_SHELL = `<!doctype html>
 <html lang="en">
@@ -11,13 +13,9 @@ export const PAGE_SHELL = `<!doctype html>
 <meta name="referrer" content="no-referrer">
 <title>bot-bottle dashboard</title>
 <link rel="stylesheet" href="/static/app.css">
-<script type="module" src="/static/main.js"></script>
-<link rel="modulepreload" href="/static/api-types.js">
-<link rel="modulepreload" href="/static/audit.js">
-<link rel="modulepreload" href="/static/bottles.js">
-<link rel="modulepreload" href="/static/dom.js">
-<link rel="modulepreload" href="/static/http.js">
-<link rel="modulepreload" href="/static/pending.js">
+<script type="module" src="/static/app.js"></script>
+<link rel="preload" href="/api/session" as="fetch" crossorigin>
+<link rel="preload" href="/api/pending" as="fetch" crossorigin>
 </head>
 <body>
 <header>
@@ -32,8 +30,9 @@ export const PAGE_SHELL = `<!doctype html>
 <main>
   <section id="view-pending" class="view">
     <div class="split">
-      <div class="list-pane"><table id="pending-table"><thead><tr><th>ID</th><th>Bottle</th><th>Kind</th><th>Age</th><th>Justification</th></tr></thead><tbody></tbody></table>
-      <p id="pending-empty" class="muted" hidden>No pending proposals.</p></div>
+      <div class="list-pane"><p id="pending-summary" class="muted" hidden></p><table id="pending-table"><thead><tr><th>ID</th><th>Bottle</th><th>Kind</th><th>Age</th><th>Justification</th></tr></thead><tbody></tbody></table>
+      <p id="pending-empty" class="muted" hidden>No pending proposals.</p>
+      <p id="pending-more" class="actions" hidden><button type="button" id="pending-next">Show more</button> <button type="button" id="pending-all">Show all</button></p></div>
       <div id="detail" class="detail-pane"><p class="muted">Select a proposal to review it.</p></div>
     </div>
   </section>
@@ -67,6 +66,7 @@ export const PAGE_SHELL = `<!doctype html>
 export const PAGE_CSS = `
 :root { color-scheme: light dark; font-family: system-ui, sans-serif; font-size: 14px; }
 body { margin: 0; }
+[hidden] { display: none !important; }
 header { display: flex; gap: 1rem; align-items: center; padding: .5rem 1rem; border-bottom: 1px solid #8884; }
 header h1 { font-size: 1.1rem; margin: 0; }
 .tab { border: none; background: none; padding: .4rem .6rem; cursor: pointer; font: inherit; }

@@ -15,7 +15,7 @@ import { diffView, plainView, safeLinesOf } from './view-lines.js';
 const EXCERPT_CHARACTERS = 160;
 
 /** A pending proposal as a list row: every field a bottle wrote made display-safe here, once. */
-export function pendingRowView(proposal: Proposal, staleness: Staleness | undefined, seal: SealVerdict): PendingRowView {
+export function pendingRowView(proposal: Pick<Proposal, 'id' | 'slug' | 'kind' | 'origin' | 'createdAt' | 'justification'>, staleness: Staleness | undefined, seal: SealVerdict): PendingRowView {
   return {
     id: proposal.id,
     shortId: safeLine(proposal.id.slice(0, SHORT_ID_LENGTH)),

@@ -4,6 +4,7 @@ import {
   kindSealInput,
   heartbeatSealInput,
   macSeal,
+  proposalDigestSealInput,
   proposalSealInput,
   registrationSealInput,
   responseSealInput,
@@ -13,6 +14,7 @@ import {
   type Seal,
   type SealedKindFields,
   type SealedHeartbeatFields,
+  type SealedProposalDigest,
   type SealedProposalFields,
   type SealedRegistrationFields,
   type SealedResponseFields,
@@ -26,6 +28,8 @@ interface Sealer {
   sealProposal(fields: SealedProposalFields): Seal;
   sealResponse(fields: SealedResponseFields): Seal;
   checkProposal(fields: SealedProposalFields, seal: string | null): SealVerdict;
+  /** The same verdict as `checkProposal`, from the payload's sha256 as this process computed it. */
+  checkProposalDigest(fields: SealedProposalDigest, seal: string | null): SealVerdict;
   checkResponse(fields: SealedResponseFields, seal: string | null): SealVerdict;
   /** Only the host records kinds, so only its signature makes a kind record trusted. */
   kindSealedByHost(fields: SealedKindFields, seal: string | null): boolean;
@@ -134,6 +138,10 @@ export class HostKeyring implements Sealer {
     return this.#check(fields.slug, proposalSealInput(fields), seal);
   }
 
+  checkProposalDigest(fields: SealedProposalDigest, seal: string | null): SealVerdict {
+    return this.#check(fields.slug, proposalDigestSealInput(fields), seal);
+  }
+
   checkResponse(fields: SealedResponseFields, seal: string | null): SealVerdict {
     return this.#check(fields.slug, responseSealInput(fields), seal);
   }
@@ -183,6 +191,10 @@ export class BottleKeyring implements Sealer {
 
   checkProposal(fields: SealedProposalFields, seal: string | null): SealVerdict {
     return this.#check(proposalSealInput(fields), seal);
+  }
+
+  checkProposalDigest(fields: SealedProposalDigest, seal: string | null): SealVerdict {
+    return this.#check(proposalDigestSealInput(fields), seal);
   }
 
   checkResponse(fields: SealedResponseFields, seal: string | null): SealVerdict {

@@ -82,11 +82,22 @@ export function heartbeatSealInput(h: SealedHeartbeatFields): Buffer {
   return Buffer.from(JSON.stringify(['bot-bottle/heartbeat/1', h.slug, h.at, h.sidecarVersion, h.schemaVersion, h.liveRoutesHash]), 'utf8');
 }
 
+/**
+ * A proposal's sealed fields with the payload given by its sha256, which is all the seal covers of
+ * it: a list can check seals without carrying every payload. The hash must be this process's own
+ * hash of the payload as stored, never one read from the row (whoever wrote the row chose that).
+ */
+export interface SealedProposalDigest extends Omit<SealedProposalFields, 'payload'> {
+  payloadSha256: string;
+}
+
 export function proposalSealInput(p: SealedProposalFields): Buffer {
-  return Buffer.from(
-    JSON.stringify(['bot-bottle/proposal/1', p.id, p.slug, p.kind, p.origin, p.target, sha256(p.payload), p.currentFileHash, sha256(p.justification)]),
-    'utf8',
-  );
+  const { payload, ...rest } = p;
+  return proposalDigestSealInput({ ...rest, payloadSha256: sha256(payload) });
+}
+
+export function proposalDigestSealInput(p: SealedProposalDigest): Buffer {
+  return Buffer.from(JSON.stringify(['bot-bottle/proposal/1', p.id, p.slug, p.kind, p.origin, p.target, p.payloadSha256, p.currentFileHash, sha256(p.justification)]), 'utf8');
 }
 
 export function responseSealInput(r: SealedResponseFields): Buffer {

@@ -23,6 +23,15 @@ export interface Proposal {
   seal: string | null;
 }
 
+/**
+ * A pending proposal as a list shows it: everything but the payload and the current file (the
+ * detail view reads those), with the payload's sha256, computed by this process from the stored
+ * payload when the row was read, for its seal check.
+ */
+export interface ProposalSummary extends Pick<Proposal, 'id' | 'seq' | 'slug' | 'kind' | 'origin' | 'target' | 'justification' | 'currentFileHash' | 'createdAt' | 'expiresAt' | 'seal'> {
+  payloadSha256: string;
+}
+
 export interface ProposalResponse {
   proposalId: string;
   status: ResponseStatus;

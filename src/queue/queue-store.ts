@@ -16,6 +16,8 @@ import { assertAsReviewed, assertConsistentCurrentFile, checkCurrentFile, checkR
 import { assertBottleActor, assertBottleMayAnswer, assertBottleMayPropose, assertOwnSlug } from './bottle-side.js';
 import { proposalSealTrusted, sealedProposalFields, sealedResponseFields } from './proposal-seals.js';
 import { admitProposal, type FloodLimits } from './flood-control.js';
+import { fairOrder } from './fair-order.js';
+import { readPendingSummaries } from './pending-summaries.js';
 import {
   proposalFromRow,
   responseFromRow,
@@ -25,6 +27,7 @@ import {
   type ProposalResponse,
   type ProposalRow,
   type ProposalState,
+  type ProposalSummary,
   type ResponseRow,
   type ReviewedProposal,
   type WaitOptions,
@@ -214,23 +217,31 @@ export class QueueStore {
     if (options.limit !== undefined && (!Number.isSafeInteger(options.limit) || options.limit < 1)) {
       throw new SuperviseError('invalid-input', `limit must be a positive whole number, got ${String(options.limit)}.`);
     }
-    const limit = options.limit ?? -1;
-    const rows =
-      options.slug === undefined
-        ? cachedStatement(
-            this.#db,
-            `SELECT * FROM (
-               SELECT *, ROW_NUMBER() OVER (PARTITION BY slug ORDER BY seq) AS turn
-               FROM proposals WHERE state = 'pending' AND target = ? AND (expires_at IS NULL OR expires_at > ?)
-             ) ORDER BY turn, seq LIMIT ?`,
-          ).all(target, Date.now(), limit)
-        : cachedStatement(this.#db, `SELECT * FROM proposals WHERE state = 'pending' AND target = ? AND slug = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY seq LIMIT ?`).all(
-            target,
-            validateSlug(options.slug),
-            Date.now(),
-            limit,
-          );
-    return (rows as ProposalRow[]).map(proposalFromRow);
+    if (options.slug === undefined) {
+      // Every pending row is read either way (a turn is known only once all are seen); the order is fair-order.ts's.
+      const rows = cachedStatement(this.#db, `SELECT * FROM proposals WHERE state = 'pending' AND target = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY seq`).all(target, Date.now()) as ProposalRow[];
+      return fairOrder(rows)
+        .slice(0, options.limit)
+        .map(proposalFromRow);
+    }
+    const rows = cachedStatement(this.#db, `SELECT * FROM proposals WHERE state = 'pending' AND target = ? AND slug = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY seq LIMIT ?`).all(
+      target,
+      validateSlug(options.slug),
+      Date.now(),
+      options.limit ?? -1,
+    ) as ProposalRow[];
+    return rows.map(proposalFromRow);
+  }
+
+  /**
+   * The pending proposals to `target` (default the operator) in the same fair order, as a list
+   * shows them: without payloads or current files, each with its payload's sha256 for
+   * `summarySeal`. Cheaper than `listPendingProposals` by the size of what it leaves out.
+   */
+  listPendingSummaries(target: Target = 'operator'): ProposalSummary[] {
+    // Every bottle's rows: never a bottle's store.
+    if (this.#keyring?.side === 'bottle') assertOwnSlug(this.#keyring.slug, undefined);
+    return readPendingSummaries(this.#db, target, Date.now());
   }
 
   /**
@@ -324,6 +335,12 @@ export class QueueStore {
     return this.#requireKeyring().checkProposal(sealedProposalFields(proposal), proposal.seal);
   }
 
+  /** `proposalSeal` for a summary: the same verdict, from the payload hash the summary was read with. */
+  summarySeal(summary: ProposalSummary): SealVerdict {
+    const { payloadSha256, id, slug, kind, origin, target, currentFileHash, justification } = summary;
+    return this.#requireKeyring().checkProposalDigest({ id, slug, kind, origin, target, payloadSha256, currentFileHash, justification }, summary.seal);
+  }
+
   /** Whose seal an answer carries; it covers the proposal's payload and current-file hash as they were when answered. */
   responseSeal(proposal: Proposal, response: ProposalResponse): SealVerdict {
     return this.#requireKeyring().checkResponse(sealedResponseFields(proposal, response), response.seal);
@@ -333,7 +350,7 @@ export class QueueStore {
    * Records in the audit log that `row` of the proposal failed its seal check, once per distinct
    * forged row: reading the same forgery again adds nothing. Returns whether this call recorded it.
    */
-  async auditForged(proposal: Proposal, row: 'proposal' | 'response'): Promise<boolean> {
+  async auditForged(proposal: Pick<Proposal, 'id' | 'slug' | 'kind' | 'target' | 'seal'>, row: 'proposal' | 'response'): Promise<boolean> {
     const keyring = this.#requireKeyring();
     if (keyring.side === 'bottle') assertOwnSlug(keyring.slug, proposal.slug);
     const recorded = await writeTransaction(this.#db, () => {

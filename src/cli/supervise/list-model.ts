@@ -70,8 +70,11 @@ export function formatAge(ms: number): string {
 /** First line of the justification, squeezed to `width` characters with an ellipsis. */
 export function excerpt(text: string, width: number): string {
   // By code point, so a cut never splits a character in two.
-  const line = [...text.replace(/\s+/g, ' ').trim()];
+  const squeezed = text.replace(/\s+/g, ' ').trim();
   if (width <= 0) return '';
+  // No more UTF-16 units than width means no more code points: nothing to cut (the common case, and no array of characters to build).
+  if (squeezed.length <= width) return squeezed;
+  const line = [...squeezed];
   if (line.length <= width) return line.join('');
   return width === 1 ? '…' : `${line.slice(0, width - 1).join('')}…`;
 }

@@ -27,6 +27,14 @@ export interface PendingView {
   readAt: number;
 }
 
+/**
+ * The list as `/api/pending` gives it on load, with its version: the page opens its event stream
+ * with it (`/api/events?have=`), and the stream sends the list again only if it changed since.
+ */
+export interface PendingLoadView extends PendingView {
+  version: string;
+}
+
 export type LineTone = 'add' | 'del' | 'hunk' | 'meta' | 'plain';
 
 export interface ViewLine {

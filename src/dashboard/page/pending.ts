@@ -1,19 +1,19 @@
-import type { AnswerRequest, AnswerView, EditCheckView, PendingRowView, PendingView, ProposalView } from './api-types.js';
+import type { AnswerRequest, AnswerView, EditCheckView, PendingView, ProposalView } from './api-types.js';
 import { byId, el, formatAge, linesBlock, message } from './dom.js';
 import { ApiError, type Api } from './http.js';
+import { PendingList } from './pending-list.js';
 
 function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
 /**
- * The pending list (in the server's fair order: each bottle's oldest, then each one's next) and
- * the detail pane where the operator answers. Everything shown came display-safe from the server
+ * The pending list (pending-list.ts) and the detail pane where the operator answers. Everything shown came display-safe from the server
  * and goes on screen as text.
  */
 export class PendingPage {
   readonly #api: Api;
-  #selected: string | undefined;
+  readonly #list: PendingList;
   #detail: ProposalView | undefined;
   #status: HTMLElement | undefined;
   /** Answered from this page: its leaving the list is our doing, not news to re-open it for. */
@@ -21,40 +21,18 @@ export class PendingPage {
 
   constructor(api: Api) {
     this.#api = api;
-    byId('pending-table').addEventListener('click', (event) => {
-      const row = (event.target as HTMLElement).closest('tr[data-id]');
-      const id = row?.getAttribute('data-id');
-      if (id) void this.open(id);
-    });
+    this.#list = new PendingList((id) => void this.open(id));
   }
 
   /** A new list from the server: redraw it, and say so when the open proposal was settled elsewhere. */
   update(view: PendingView): void {
-    byId('pending-count').textContent = String(view.rows.length);
-    const body = byId('pending-table').querySelector('tbody') as HTMLTableSectionElement;
-    const now = Date.now();
-    body.replaceChildren(...view.rows.map((row) => this.#rowElement(row, now)));
-    byId('pending-empty').hidden = view.rows.length > 0;
+    this.#list.update(view);
     const open = this.#detail;
     if (open && open.state === 'pending' && !this.#answeredHere.has(open.id) && !view.rows.some((row) => row.id === open.id)) void this.open(open.id);
   }
 
-  #rowElement(row: PendingRowView, now: number): HTMLTableRowElement {
-    const marks = [...(row.forged ? [el('span', { className: 'mark forged', text: '[FORGED]' })] : []), ...(row.stale ? [el('span', { className: 'mark stale', text: '[STALE]' })] : [])];
-    const tr = el('tr', { attrs: { 'data-id': row.id } }, [
-      el('td', { text: row.shortId }),
-      el('td', { text: row.slug }),
-      el('td', { text: row.kind }),
-      el('td', { text: formatAge(now - row.createdAt) }),
-      el('td', { className: 'excerpt' }, [...marks, document.createTextNode(row.excerpt)]),
-    ]);
-    if (row.id === this.#selected) tr.classList.add('selected');
-    return tr;
-  }
-
   async open(id: string): Promise<void> {
-    this.#selected = id;
-    for (const tr of byId('pending-table').querySelectorAll('tr[data-id]')) tr.classList.toggle('selected', tr.getAttribute('data-id') === id);
+    this.#list.select(id);
     try {
       this.#detail = await this.#api.get<ProposalView>(`/api/proposals/${encodeURIComponent(id)}`);
       this.#renderDetail(this.#detail);
