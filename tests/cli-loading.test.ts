@@ -9,9 +9,10 @@ import { SIDECAR_MAIN } from './fixtures/sidecar-harness.js';
 import { FIXTURES_DIR, REPO_ROOT, ROUTES_YAML, tempDir } from './fixtures/storage-support.js';
 
 /**
- * What each command loads, as recorded by tests/fixtures/module-trace.mjs in the built program: a
- * command that needs no database (help, version, a usage error) loads the command trees and
- * commander and nothing else, and every command loads only the heavy packages it uses. Start-up
+ * What each command loads, as recorded by tests/fixtures/module-trace.mjs in the built program:
+ * `--version` and the top-level help load neither commander nor a command tree; any other command
+ * that needs no database (a verb's help, a usage error) loads the command trees and commander and
+ * nothing else; and every command loads only the heavy packages it uses. Start-up
  * time itself is measured by bench/cli-startup.ts, never here.
  */
 
@@ -67,8 +68,21 @@ beforeAll(async () => {
   await migrateUp(dbFile);
 });
 
+/** What a bin loads to answer `--version` or its top-level help (src/core/quick-answer.ts): its entry and a few core modules. */
+const QUICK = {
+  cli: ['src/cli/main.js', 'src/cli/closed-output.js', 'src/core/quick-answer.js', 'src/core/exit-codes.js', 'src/core/errors.js', 'src/core/version.js'],
+  sidecar: ['sidecar/main.js', 'sidecar/defaults.js', 'src/core/quick-answer.js', 'src/core/version.js'],
+};
+
 describe('bot-bottle loads only what a command uses', () => {
-  const light: string[][] = [['--version'], ['--help'], ['supervise', '--help'], ['audit', 'list', '--help'], ['db', '--help'], ['propose', '--help'], ['import-legacy', '--help'], ['demo', '--help'], ['no-such-verb']];
+  it.each([[['--version']], [['-V']], [['--help']], [['-h']], [[]]])('%j: answered before commander loads, with nothing but its entry and core modules', (args) => {
+    const loaded = traced(CLI, args);
+    expect(loaded.code, loaded.stderr).toBe(args.length === 0 ? 2 : 0);
+    expect(loaded.packages).toEqual([]);
+    expect([...loaded.own].sort()).toEqual([...QUICK.cli].sort());
+  });
+
+  const light: string[][] = [['supervise', '--help'], ['audit', 'list', '--help'], ['db', '--help'], ['propose', '--help'], ['import-legacy', '--help'], ['demo', '--help'], ['no-such-verb']];
 
   it.each(light.map((args) => [args.join(' '), args]))('%s: the command trees and commander, nothing else', (_name, args) => {
     const loaded = traced(CLI, args as string[]);
@@ -97,7 +111,14 @@ describe('bot-bottle loads only what a command uses', () => {
 });
 
 describe('bot-bottle-sidecar loads only what a command uses', () => {
-  it.each([[['--version']], [['--help']], [['propose', '--help']]])('%j: the command tree and commander, nothing else', (args) => {
+  it.each([[['--version']], [['--help']]])('%j: answered before commander loads, with nothing but its entry and core modules', (args) => {
+    const loaded = traced(SIDECAR_MAIN, args);
+    expect(loaded.code, loaded.stderr).toBe(0);
+    expect(loaded.packages).toEqual([]);
+    expect([...loaded.own].sort()).toEqual([...QUICK.sidecar].sort());
+  });
+
+  it.each([[['propose', '--help']], [['serve', '--help']]])('%j: the command tree and commander, nothing else', (args) => {
     const loaded = traced(SIDECAR_MAIN, args);
     expect(loaded.code, loaded.stderr).toBe(0);
     expect(loaded.packages).toEqual(['commander']);

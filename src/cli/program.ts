@@ -3,7 +3,6 @@ import { registerAudit } from './audit/command.js';
 import { registerBottles } from './bottles.js';
 import { registerBroker } from './broker.js';
 import { registerDashboard } from './dashboard.js';
-import { endQuietlyOnClosedOutput } from './closed-output.js';
 import { VERB_EXIT } from '../core/exit-codes.js';
 import { registerDb } from './db.js';
 import { registerDemo } from './demo/command.js';
@@ -31,7 +30,6 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  endQuietlyOnClosedOutput();
   try {
     await buildProgram().parseAsync(argv);
     return process.exitCode === undefined ? VERB_EXIT.ok : Number(process.exitCode);
