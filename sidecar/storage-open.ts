@@ -9,7 +9,7 @@ import { BottleKeyring } from '../src/keys/keyring.js';
 import { readBottleKeyMaterial, KEYS_DIR_IN_CONTAINER } from '../src/keys/key-files.js';
 import type { SidecarBottle, SidecarQueue } from '../src/queue/sidecar-view.js';
 import { SCHEMA_VERSION } from '../src/storage/schema-version.js';
-import { BrokerBottle, BrokerConnection, BrokerQueue } from './broker-client.js';
+import type { storeKinds } from '../src/kinds/store-kinds.js';
 
 /** How long a starting sidecar keeps trying a broker that is not up yet before it refuses to start. */
 const BROKER_START_WAIT_MS = 10_000;
@@ -44,6 +44,11 @@ export interface SidecarStorage {
   close(): Promise<void>;
 }
 
+/** The store as `serve` opens it: its kinds (the payload formats) load when `loadKinds` is awaited, after the port listens. */
+export interface ServingStorage extends SidecarStorage {
+  loadKinds(): Promise<void>;
+}
+
 export interface OpenSidecarStoreOptions extends OpenSidecarOptions {
   /** Broker mode: the host broker's URL (SUPERVISE_BROKER_URL); without it the database is mounted. */
   brokerUrl?: string;
@@ -53,18 +58,22 @@ export interface OpenSidecarStoreOptions extends OpenSidecarOptions {
 /**
  * Opens bottle `slug`'s store the way the launcher set the sidecar up: through the host broker
  * when `brokerUrl` is given (the database stays on the host, behind a VM boundary), otherwise
- * the mounted database (openSidecarStorage). Callers get the same view either way.
+ * the mounted database (openMountedStorage). Every start-up refusal happens here. Mounted, the
+ * kinds are left for `loadKinds`, unless `attachKinds` makes them now; the broker's client
+ * carries its own.
  */
-export async function openSidecarStore(slug: string, options: OpenSidecarStoreOptions = {}): Promise<SidecarStorage> {
+export async function openStorage(slug: string, options: OpenSidecarStoreOptions = {}, attachKinds?: typeof storeKinds): Promise<ServingStorage> {
   if (options.brokerUrl === undefined) {
-    const mounted = openSidecarStorage(slug, options);
+    const mounted = openMountedStorage(slug, options, attachKinds);
     return { ...mounted, location: mounted.path };
   }
   if (options.dbPath !== undefined) throw refusal('config', 'give either --db (mount mode) or SUPERVISE_BROKER_URL (broker mode), not both.');
   return openBrokerStorage(slug, options.brokerUrl, options.keysDir ?? KEYS_DIR_IN_CONTAINER, options.log ?? (() => {}));
 }
 
-async function openBrokerStorage(slug: string, url: string, keysDir: string, log: (line: string) => void): Promise<SidecarStorage> {
+async function openBrokerStorage(slug: string, url: string, keysDir: string, log: (line: string) => void): Promise<ServingStorage> {
+  // The broker's client (and the kinds its queue validates with) loads only in broker mode.
+  const { BrokerBottle, BrokerConnection, BrokerQueue } = await import('./broker-client.js');
   const material = readBottleKeyMaterial(keysDir);
   const connection = new BrokerConnection(url, slug, material.bottleKey);
   let hello: { slug: string; schemaVersion: number };
@@ -90,6 +99,7 @@ async function openBrokerStorage(slug: string, url: string, keysDir: string, log
     isOpen: () => open,
     // A broker that fails is a broker that is unreachable: calls report it and retry; nothing here ends the sidecar.
     failed: new Promise<unknown>(() => {}),
+    loadKinds: async () => {},
     close: async () => {
       open = false;
       queue.close();
@@ -106,17 +116,21 @@ async function openBrokerStorage(slug: string, url: string, keysDir: string, log
  * What it returns is bottle `slug`'s views and nothing more: no store, audit log or connection
  * that could answer the operator's proposals or reach another bottle.
  */
-export function openSidecarStorage(slug: string, options: OpenSidecarOptions = {}): BottleDatabase {
+export function openMountedStorage(slug: string, options: OpenSidecarOptions = {}, attachKinds?: typeof storeKinds): BottleDatabase {
   const file = options.dbPath ?? DB_PATH_IN_CONTAINER;
   requireDatabaseFile(file, options.dbPath !== undefined);
   try {
     assertDbMountSupported(file);
-    return openSidecarDatabase(slug, {
-      path: file,
-      watch: options.watch ?? true,
-      flood: options.flood ?? DEFAULT_FLOOD_LIMITS,
-      ...(options.keysDir !== undefined ? { keysDir: options.keysDir } : {}),
-    });
+    return openSidecarDatabase(
+      slug,
+      {
+        path: file,
+        watch: options.watch ?? true,
+        flood: options.flood ?? DEFAULT_FLOOD_LIMITS,
+        ...(options.keysDir !== undefined ? { keysDir: options.keysDir } : {}),
+      },
+      attachKinds,
+    );
   } catch (error) {
     const failure = environmentError(error, file) ?? error;
     if (isSuperviseError(failure)) throw refusal(failure.code, `refusing to open ${file}: ${failure.message}`, failure);

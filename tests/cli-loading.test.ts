@@ -1,7 +1,9 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { openHostDatabase } from '../src/database.js';
+import { KindRegistry } from '../src/kinds/registry.js';
 import { migrateUp } from '../src/storage/migrations.js';
 import { bottleKeysDir } from './fixtures/bottle-keys.js';
 import { assertBuilt, CLI } from './fixtures/cli-support.js';
@@ -26,12 +28,19 @@ interface Loaded {
   packages: string[];
   /** The project's own modules, relative to dist/. */
   own: string[];
+  stdout: string;
 }
 
 function packageOf(file: string): string | undefined {
   const parts = file.split('/node_modules/').at(-1)?.split('/') ?? [];
   if (!file.includes('/node_modules/')) return undefined;
   return parts[0]?.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0];
+}
+
+/** The packages among the module URLs in a trace file, so far. */
+function packagesIn(trace: string): string[] {
+  const urls = fs.existsSync(trace) ? fs.readFileSync(trace, 'utf8').split('\n').filter((line) => line.startsWith('file:')) : [];
+  return [...new Set(urls.map((url) => packageOf(decodeURIComponent(new URL(url).pathname))).filter((name): name is string => name !== undefined))].sort();
 }
 
 function traced(program: string, args: string[], env: Record<string, string> = {}): Loaded {
@@ -50,6 +59,7 @@ function traced(program: string, args: string[], env: Record<string, string> = {
   return {
     code: run.status,
     stderr: run.stderr,
+    stdout: run.stdout,
     packages: [...new Set(files.map(packageOf).filter((name): name is string => name !== undefined))].sort(),
     own: files.filter((file) => file.startsWith(dist)).map((file) => file.slice(dist.length)),
   };
@@ -92,13 +102,42 @@ describe('bot-bottle loads only what a command uses', () => {
     expect(loaded.own).toContain('src/cli/program.js');
   });
 
-  it('supervise --once --json: the database, never the terminal UI, the MCP SDK or the migrator', () => {
+  /** What listing never needs: the TUI, the MCP SDK, the migrator, the exporters, the file watcher and the kinds' payload formats. */
+  const NOT_FOR_LISTING = ['ink', 'react', '@modelcontextprotocol/sdk', 'umzug', 'cli-progress', 'csv-stringify', 'chokidar', 'zod', 'yaml', 'js-yaml', 'diff', 'ajv'];
+
+  it('supervise --once --json: the database, never the terminal UI, the MCP SDK, the migrator or a payload parser', () => {
     const loaded = traced(CLI, ['--db', dbFile, 'supervise', '--once', '--json']);
     expect(loaded.code, loaded.stderr).toBe(0);
     // The tracer sees CommonJS packages and those imported in an action: the positive control.
     expect(loaded.packages).toContain('better-sqlite3');
     expect(loaded.own).toContain('src/cli/supervise/run.js');
-    for (const heavy of ['ink', 'react', '@modelcontextprotocol/sdk', 'umzug', 'cli-progress', 'csv-stringify']) expect(loaded.packages).not.toContain(heavy);
+    for (const heavy of NOT_FOR_LISTING) expect(loaded.packages).not.toContain(heavy);
+  });
+
+  it('supervise --once --json lists built-in proposals by their rules alone; a launcher kind’s record loads the kinds', async () => {
+    const file = path.join(path.dirname(dbFile), 'listed.db');
+    const host = await openHostDatabase({ path: file, watch: false });
+    try {
+      await host.queue.writeProposal('acme', { kind: 'egress-allow', origin: 'agent', payload: ROUTES_YAML, justification: 'listed' });
+      const builtins = traced(CLI, ['--db', file, 'supervise', '--once', '--json']);
+      expect(builtins.code, builtins.stderr).toBe(0);
+      expect(JSON.parse(builtins.stdout)).toMatchObject([{ kind: 'egress-allow', modifiable: true, reasonRequiredToApprove: false, kindProblem: null }]);
+      for (const heavy of NOT_FOR_LISTING) expect(builtins.packages).not.toContain(heavy);
+
+      const kinds = KindRegistry.withBuiltins().register({ name: 'deploy-approve', component: 'deploy', target: 'operator', modifiable: false, reasonRequiredToApprove: true, format: 'json', schema: { type: 'object' }, description: 'a deploy' });
+      const launcher = await openHostDatabase({ path: file, watch: false, kinds });
+      try {
+        await launcher.queue.writeProposal('acme', { kind: 'deploy-approve', origin: 'agent', payload: '{}', justification: 'recorded' });
+      } finally {
+        await launcher.close();
+      }
+      const recorded = traced(CLI, ['--db', file, 'supervise', '--once', '--json']);
+      expect(recorded.code, recorded.stderr).toBe(0);
+      expect(JSON.parse(recorded.stdout)).toMatchObject([{ kind: 'egress-allow' }, { kind: 'deploy-approve', modifiable: false, reasonRequiredToApprove: true, kindProblem: null }]);
+      expect(recorded.packages).toContain('ajv');
+    } finally {
+      await host.close();
+    }
   });
 
   it('db migrate loads the migrator, which nothing that reads loads', () => {
@@ -134,5 +173,39 @@ describe('bot-bottle-sidecar loads only what a command uses', () => {
     expect(loaded.code, loaded.stderr).toBe(2);
     expect(loaded.packages).toContain('better-sqlite3');
     expect(loaded.packages).not.toContain('@modelcontextprotocol/sdk');
+  });
+
+  it('serve reports ready before it loads the MCP SDK or a payload parser, and /healthz answers once they are loaded', async () => {
+    const dir = tempDir('module-trace-serve-');
+    const trace = path.join(dir, 'loaded.txt');
+    const child = spawn(process.execPath, ['--import', TRACER, SIDECAR_MAIN, 'serve', '--db', dbFile, '--keys-dir', bottleKeysDir(SLUG), '--port', '0', '--host', '127.0.0.1'], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, MODULE_TRACE_FILE: trace, SUPERVISE_BOTTLE_SLUG: SLUG },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+    try {
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+      // The hook notes each module before it runs, so what the trace holds at the ready line is everything loaded before it.
+      const { url, atReady } = await new Promise<{ url: string; atReady: string[] }>((resolve, reject) => {
+        let stdout = '';
+        child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+          stdout += chunk;
+          const ready = /^ready (http:\/\/\S+)$/m.exec(stdout);
+          if (ready) resolve({ url: ready[1] as string, atReady: packagesIn(trace) });
+        });
+        void exited.then((code) => reject(new Error(`the sidecar exited (${code}) before it was ready: ${stderr}`)));
+      });
+      expect(atReady).toContain('better-sqlite3');
+      for (const heavy of ['@modelcontextprotocol/sdk', 'zod', 'yaml', 'js-yaml', 'diff', 'ajv']) expect(atReady).not.toContain(heavy);
+      const health = await fetch(url.replace(/\/mcp$/, '/healthz'));
+      expect(await health.json()).toMatchObject({ ok: true, slug: SLUG });
+      expect(packagesIn(trace)).toEqual(expect.arrayContaining(['@modelcontextprotocol/sdk', 'zod', 'yaml']));
+    } finally {
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
