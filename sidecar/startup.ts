@@ -15,7 +15,8 @@ export type { OpenSidecarOptions, OpenSidecarStoreOptions, SidecarStorage } from
  * the mounted database (openSidecarStorage). Callers get the same view either way.
  */
 export async function openSidecarStore(slug: string, options: OpenSidecarStoreOptions = {}): Promise<SidecarStorage> {
-  return openStorage(slug, options, storeKinds);
+  const { location, queue, bottle, isOpen, failed, close } = await openStorage(slug, options, storeKinds);
+  return { location, slug, queue, bottle, isOpen, failed, close };
 }
 
 /**

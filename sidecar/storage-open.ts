@@ -65,7 +65,13 @@ export interface OpenSidecarStoreOptions extends OpenSidecarOptions {
 export async function openStorage(slug: string, options: OpenSidecarStoreOptions = {}, attachKinds?: typeof storeKinds): Promise<ServingStorage> {
   if (options.brokerUrl === undefined) {
     const mounted = openMountedStorage(slug, options, attachKinds);
-    return { ...mounted, location: mounted.path };
+    return {
+      ...mounted,
+      location: mounted.path,
+      loadKinds: async () => {
+        await mounted.queue.loadKinds();
+      },
+    };
   }
   if (options.dbPath !== undefined) throw refusal('config', 'give either --db (mount mode) or SUPERVISE_BROKER_URL (broker mode), not both.');
   return openBrokerStorage(slug, options.brokerUrl, options.keysDir ?? KEYS_DIR_IN_CONTAINER, options.log ?? (() => {}));

@@ -41,8 +41,6 @@ export interface BottleDatabase {
   isOpen(): boolean;
   /** Resolves (with the cause) if the database fails under this process, e.g. its schema rolled back. */
   failed: Promise<unknown>;
-  /** Loads the kinds (the payload formats), where the opener left them for first use; `queue.kinds` works once it resolves. */
-  loadKinds(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -121,8 +119,8 @@ export async function openHostDatabaseForListing(options: OpenDatabaseOptions = 
 /**
  * The sidecar side, for bottle `slug`: never creates or migrates, refuses a schema it was not built
  * for, and seals with the bottle's key from its read-only mount. Returns the bottle's views only.
- * The kinds load on first use (`loadKinds()`), unless `attachKinds` (store-kinds.ts's `storeKinds`)
- * makes them now.
+ * The kinds load on first use (`queue.loadKinds()`), unless `attachKinds` (store-kinds.ts's
+ * `storeKinds`) makes them now.
  */
 export function openSidecarDatabase(slug: string, options: OpenDatabaseOptions = {}, attachKinds?: typeof storeKinds): BottleDatabase {
   const file = options.path ?? DB_PATH_IN_CONTAINER;
@@ -145,9 +143,6 @@ export function openSidecarDatabase(slug: string, options: OpenDatabaseOptions =
       bottle: new BottleStore(db, { keyring }).forSlug(slug),
       isOpen: () => db.open,
       failed: notifier.failed,
-      loadKinds: async () => {
-        await store.loadKinds();
-      },
       close: () => closeAll(notifier, db),
     };
   } catch (error) {
