@@ -1,4 +1,3 @@
-import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { createColors } from 'picocolors';
 import { openHostDatabase, openHostDatabaseForListing, type SuperviseDatabase } from '../database.js';
@@ -116,6 +115,8 @@ export async function confirmOrRefuse(question: string, options: { yes: boolean;
   if (!process.stdin.isTTY) {
     throw new UserError(`${options.action} needs confirmation, but stdin is not a terminal to ask on. Rerun with --yes if you mean it.`, VERB_EXIT.environment);
   }
+  // Only the destructive verbs ask; every other command opening the database skips loading readline.
+  const { createInterface } = await import('node:readline');
   const prompt = createInterface({ input: process.stdin, output: process.stderr });
   try {
     const answer = await new Promise<string>((resolve) => {
