@@ -16,7 +16,7 @@ const { PACKAGE_VERSION } = await import(pathToFileURL(path.join(dist, 'src', 'c
 
 /** What commander writes for `args` at `width` columns: the stream written to, the text and its exit code. */
 async function printed(build, args, width) {
-  const program = build();
+  const program = await build();
   const out = { stdout: '', stderr: '' };
   program.configureOutput({
     writeOut: (text) => (out.stdout += text),

@@ -92,6 +92,24 @@ describe('bot-bottle loads only what a command uses', () => {
     expect([...loaded.own].sort()).toEqual([...QUICK.cli].sort());
   });
 
+  /** Every verb's command tree, which a command line naming no verb (help, a typo) loads to list them all. */
+  const TREES = ['src/cli/supervise/command.js', 'src/cli/audit/command.js', 'src/cli/demo/command.js', 'src/cli/db.js', 'src/cli/propose.js', 'src/cli/import-legacy.js', 'src/cli/bottles.js', 'src/cli/notify.js', 'src/cli/dashboard.js', 'src/cli/broker.js'];
+
+  it.each([
+    [['supervise', '--help'], 'src/cli/supervise/command.js'],
+    [['--db', 'x.db', 'audit', 'list', '--help'], 'src/cli/audit/command.js'],
+    [['--db=x.db', 'db', '--help'], 'src/cli/db.js'],
+  ])('%j: only the tree of the verb it names', (args, tree) => {
+    const loaded = traced(CLI, args);
+    expect(loaded.code, loaded.stderr).toBe(0);
+    expect(loaded.own.filter((file) => TREES.includes(file))).toEqual([tree]);
+  });
+
+  it.each([[['help']], [['no-such-verb']], [['--frobnicate', 'supervise']]])('%j: every tree, for the listing and the suggestions', (args) => {
+    const loaded = traced(CLI, args);
+    expect([...loaded.own.filter((file) => TREES.includes(file))].sort()).toEqual([...TREES].sort());
+  });
+
   const light: string[][] = [['supervise', '--help'], ['audit', 'list', '--help'], ['db', '--help'], ['propose', '--help'], ['import-legacy', '--help'], ['demo', '--help'], ['no-such-verb']];
 
   it.each(light.map((args) => [args.join(' '), args]))('%s: the command trees and commander, nothing else', (_name, args) => {
@@ -112,6 +130,7 @@ describe('bot-bottle loads only what a command uses', () => {
     expect(loaded.packages).toContain('better-sqlite3');
     expect(loaded.own).toContain('src/cli/supervise/run.js');
     for (const heavy of NOT_FOR_LISTING) expect(loaded.packages).not.toContain(heavy);
+    expect(loaded.own.filter((file) => TREES.includes(file))).toEqual(['src/cli/supervise/command.js']);
   });
 
   it('supervise --once --json lists built-in proposals by their rules alone; a launcher kind’s record loads the kinds', async () => {

@@ -32,7 +32,7 @@ const bins: Bin[] = [
     name: 'bot-bottle',
     main: CLI,
     program: path.join(DIST, 'src', 'cli', 'program.js'),
-    build: async () => ((await import(pathToFileURL(path.join(DIST, 'src', 'cli', 'program.js')).href)) as { buildProgram: () => Command }).buildProgram(),
+    build: async () => ((await import(pathToFileURL(path.join(DIST, 'src', 'cli', 'program.js')).href)) as { buildProgram: () => Promise<Command> }).buildProgram(),
     quick: [['--version'], ['-V'], ['--help'], ['-h'], []],
   },
   {
