@@ -37,9 +37,11 @@ function packageOf(file: string): string | undefined {
   return parts[0]?.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0];
 }
 
-/** The packages among the module URLs in a trace file, so far. */
-function packagesIn(trace: string): string[] {
-  const urls = fs.existsSync(trace) ? fs.readFileSync(trace, 'utf8').split('\n').filter((line) => line.startsWith('file:')) : [];
+/** The packages among the module URLs in a trace file; with `beforeMark`, only those noted before its `mark` line. */
+function packagesIn(trace: string, beforeMark = false): string[] {
+  const lines = fs.existsSync(trace) ? fs.readFileSync(trace, 'utf8').split('\n') : [];
+  if (beforeMark && !lines.includes('mark')) throw new Error(`${trace} has no mark line`);
+  const urls = (beforeMark ? lines.slice(0, lines.indexOf('mark')) : lines).filter((line) => line.startsWith('file:'));
   return [...new Set(urls.map((url) => packageOf(decodeURIComponent(new URL(url).pathname))).filter((name): name is string => name !== undefined))].sort();
 }
 
@@ -199,23 +201,24 @@ describe('bot-bottle-sidecar loads only what a command uses', () => {
     const trace = path.join(dir, 'loaded.txt');
     const child = spawn(process.execPath, ['--import', TRACER, SIDECAR_MAIN, 'serve', '--db', dbFile, '--keys-dir', bottleKeysDir(SLUG), '--port', '0', '--host', '127.0.0.1'], {
       cwd: REPO_ROOT,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, MODULE_TRACE_FILE: trace, SUPERVISE_BOTTLE_SLUG: SLUG },
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, MODULE_TRACE_FILE: trace, MODULE_TRACE_MARK: '^ready ', SUPERVISE_BOTTLE_SLUG: SLUG },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
     try {
       let stderr = '';
       child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-      // The hook notes each module before it runs, so what the trace holds at the ready line is everything loaded before it.
-      const { url, atReady } = await new Promise<{ url: string; atReady: string[] }>((resolve, reject) => {
+      const url = await new Promise<string>((resolve, reject) => {
         let stdout = '';
         child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
           stdout += chunk;
           const ready = /^ready (http:\/\/\S+)$/m.exec(stdout);
-          if (ready) resolve({ url: ready[1] as string, atReady: packagesIn(trace) });
+          if (ready) resolve(ready[1] as string);
         });
         void exited.then((code) => reject(new Error(`the sidecar exited (${code}) before it was ready: ${stderr}`)));
       });
+      // The tracer marks the ready line as the sidecar writes it: above the mark is what loaded before it.
+      const atReady = packagesIn(trace, true);
       expect(atReady).toContain('better-sqlite3');
       for (const heavy of ['@modelcontextprotocol/sdk', 'zod', 'yaml', 'js-yaml', 'diff', 'ajv']) expect(atReady).not.toContain(heavy);
       const health = await fetch(url.replace(/\/mcp$/, '/healthz'));
