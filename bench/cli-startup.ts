@@ -1,6 +1,7 @@
 /**
  * What starting a command costs against starting Node itself: `bot-bottle --version`, `--help`,
- * `supervise --once --json` on an empty database, and the sidecar from spawn to its ready line,
+ * `supervise --once --json` on an empty database, and the sidecar from spawn to its ready line
+ * and to serving calls (its first `/healthz` answer, which waits for the warm-up after `ready`),
  * each run N times interleaved with `node -e 0` (every round runs every command once, in a rotated
  * order) so that load on the machine falls on all of them alike. Each command's wall time (p50)
  * and CPU time (user + system, mean) are divided by those of `node -e 0` from the same run.
@@ -33,6 +34,8 @@ interface Command {
   opensDatabase: boolean;
   /** Resolves when the command counts as started: its exit, or a line on stdout (then it is stopped). */
   readyLine?: RegExp;
+  /** With `readyLine` (whose first group is the MCP URL): started only once `/healthz` at that URL has answered, i.e. when calls are served. */
+  untilServing?: boolean;
 }
 
 interface Sample {
@@ -62,12 +65,29 @@ function runOnce(node: string, command: Command, env: NodeJS.ProcessEnv): Promis
     let readyAt: number | undefined;
     let stdout = '';
     let stderr = '';
+    let seen = false;
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk;
-      if (command.readyLine && readyAt === undefined && command.readyLine.test(stdout)) {
+      const ready = command.readyLine?.exec(stdout);
+      if (!ready || seen) return;
+      seen = true;
+      const started = (): void => {
         readyAt = performance.now();
         child.kill('SIGTERM');
-      }
+      };
+      if (!command.untilServing) return started();
+      // The sidecar answers /healthz once it serves calls (docs/SIDECAR.md): after its warm-up.
+      fetch(`${(ready[1] as string).replace(/\/mcp$/, '')}/healthz`).then(
+        (response) => {
+          if (response.ok) return started();
+          child.kill('SIGTERM');
+          reject(new Error(`${command.label}: /healthz answered ${response.status}`));
+        },
+        (error: unknown) => {
+          child.kill('SIGTERM');
+          reject(error instanceof Error ? error : new Error(String(error)));
+        },
+      );
     });
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     child.on('error', reject);
@@ -113,7 +133,14 @@ await runBench('cli-startup', async ({ quick, dir }) => {
       args: [SIDECAR, 'serve', '--db', db, '--keys-dir', keysDir, '--port', '0', '--host', '127.0.0.1'],
       target: 3,
       opensDatabase: true,
-      readyLine: /^ready http:/m,
+      readyLine: /^ready (http:\S+)$/m,
+    },
+    {
+      label: 'bot-bottle-sidecar serve, spawn to serving (/healthz answered)',
+      args: [SIDECAR, 'serve', '--db', db, '--keys-dir', keysDir, '--port', '0', '--host', '127.0.0.1'],
+      opensDatabase: true,
+      readyLine: /^ready (http:\S+)$/m,
+      untilServing: true,
     },
   ];
   const commands = node === process.execPath ? all : all.filter((command) => !command.opensDatabase);
@@ -158,7 +185,7 @@ await runBench('cli-startup', async ({ quick, dir }) => {
         return { name: `${command.label}, wall p50 / node -e 0`, target: `≤ ${command.target}×`, actual: ratio(got), met: got <= (command.target as number) };
       }),
     notes: [
-      'Wall: from spawn to exit (the sidecar: to its `ready` line on stdout, then it is stopped). CPU: user + system of the child as the kernel accounted it (/proc/self/stat cutime + cstime, 10 ms ticks), for the sidecar including its shutdown.',
+      'Wall: from spawn to exit (the sidecar: to its `ready` line on stdout, or to its first `/healthz` answer, which waits for the warm-up after `ready`; then it is stopped). CPU: user + system of the child as the kernel accounted it (/proc/self/stat cutime + cstime, 10 ms ticks), for the sidecar including its warm-up and shutdown.',
       `The database commands run on a freshly migrated empty database under a throwaway HOME.${node === process.execPath ? '' : ' Under BENCH_NODE only the commands that open no database ran.'}`,
     ],
     data: { summary: summary.map(({ command, wall, cpuMeanMs }) => ({ label: command.label, wall, cpuMeanMs })) },

@@ -120,6 +120,9 @@ for (const file of files) {
   fs.copyFileSync(file, path.join(out, file));
 }
 fs.cpSync('migrations', path.join(out, 'migrations'), { recursive: true });
+// The help commander printed at build time (scripts/render-help.mjs), which the bin answers --help with.
+const help = path.join(path.dirname(ENTRY), 'help.json');
+if (fs.existsSync(help)) fs.copyFileSync(help, path.join(out, help));
 for (const location of [...locations].sort()) copyPackage(location);
 const dependencies = Object.fromEntries([...packages].sort().map((name) => [name, manifest.dependencies[name]]));
 const sidecarManifest = { name: manifest.name, version: manifest.version, license: manifest.license, private: true, type: manifest.type, dependencies };

@@ -1,5 +1,5 @@
 import { isSuperviseError } from '../src/core/errors.js';
-import { KIND_EGRESS_ROUTES_APPLY } from '../src/kinds/egress-routes-apply.js';
+import { KIND_EGRESS_ROUTES_APPLY } from '../src/kinds/builtin-rules.js';
 import type { SidecarQueue } from '../src/queue/sidecar-view.js';
 import type { Proposal } from '../src/queue/proposal.js';
 import { baseOf, downwardAnswerFor } from './approved-routes.js';

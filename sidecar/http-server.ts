@@ -1,8 +1,5 @@
-import http from 'node:http';
+import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { rejectUnknownTools } from './mcp-server.js';
 import { RequestGuard, type Refusal } from './request-guard.js';
 import type { Log } from './log-line.js';
 
@@ -20,11 +17,18 @@ export const MAX_REQUEST_BODY_BYTES = 1024 * 1024;
  */
 export const MAX_CONCURRENT_MCP_REQUESTS = 32;
 
+/** Answers one request at /mcp (mcp-endpoint.ts). */
+export type McpHandler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
+
 export interface SidecarHttpOptions {
   host: string;
   port: number;
-  createServer: () => McpServer;
-  toolNames: readonly string[];
+  /**
+   * Resolves once the sidecar can serve: the MCP endpoint, after what it needs has loaded. The
+   * server listens before that; every request (MCP and the health check alike) waits for it, so
+   * none is answered by a half-started sidecar. If it rejects, requests get HTTP 500.
+   */
+  ready: Promise<McpHandler>;
   health: () => Record<string, unknown>;
   log: Log;
   /** Host names requests must carry (DNS rebinding); see RequestGuard. */
@@ -39,6 +43,10 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown, heade
 
 const rpcError = (code: number, message: string) => ({ jsonrpc: '2.0', error: { code, message }, id: null });
 
+function refuseWhileStopping(res: http.ServerResponse): void {
+  sendJson(res, 503, rpcError(-32000, 'The supervise sidecar is shutting down; retry against the restarted sidecar.'), { connection: 'close' });
+}
+
 /** The sidecar's HTTP face: MCP Streamable HTTP (stateless, JSON responses) at /mcp and a health check. */
 export class SidecarHttpServer {
   readonly #options: SidecarHttpOptions;
@@ -50,8 +58,13 @@ export class SidecarHttpServer {
 
   constructor(options: SidecarHttpOptions) {
     this.#options = options;
+    // A failed warm-up is reported by whoever started it; the requests that wait on it answer 500.
+    options.ready.catch(() => undefined);
     this.#guard = new RequestGuard({ allowedHosts: options.allowedHosts, bearerToken: options.bearerToken });
-    this.#server = http.createServer((req, res) => this.#route(req, res));
+    // Not `import http from 'node:http'`: an ES import of node:http builds its namespace, which reads
+    // every export, and its WebSocket, CloseEvent and MessageEvent getters load undici, about 40 ms
+    // before the sidecar could listen. getBuiltinModule reads only what is used.
+    this.#server = process.getBuiltinModule('node:http').createServer((req, res) => this.#route(req, res));
     // Tool calls legitimately stay open while the operator decides.
     this.#server.requestTimeout = 0;
   }
@@ -91,14 +104,18 @@ export class SidecarHttpServer {
   #route(req: http.IncomingMessage, res: http.ServerResponse): void {
     const path = new URL(req.url ?? '/', 'http://sidecar').pathname;
     if (this.#stopping) {
-      sendJson(res, 503, rpcError(-32000, 'The supervise sidecar is shutting down; retry against the restarted sidecar.'), { connection: 'close' });
+      refuseWhileStopping(res);
       return;
     }
     // Before anything else reads the request: a refused one costs no body read and no store access.
     const wrongHost = this.#guard.checkHost(req);
     if (wrongHost) return this.#refuse(res, wrongHost);
     if (path === HEALTH_PATH && (req.method === 'GET' || req.method === 'HEAD')) {
-      sendJson(res, 200, this.#options.health());
+      // Healthy means able to serve: answered once the warm-up is done, as an MCP call would be.
+      this.#options.ready.then(
+        () => sendJson(res, 200, this.#options.health()),
+        () => sendJson(res, 500, { ...this.#options.health(), ok: false }),
+      );
       return;
     }
     if (path !== MCP_PATH) {
@@ -138,14 +155,12 @@ export class SidecarHttpServer {
   }
 
   async #handleMcp(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const server = this.#options.createServer();
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true, maxRequestBodySize: MAX_REQUEST_BODY_BYTES });
-    res.once('close', () => {
-      void transport.close();
-      void server.close();
-    });
-    await server.connect(transport);
-    rejectUnknownTools(transport, this.#options.toolNames);
-    await transport.handleRequest(req, res);
+    const handle = await this.#options.ready;
+    // A shutdown that began while this call waited for the warm-up answers it as any later call.
+    if (this.#stopping) {
+      refuseWhileStopping(res);
+      return;
+    }
+    await handle(req, res);
   }
 }

@@ -4,8 +4,7 @@ import { ErrorCode, isJSONRPCRequest, type CallToolResult } from '@modelcontextp
 import { z } from 'zod';
 import { isSuperviseError } from '../src/core/errors.js';
 import { environmentError } from '../src/storage/environment-errors.js';
-import { KIND_EGRESS_ALLOW } from '../src/kinds/egress-allow.js';
-import { KIND_EGRESS_BLOCK } from '../src/kinds/egress-block.js';
+import { KIND_EGRESS_ALLOW, KIND_EGRESS_BLOCK } from '../src/kinds/builtin-rules.js';
 import { MAX_JUSTIFICATION_BYTES, MAX_PAYLOAD_BYTES } from '../src/core/limits.js';
 import { parseRoutesYaml } from '../src/kinds/routes-file.js';
 import type { SidecarQueue } from '../src/queue/sidecar-view.js';

@@ -40,12 +40,12 @@ function parsePort(value: string): number {
 }
 
 /** Where each subcommand's failures and usage errors end up: one exit code per command. */
-interface Outcome {
+export interface Outcome {
   code: number;
 }
 
 /** The sidecar's command tree; each action imports what it runs. */
-function buildProgram(outcome: Outcome): Command {
+export function buildProgram(outcome: Outcome): Command {
   const program = new Command(NAME)
     .description('The bot-bottle supervise sidecar: MCP server for the agent, propose command for shell callers, and the downward handlers (docs/SIDECAR.md).')
     .version(PACKAGE_VERSION)

@@ -1,54 +1,13 @@
-import fs from 'node:fs';
-import { openSidecarDatabase, type BottleDatabase } from '../src/database.js';
-import { SuperviseError, isSuperviseError, type SuperviseErrorCode } from '../src/core/errors.js';
-import { environmentError } from '../src/storage/environment-errors.js';
-import { assertDbMountSupported } from '../src/storage/mount-guard.js';
-import { DB_PATH_IN_CONTAINER, SHARED_DIR_IN_CONTAINER } from '../src/storage/layout.js';
-import { DEFAULT_FLOOD_LIMITS, type FloodLimits } from '../src/queue/flood-control.js';
-import { BottleKeyring } from '../src/keys/keyring.js';
-import { readBottleKeyMaterial, KEYS_DIR_IN_CONTAINER } from '../src/keys/key-files.js';
-import type { SidecarBottle, SidecarQueue } from '../src/queue/sidecar-view.js';
-import { SCHEMA_VERSION } from '../src/storage/schema-version.js';
-import { BrokerBottle, BrokerConnection, BrokerQueue } from './broker-client.js';
-
-/** How long a starting sidecar keeps trying a broker that is not up yet before it refuses to start. */
-const BROKER_START_WAIT_MS = 10_000;
-
-/** Why the sidecar will not start, as one line saying what is wrong and how to fix it. */
-function refusal(code: SuperviseErrorCode, message: string, cause?: unknown): SuperviseError {
-  return new SuperviseError(code, message.replace(/\s*\n\s*/g, ' '), cause === undefined ? {} : { cause });
-}
-
-export interface OpenSidecarOptions {
-  /** Only outside a container (tests, the demo); inside one the DB is always DB_PATH_IN_CONTAINER. */
-  dbPath?: string;
-  /** Only outside a container, like dbPath; inside one the bottle's keys are always mounted at KEYS_DIR_IN_CONTAINER. */
-  keysDir?: string;
-  watch?: boolean;
-  /** The bottle's quota (the launcher's settings, from the environment); default DEFAULT_FLOOD_LIMITS. */
-  flood?: FloodLimits;
-}
-
 /**
- * The bottle's store as the sidecar uses it, whichever way it reaches the database: `location` is
- * the database file (mount mode) or the broker's URL (broker mode).
+ * The library's sidecar openers (`bot-bottle-supervise/sidecar`): each hands out a store whose
+ * kinds are loaded, ready for any use. `serve` opens through storage-open.ts instead, and loads
+ * the kinds after its port listens.
  */
-export interface SidecarStorage {
-  location: string;
-  slug: string;
-  queue: SidecarQueue;
-  bottle: SidecarBottle;
-  isOpen(): boolean;
-  /** Resolves (with the cause) if the database fails under this process, e.g. its schema rolled back. */
-  failed: Promise<unknown>;
-  close(): Promise<void>;
-}
+import type { BottleDatabase } from '../src/database.js';
+import { storeKinds } from '../src/kinds/store-kinds.js';
+import { openMountedStorage, openStorage, type OpenSidecarOptions, type OpenSidecarStoreOptions, type SidecarStorage } from './storage-open.js';
 
-export interface OpenSidecarStoreOptions extends OpenSidecarOptions {
-  /** Broker mode: the host broker's URL (SUPERVISE_BROKER_URL); without it the database is mounted. */
-  brokerUrl?: string;
-  log?: (line: string) => void;
-}
+export type { OpenSidecarOptions, OpenSidecarStoreOptions, SidecarStorage } from './storage-open.js';
 
 /**
  * Opens bottle `slug`'s store the way the launcher set the sidecar up: through the host broker
@@ -56,45 +15,8 @@ export interface OpenSidecarStoreOptions extends OpenSidecarOptions {
  * the mounted database (openSidecarStorage). Callers get the same view either way.
  */
 export async function openSidecarStore(slug: string, options: OpenSidecarStoreOptions = {}): Promise<SidecarStorage> {
-  if (options.brokerUrl === undefined) {
-    const mounted = openSidecarStorage(slug, options);
-    return { ...mounted, location: mounted.path };
-  }
-  if (options.dbPath !== undefined) throw refusal('config', 'give either --db (mount mode) or SUPERVISE_BROKER_URL (broker mode), not both.');
-  return openBrokerStorage(slug, options.brokerUrl, options.keysDir ?? KEYS_DIR_IN_CONTAINER, options.log ?? (() => {}));
-}
-
-async function openBrokerStorage(slug: string, url: string, keysDir: string, log: (line: string) => void): Promise<SidecarStorage> {
-  const material = readBottleKeyMaterial(keysDir);
-  const connection = new BrokerConnection(url, slug, material.bottleKey);
-  let hello: { slug: string; schemaVersion: number };
-  try {
-    hello = (await connection.retrying('hello', {}, Date.now() + BROKER_START_WAIT_MS)) as typeof hello;
-  } catch (error) {
-    if (isSuperviseError(error)) throw refusal(error.code, `broker mode: ${error.message}`, error);
-    throw error;
-  }
-  if (hello.schemaVersion !== SCHEMA_VERSION) {
-    throw refusal(
-      'schema-mismatch',
-      `the broker at ${url} serves database schema version ${hello.schemaVersion} but this sidecar was built for version ${SCHEMA_VERSION}. ${hello.schemaVersion > SCHEMA_VERSION ? 'Upgrade this sidecar image.' : 'Upgrade bot-bottle on the host and restart the broker.'}`,
-    );
-  }
-  const queue = new BrokerQueue(connection, new BottleKeyring(slug, material), log);
-  let open = true;
-  return {
-    location: url,
-    slug,
-    queue,
-    bottle: new BrokerBottle(connection),
-    isOpen: () => open,
-    // A broker that fails is a broker that is unreachable: calls report it and retry; nothing here ends the sidecar.
-    failed: new Promise<unknown>(() => {}),
-    close: async () => {
-      open = false;
-      queue.close();
-    },
-  };
+  const { location, queue, bottle, isOpen, failed, close } = await openStorage(slug, options, storeKinds);
+  return { location, slug, queue, bottle, isOpen, failed, close };
 }
 
 /**
@@ -107,38 +29,5 @@ async function openBrokerStorage(slug: string, url: string, keysDir: string, log
  * that could answer the operator's proposals or reach another bottle.
  */
 export function openSidecarStorage(slug: string, options: OpenSidecarOptions = {}): BottleDatabase {
-  const file = options.dbPath ?? DB_PATH_IN_CONTAINER;
-  requireDatabaseFile(file, options.dbPath !== undefined);
-  try {
-    assertDbMountSupported(file);
-    return openSidecarDatabase(slug, {
-      path: file,
-      watch: options.watch ?? true,
-      flood: options.flood ?? DEFAULT_FLOOD_LIMITS,
-      ...(options.keysDir !== undefined ? { keysDir: options.keysDir } : {}),
-    });
-  } catch (error) {
-    const failure = environmentError(error, file) ?? error;
-    if (isSuperviseError(failure)) throw refusal(failure.code, `refusing to open ${file}: ${failure.message}`, failure);
-    throw failure;
-  }
-}
-
-function requireDatabaseFile(file: string, explicit: boolean): void {
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(file);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw refusal('mount', `cannot reach the database at ${file} (${code ?? String(error)}); check the mount and the --user the container runs as.`, error);
-    throw refusal(
-      'layout',
-      explicit
-        ? `no database at ${file}. Create it on the host first (any bot-bottle command does, e.g. bot-bottle db migrate --db ${file}).`
-        : `no database at ${file}. Mount the host's shared directory there (--mount type=bind,src=$HOME/.bot-bottle/supervise,dst=${SHARED_DIR_IN_CONTAINER}; prepareSupervise(slug) gives the exact arguments) and let the host create the database first.`,
-    );
-  }
-  if (!stat.isFile()) {
-    throw refusal('mount', `${file} is not a regular file. Mount the host's shared directory at ${SHARED_DIR_IN_CONTAINER}, never the database file or another directory in its place.`);
-  }
+  return openMountedStorage(slug, options, storeKinds);
 }

@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { SuperviseError } from '../src/core/errors.js';
-import { KIND_EGRESS_TOKEN_ALLOW } from '../src/kinds/egress-token-allow.js';
+import { KIND_EGRESS_TOKEN_ALLOW } from '../src/kinds/builtin-rules.js';
 import { SecretForms } from '../src/kinds/secret-forms.js';
 import { buildTokenAllowPayload, parseTokenAllowReport, type TokenAllowInput } from '../src/kinds/token-report.js';
 import type { SidecarQueue } from '../src/queue/sidecar-view.js';

@@ -3,6 +3,7 @@ import { BottleStore, type BottleSelf } from './bottles/bottle-store.js';
 import { checkpoint, openConnection, type Db } from './storage/connection.js';
 import { SuperviseError } from './core/errors.js';
 import type { KindRegistry } from './kinds/registry.js';
+import type { storeKinds } from './kinds/store-kinds.js';
 import { migrateUp, readUserVersion } from './storage/migrations.js';
 import { ChangeNotifier } from './notify/notifier.js';
 import { refuseEmptyDatabase, requireSafeDatabaseFile } from './storage/database-file.js';
@@ -66,6 +67,23 @@ export interface OpenDatabaseOptions {
  * migrates: sidecars of different builds share this file, and none may change the schema under the others.
  */
 export async function openHostDatabase(options: OpenDatabaseOptions = {}): Promise<SuperviseDatabase> {
+  const database = await openHostDatabaseForListing(options);
+  try {
+    await database.queue.loadKinds();
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  return database;
+}
+
+/**
+ * `openHostDatabase` for a command that may only list: without `options.kinds` the built-in
+ * kinds' payload formats (zod, YAML, diff) are not loaded, so `queue.kinds` works only after
+ * `await queue.loadKinds()` (the store's async methods load them themselves). Not exported by the
+ * library: every store it hands out has its kinds loaded.
+ */
+export async function openHostDatabaseForListing(options: OpenDatabaseOptions = {}): Promise<SuperviseDatabase> {
   const file = options.mustExist ? requireExistingDatabase(options.path ?? hostDbPath(), { hostLayout: options.path === undefined }) : ensureHostDatabase(options.path);
   refuseEmptyDatabase(requireSafeDatabaseFile(file));
   const db = openConnection(file, { fileMustExist: options.mustExist ?? false });
@@ -75,10 +93,13 @@ export async function openHostDatabase(options: OpenDatabaseOptions = {}): Promi
     const keyring = openHostKeyring(options.keysDir);
     const notifier = new ChangeNotifier(db, { dbFile: file, watch: options.watch ?? true });
     const queue = new QueueStore(db, { notifier, keyring, ...(options.kinds ? { kinds: options.kinds } : {}), ...(options.flood ? { flood: options.flood } : {}) });
-    await queue.recordKinds().catch(async (error: unknown) => {
-      await notifier.close();
-      throw error;
-    });
+    // Only a registry the caller passed can declare launcher kinds; the built-ins are never recorded.
+    if (options.kinds) {
+      await queue.recordKinds().catch(async (error: unknown) => {
+        await notifier.close();
+        throw error;
+      });
+    }
     return {
       path: file,
       db,
@@ -98,15 +119,23 @@ export async function openHostDatabase(options: OpenDatabaseOptions = {}): Promi
 /**
  * The sidecar side, for bottle `slug`: never creates or migrates, refuses a schema it was not built
  * for, and seals with the bottle's key from its read-only mount. Returns the bottle's views only.
+ * The kinds load on first use (`queue.loadKinds()`), unless `attachKinds` (store-kinds.ts's
+ * `storeKinds`) makes them now.
  */
-export function openSidecarDatabase(slug: string, options: OpenDatabaseOptions = {}): BottleDatabase {
+export function openSidecarDatabase(slug: string, options: OpenDatabaseOptions = {}, attachKinds?: typeof storeKinds): BottleDatabase {
   const file = options.path ?? DB_PATH_IN_CONTAINER;
   const db = openConnection(file, { fileMustExist: true });
   try {
     assertSchemaVersion(db, 'sidecar');
     const keyring = openBottleKeyring(validateSlug(slug), options.keysDir);
     const notifier = new ChangeNotifier(db, { dbFile: file, watch: options.watch ?? true });
-    const store = new QueueStore(db, { notifier, keyring, ...(options.kinds ? { kinds: options.kinds } : {}), ...(options.flood ? { flood: options.flood } : {}) });
+    const store = new QueueStore(db, {
+      notifier,
+      keyring,
+      ...(options.kinds ? { kinds: options.kinds } : {}),
+      ...(options.flood ? { flood: options.flood } : {}),
+      ...(attachKinds ? { attachKinds } : {}),
+    });
     return {
       path: file,
       slug,

@@ -1,5 +1,4 @@
-import { KIND_EGRESS_ALLOW } from '../kinds/egress-allow.js';
-import { KIND_EGRESS_BLOCK } from '../kinds/egress-block.js';
+import { KIND_EGRESS_ALLOW, KIND_EGRESS_BLOCK } from '../kinds/builtin-rules.js';
 import type { Proposal } from '../queue/proposal.js';
 import type { Bottle, BottleStore } from './bottle-store.js';
 

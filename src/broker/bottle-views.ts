@@ -3,6 +3,7 @@ import { BottleKeyring } from '../keys/keyring.js';
 import { readBottleKey } from '../keys/key-files.js';
 import type { BottleQueue } from '../queue/bottle-queue.js';
 import type { FloodLimits } from '../queue/flood-control.js';
+import { storeKinds } from '../kinds/store-kinds.js';
 import { QueueStore } from '../queue/queue-store.js';
 import type { SuperviseDatabase } from '../database.js';
 import { brokerRequestKey } from './protocol.js';
@@ -42,7 +43,7 @@ export class BrokeredBottles {
     // The bottle's own keyring: the broker seals what it writes for the bottle (proposals, answers,
     // heartbeats) exactly as the bottle's sidecar would on a mount.
     const bottleKeyring = new BottleKeyring(slug, { bottleKey, hostPublicKey: keyring.publicKey });
-    const store = new QueueStore(db, { notifier, keyring: bottleKeyring, kinds: this.#database.queue.kinds, flood: this.#flood });
+    const store = new QueueStore(db, { notifier, keyring: bottleKeyring, kinds: this.#database.queue.kinds, attachKinds: storeKinds, flood: this.#flood });
     const self = new BottleStore(db, { keyring: bottleKeyring }).forSlug(slug);
     const bottle: BrokeredBottle = { slug, requestKey: brokerRequestKey(bottleKey), queue: store.forSlug(slug), self };
     this.#known.set(slug, bottle);

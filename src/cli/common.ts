@@ -1,7 +1,6 @@
-import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { createColors } from 'picocolors';
-import { openHostDatabase, type SuperviseDatabase } from '../database.js';
+import { openHostDatabase, openHostDatabaseForListing, type SuperviseDatabase } from '../database.js';
 import { isSuperviseError } from '../core/errors.js';
 import { VERB_EXIT, exitCodeFor } from '../core/exit-codes.js';
 import { safeJson, safeText } from '../core/safe-text.js';
@@ -85,14 +84,16 @@ export function databasePathFor(command: Command): string {
 /**
  * Opens the host database for one verb (layout, migrations, connection) and always closes it.
  * File watching is off unless the verb waits for other processes. A verb that only reads passes
- * `existing`, so a typo in --db is an error instead of a new, empty database. Environment failures
- * are reported with the file they concern.
+ * `existing`, so a typo in --db is an error instead of a new, empty database. A verb that only
+ * lists passes `listing`: the kinds' payload parsers then load only if the verb asks the store
+ * for its kinds (`queue.loadKinds()`). Environment failures are reported with the file they concern.
  */
-export async function withHostDatabase<T>(command: Command, run: (database: SuperviseDatabase) => Promise<T> | T, options: { watch?: boolean; existing?: boolean } = {}): Promise<T> {
+export async function withHostDatabase<T>(command: Command, run: (database: SuperviseDatabase) => Promise<T> | T, options: { watch?: boolean; existing?: boolean; listing?: boolean } = {}): Promise<T> {
   const path = databasePathOption(command);
+  const open = options.listing ? openHostDatabaseForListing : openHostDatabase;
   let database: SuperviseDatabase;
   try {
-    database = await openHostDatabase({ ...(path === undefined ? {} : { path }), watch: options.watch ?? false, mustExist: options.existing ?? false });
+    database = await open({ ...(path === undefined ? {} : { path }), watch: options.watch ?? false, mustExist: options.existing ?? false });
   } catch (error) {
     throw environmentError(error, path ?? hostDbPath()) ?? error;
   }
@@ -114,6 +115,8 @@ export async function confirmOrRefuse(question: string, options: { yes: boolean;
   if (!process.stdin.isTTY) {
     throw new UserError(`${options.action} needs confirmation, but stdin is not a terminal to ask on. Rerun with --yes if you mean it.`, VERB_EXIT.environment);
   }
+  // Only the destructive verbs ask; every other command opening the database skips loading readline.
+  const { createInterface } = await import('node:readline');
   const prompt = createInterface({ input: process.stdin, output: process.stderr });
   try {
     const answer = await new Promise<string>((resolve) => {

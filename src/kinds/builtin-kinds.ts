@@ -1,3 +1,4 @@
+import { BUILTIN_KIND_RULES } from './builtin-rules.js';
 import { egressAllowKind } from './egress-allow.js';
 import { egressBlockKind } from './egress-block.js';
 import { egressRoutesApplyKind } from './egress-routes-apply.js';
@@ -5,9 +6,11 @@ import { egressTokenAllowKind } from './egress-token-allow.js';
 import { gitleaksAllowKind } from './gitleaks-allow.js';
 import type { KindDefinition } from './kind.js';
 
-/** The kinds this build carries as code. Their names are theirs: no launcher's record can stand in for one. */
-export const BUILTIN_KINDS: readonly KindDefinition[] = [egressAllowKind, egressBlockKind, gitleaksAllowKind, egressTokenAllowKind, egressRoutesApplyKind];
+const FORMATTED: readonly KindDefinition[] = [egressAllowKind, egressBlockKind, gitleaksAllowKind, egressTokenAllowKind, egressRoutesApplyKind];
 
-export function isBuiltinKind(name: string): boolean {
-  return BUILTIN_KINDS.some((kind) => kind.name === name);
-}
+/** The kinds this build carries as code, rules and format together, in the order of their rules (builtin-rules.ts). */
+export const BUILTIN_KINDS: readonly KindDefinition[] = BUILTIN_KIND_RULES.map((rules) => {
+  const kind = FORMATTED.find((candidate) => candidate.name === rules.name);
+  if (kind === undefined) throw new Error(`built-in kind ${rules.name} has rules but no format`);
+  return kind;
+});

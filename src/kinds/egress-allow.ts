@@ -1,5 +1,4 @@
+import { KIND_EGRESS_ALLOW, rulesOf } from './builtin-rules.js';
 import { routesFileKind } from './routes-kind.js';
 
-export const KIND_EGRESS_ALLOW = 'egress-allow';
-
-export const egressAllowKind = routesFileKind(KIND_EGRESS_ALLOW, 'operator', true, 'egress routes to allow, as a whole routes file');
+export const egressAllowKind = routesFileKind(rulesOf(KIND_EGRESS_ALLOW));

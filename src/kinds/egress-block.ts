@@ -1,5 +1,4 @@
+import { KIND_EGRESS_BLOCK, rulesOf } from './builtin-rules.js';
 import { routesFileKind } from './routes-kind.js';
 
-export const KIND_EGRESS_BLOCK = 'egress-block';
-
-export const egressBlockKind = routesFileKind(KIND_EGRESS_BLOCK, 'operator', true, 'a changed routes file, after egress blocked a request');
+export const egressBlockKind = routesFileKind(rulesOf(KIND_EGRESS_BLOCK));

@@ -11,7 +11,7 @@ import { MAX_KIND_DEFINITION_BYTES } from '../core/limits.js';
 import type { Keyring } from '../keys/keyring.js';
 import { writeTransaction, type Db } from '../storage/connection.js';
 import { cachedStatement } from '../storage/statements.js';
-import { isBuiltinKind } from './builtin-kinds.js';
+import { isBuiltinKind } from './builtin-rules.js';
 import { kindFromDefinition, readDefinitionText } from './declared-kind.js';
 import type { KindDefinition } from './kind.js';
 

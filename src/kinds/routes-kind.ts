@@ -1,19 +1,13 @@
-import type { Target } from '../core/target.js';
 import { renderDiff } from './diff.js';
-import type { KindDefinition } from './kind.js';
+import type { KindDefinition, KindRules } from './kind.js';
 import { parseRoutesYaml } from './routes-file.js';
 
-/** The three kinds whose payload is a whole egress routes file differ only in name, who answers and whether it can be edited. */
-export function routesFileKind(name: string, target: Target, modifiable: boolean, description: string): KindDefinition {
+/** The format of the kinds whose payload is a whole egress routes file (their rules: builtin-rules.ts). */
+export function routesFileKind(rules: KindRules): KindDefinition {
   return {
-    name,
-    component: 'egress',
-    target,
-    modifiable,
-    reasonRequiredToApprove: false,
+    ...rules,
     parse: parseRoutesYaml,
     render: (payload) => payload,
-    diff: (current, proposed) => renderDiff(current, proposed, name),
-    description,
+    diff: (current, proposed) => renderDiff(current, proposed, rules.name),
   };
 }

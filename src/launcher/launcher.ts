@@ -3,7 +3,7 @@ import { createHmac } from 'node:crypto';
 import { promisify } from 'node:util';
 import { openHostDatabase, type SuperviseDatabase } from '../database.js';
 import { SuperviseError } from '../core/errors.js';
-import { KIND_EGRESS_ROUTES_APPLY } from '../kinds/egress-routes-apply.js';
+import { KIND_EGRESS_ROUTES_APPLY } from '../kinds/builtin-rules.js';
 import { SHARED_DIR_IN_CONTAINER, hostDbPath, sharedDir } from '../storage/layout.js';
 import { askAndWait, idempotencyBase, resumeWait } from '../queue/proposal-flow.js';
 import type { ProposalResponse } from '../queue/proposal.js';

@@ -1,4 +1,4 @@
-import { watch, type FSWatcher } from 'chokidar';
+import type { FSWatcher } from 'chokidar';
 import { SuperviseError } from '../core/errors.js';
 import { isBusyError, type Db } from '../storage/connection.js';
 import { environmentError } from '../storage/environment-errors.js';
@@ -53,7 +53,8 @@ export class ChangeNotifier {
   readonly #options: Required<Omit<NotifierOptions, 'dbFile' | 'watch'>>;
   readonly #dbFile: string;
   readonly #doorbells: Doorbells | undefined;
-  readonly #watchers = new Map<string, FSWatcher>();
+  /** Each bell's watcher, once chokidar has loaded (undefined if it could not start: the poll delivers then). */
+  readonly #watchers = new Map<string, Promise<FSWatcher | undefined>>();
   readonly #subscriptions = new Set<Subscription>();
   readonly #dataVersion: () => number;
   readonly #userVersion: () => number;
@@ -142,7 +143,7 @@ export class ChangeNotifier {
     try {
       for (const subscription of open) subscription.onClose?.();
     } finally {
-      await Promise.all(watchers.map((watcher) => watcher.close()));
+      await Promise.all(watchers.map(async (watcher) => (await watcher)?.close()));
     }
   }
 
@@ -155,14 +156,23 @@ export class ChangeNotifier {
     // Every wait subscribes: the common case, a bell already watched, costs no system call.
     const file = this.#doorbells?.fileOf(bell);
     if (file === undefined || this.#watchers.has(file) || !this.#doorbells?.prepare(file)) return;
-    const watcher = watch(file, { ignoreInitial: true });
-    this.#watchers.set(file, watcher);
-    watcher.on('raw', () => this.#onRing());
-    // A ring between subscribing and the watch being in place is found by this check.
-    watcher.on('ready', () => this.#onRing());
-    watcher.on('error', () => {
-      // The poll keeps delivering; a broken watcher costs latency, not correctness.
-    });
+    // chokidar loads with the first watch: a command that never waits (a list, an answer) never loads it.
+    const started = import('chokidar').then(
+      ({ watch }) => {
+        if (this.#closed) return undefined;
+        const watcher = watch(file, { ignoreInitial: true });
+        watcher.on('raw', () => this.#onRing());
+        // A ring between subscribing and the watch being in place is found by this check.
+        watcher.on('ready', () => this.#onRing());
+        watcher.on('error', () => {
+          // The poll keeps delivering; a broken watcher costs latency, not correctness.
+        });
+        return watcher;
+      },
+      // Likewise if chokidar cannot load at all.
+      () => undefined,
+    );
+    this.#watchers.set(file, started);
   }
 
   /** The ring comes after the commit, so one check finds it: nothing to spin on. */

@@ -81,4 +81,9 @@ export class BottleQueue implements SidecarQueue {
   get kinds(): KindRegistry {
     return this.#store.kinds;
   }
+
+  /** Loads the kinds where the opener left them for first use (QueueStore.loadKinds); resolves to `kinds`. */
+  loadKinds(): Promise<KindRegistry> {
+    return this.#store.loadKinds();
+  }
 }

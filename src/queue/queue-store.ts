@@ -5,8 +5,9 @@ import { SuperviseError } from '../core/errors.js';
 import { appendEvent, type ChangeType } from '../notify/events.js';
 import { Doorbells } from '../notify/doorbells.js';
 import type { KindDefinition } from '../kinds/kind.js';
-import { KindRecords } from '../kinds/kind-records.js';
-import { KindRegistry } from '../kinds/registry.js';
+import type { KindRecords } from '../kinds/kind-records.js';
+import type { KindRegistry } from '../kinds/registry.js';
+import type { StoreKinds, storeKinds } from '../kinds/store-kinds.js';
 import type { NewResponse } from '../kinds/response.js';
 import type { Target } from '../core/target.js';
 import { sha256 } from '../core/hash.js';
@@ -42,6 +43,13 @@ export interface QueueStoreOptions {
   /** The kinds this store knows besides those recorded in the database (read with the keyring); `kinds` holds the store's own copy. */
   kinds?: KindRegistry;
   /**
+   * Makes the store's kinds now, for an opener that hands out a store whose `kinds` must work at
+   * once (pass store-kinds.ts's `storeKinds`). Without it they load on the store's first use that
+   * needs them (`loadKinds()`, which every async method awaits), so that a store only listed
+   * never loads the payload formats.
+   */
+  attachKinds?: typeof storeKinds;
+  /**
    * Seals what this store writes and checks what it reads. A bottle's keyring also confines the
    * store to that bottle (see bottle-side.ts). Without one the store can only read.
    */
@@ -68,26 +76,42 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]+$/;
  */
 export class QueueStore {
   readonly #db: Db;
-  readonly kinds: KindRegistry;
+  readonly #givenKinds: KindRegistry | undefined;
+  #kinds: StoreKinds | undefined;
+  #loadingKinds: Promise<StoreKinds> | undefined;
   readonly #notifier: ChangeNotifier | undefined;
   readonly #audit: AuditStore;
   readonly #keyring: Keyring | undefined;
   readonly #flood: FloodLimits | undefined;
   readonly #doorbells: Doorbells | undefined;
-  readonly #kindRecords: KindRecords | undefined;
   /** The bottles whose events the transaction being written appends, rung once it commits. */
   readonly #toRing = new Set<string>();
 
   constructor(db: Db, options: QueueStoreOptions = {}) {
     this.#db = db;
-    this.#kindRecords = options.keyring ? new KindRecords(db, options.keyring) : undefined;
-    const kinds = options.kinds ?? KindRegistry.withBuiltins();
-    this.kinds = this.#kindRecords ? kinds.backedBy(this.#kindRecords) : kinds;
+    this.#givenKinds = options.kinds;
+    this.#kinds = options.attachKinds?.(db, options.keyring, options.kinds);
     this.#notifier = options.notifier;
     this.#audit = new AuditStore(db);
     this.#keyring = options.keyring;
     this.#flood = options.flood;
     this.#doorbells = options.doorbells ?? (db.memory ? undefined : new Doorbells(db.name));
+  }
+
+  /**
+   * The kinds this store validates and answers with. Every opener the library exports hands out a
+   * store whose kinds are loaded; a store opened to list only loads them with `loadKinds()`.
+   */
+  get kinds(): KindRegistry {
+    if (this.#kinds === undefined) throw new Error("this store's kinds are not loaded yet: await queue.loadKinds() first (the library's openers do).");
+    return this.#kinds.registry;
+  }
+
+  /** Loads the store's kinds (the payload formats) if the opener left them for first use; resolves to `kinds`. */
+  async loadKinds(): Promise<KindRegistry> {
+    if (this.#kinds !== undefined) return this.#kinds.registry;
+    this.#loadingKinds ??= import('../kinds/store-kinds.js').then(({ storeKinds }) => (this.#kinds ??= storeKinds(this.#db, this.#keyring, this.#givenKinds)));
+    return (await this.#loadingKinds).registry;
   }
 
   /** The view a sidecar gets: it can neither read nor answer another bottle's proposals. */
@@ -102,10 +126,12 @@ export class QueueStore {
    * first proposal.
    */
   async recordKinds(): Promise<void> {
+    await this.loadKinds();
     await this.#requireKindRecords().record(this.kinds.declared());
   }
 
   async writeProposal(slug: string, input: NewProposal): Promise<Proposal> {
+    await this.loadKinds();
     this.#checkSlug(slug);
     const kind = this.kinds.get(input.kind);
     const row = this.#newProposalRow(slug, kind, input);
@@ -252,6 +278,7 @@ export class QueueStore {
    * seal does not verify cannot be approved or modified (only rejected), and is audited as forged.
    */
   async writeResponse(slug: string, id: string, input: NewResponse, options: { reviewed?: ReviewedProposal } = {}): Promise<ProposalResponse> {
+    await this.loadKinds();
     const proposal = this.#requireProposal(slug, id);
     const keyring = this.#requireKeyring();
     if (keyring.side === 'bottle') {
@@ -351,6 +378,7 @@ export class QueueStore {
    * forged row: reading the same forgery again adds nothing. Returns whether this call recorded it.
    */
   async auditForged(proposal: Pick<Proposal, 'id' | 'slug' | 'kind' | 'target' | 'seal'>, row: 'proposal' | 'response'): Promise<boolean> {
+    await this.loadKinds();
     const keyring = this.#requireKeyring();
     if (keyring.side === 'bottle') assertOwnSlug(keyring.slug, proposal.slug);
     const recorded = await writeTransaction(this.#db, () => {
@@ -419,6 +447,7 @@ export class QueueStore {
    * later still reads its answer; only the pending-looking clutter goes. Host only. Returns how many.
    */
   async archiveUncollected(olderThanMs: number, now: number = Date.now()): Promise<number> {
+    await this.loadKinds();
     this.#requireHostKeyring();
     const archived = await writeTransaction(this.#db, () => {
       const due = cachedStatement(this.#db, `SELECT id, slug, kind, target, updated_at FROM proposals WHERE state = 'answered' AND updated_at < ?`).all(now - olderThanMs) as Array<
@@ -446,6 +475,7 @@ export class QueueStore {
 
   /** Withdraws a pending proposal (audited). Returns false when it was already cancelled. */
   async cancelProposal(slug: string, id: string, cancel: { actor: string; reason: string }): Promise<boolean> {
+    await this.loadKinds();
     const proposal = this.#requireProposal(slug, id);
     const actor = validateActor(cancel.actor, 'actor');
     if (this.#keyring?.side === 'bottle') assertBottleActor(actor, 'actor');
@@ -476,6 +506,7 @@ export class QueueStore {
 
   /** Moves every proposal past its expiry to `expired`, each with an audit entry. Returns how many. */
   async expireDue(): Promise<number> {
+    await this.loadKinds();
     const expired = await writeTransaction(this.#db, () => this.#sweepExpired(Date.now()));
     this.announceCommitted();
     return expired;
@@ -698,8 +729,10 @@ export class QueueStore {
   }
 
   #requireKindRecords(): KindRecords {
-    if (!this.#kindRecords) throw new Error('this QueueStore has no keyring, so it cannot record kinds; open the database with openHostDatabase.');
-    return this.#kindRecords;
+    const records = this.#kinds?.records;
+    if (this.#keyring === undefined) throw new Error('this QueueStore has no keyring, so it cannot record kinds; open the database with openHostDatabase.');
+    if (records === undefined) throw new Error("this store's kinds are not loaded yet: await queue.loadKinds() first.");
+    return records;
   }
 
   #requireHostKeyring(): Keyring {

@@ -4,7 +4,8 @@ import { safeLine, safeText } from '../../core/safe-text.js';
 import { sha256 } from '../../core/hash.js';
 import { isoTime } from '../../core/time.js';
 import type { SealVerdict } from '../../keys/keyring.js';
-import type { KindRegistry } from '../../kinds/registry.js';
+import type { SuperviseError } from '../../core/errors.js';
+import type { KindRules } from '../../kinds/kind.js';
 import type { Proposal } from '../../queue/proposal.js';
 import type { QueueStore } from '../../queue/queue-store.js';
 
@@ -95,7 +96,13 @@ export function pendingRow(proposal: Proposal, now: number, staleness?: Stalenes
   };
 }
 
-export function pendingJson(proposal: Proposal, kinds: KindRegistry, now: number, staleness: Staleness | undefined, seal: SealVerdict): PendingJson {
+/** What the list says of a proposal's kind: its rules, or why this process cannot answer it. A KindRegistry is one. */
+export interface KindLookup {
+  find(name: string): KindRules | undefined;
+  problem(name: string): SuperviseError | undefined;
+}
+
+export function pendingJson(proposal: Proposal, kinds: KindLookup, now: number, staleness: Staleness | undefined, seal: SealVerdict): PendingJson {
   const kind = kinds.find(proposal.kind);
   return {
     id: proposal.id,

@@ -1,7 +1,6 @@
 import { safeLine } from '../../core/safe-text.js';
 import { isSuperviseError } from '../../core/errors.js';
-import { KIND_EGRESS_TOKEN_ALLOW } from '../../kinds/egress-token-allow.js';
-import { KIND_GITLEAKS_ALLOW } from '../../kinds/gitleaks-allow.js';
+import { KIND_EGRESS_TOKEN_ALLOW, KIND_GITLEAKS_ALLOW } from '../../kinds/builtin-rules.js';
 import { parseGitleaksReport, type GitleaksReport } from '../../kinds/gitleaks-report.js';
 import { parseTokenAllowReport, type TokenAllowReport } from '../../kinds/token-report.js';
 import type { Palette } from './list-model.js';

@@ -9,7 +9,9 @@ import { isoTime } from '../../core/time.js';
 import { UNCOLLECTED_ARCHIVE_AFTER_MS } from '../../admin/prune.js';
 import { VERB_EXIT } from '../../core/exit-codes.js';
 import { answerProposal, checkDecision, operatorName, requireOperatorProposal, type Decision } from './actions.js';
-import { listPending, pendingJson, renderPendingTable, SHORT_ID_LENGTH } from './list-model.js';
+import { listPending, pendingJson, renderPendingTable, SHORT_ID_LENGTH, type KindLookup } from './list-model.js';
+import { builtinKindRules, isBuiltinKind } from '../../kinds/builtin-rules.js';
+import type { QueueStore } from '../../queue/queue-store.js';
 import { assertInteractiveTerminal } from './terminal.js';
 import { loadSuperviseTui } from './load-tui.js';
 
@@ -21,8 +23,19 @@ export interface AnswerOptions {
 }
 
 /**
+ * What the JSON list says of each kind. A built-in kind's rules need none of the payload parsers,
+ * so a list of built-in proposals loads none; a launcher's kind is known only from its record in
+ * the database, which the store's kinds check (loading them).
+ */
+async function kindLookup(queue: QueueStore, proposals: readonly Proposal[]): Promise<KindLookup> {
+  if (proposals.every((proposal) => isBuiltinKind(proposal.kind))) return { find: builtinKindRules, problem: () => undefined };
+  return queue.loadKinds();
+}
+
+/**
  * Prints the pending list once: a table for people, JSON for scripts, each with every payload's
  * sha256 to answer with and forged proposals marked (and audited the first time they are seen).
+ * The database may be opened for listing (its kinds not loaded): nothing here parses a payload.
  */
 export async function printPendingOnce(database: SuperviseDatabase, json: boolean): Promise<void> {
   const proposals = listPending(database.queue);
@@ -30,7 +43,10 @@ export async function printPendingOnce(database: SuperviseDatabase, json: boolea
   const staleness = stalenessLookup(database.bottles);
   const seal = (proposal: Proposal) => database.queue.proposalSeal(proposal);
   for (const proposal of proposals.filter((p) => seal(p) === 'forged')) await database.queue.auditForged(proposal, 'proposal');
-  if (json) return printJson(proposals.map((proposal) => pendingJson(proposal, database.queue.kinds, now, staleness(proposal), seal(proposal))));
+  if (json) {
+    const kinds = await kindLookup(database.queue, proposals);
+    return printJson(proposals.map((proposal) => pendingJson(proposal, kinds, now, staleness(proposal), seal(proposal))));
+  }
   process.stdout.write(renderPendingTable(proposals, { now, width: process.stdout.columns || 120, colors: colorsFor(process.stdout), staleness, seal }));
 }
 
@@ -87,7 +103,7 @@ export async function answerFromScript(command: Command, id: string, decision: D
 
 /** `bot-bottle supervise`: the list once (`--once`, `--json`), or the interactive UI. */
 export async function supervise(options: { once?: boolean; json?: boolean }, command: Command): Promise<void> {
-  if (options.once || options.json) return withHostDatabase(command, (database) => printPendingOnce(database, Boolean(options.json)), { existing: true });
+  if (options.once || options.json) return withHostDatabase(command, (database) => printPendingOnce(database, Boolean(options.json)), { existing: true, listing: true });
   // Refused before the database is touched: a TUI without a terminal can only hang.
   assertInteractiveTerminal('bot-bottle supervise');
   await withHostDatabase(
