@@ -123,7 +123,7 @@ describe('bot-bottle loads only what a command uses', () => {
   });
 
   /** What listing never needs: the TUI, the MCP SDK, the migrator, the exporters, the file watcher and the kinds' payload formats. */
-  const NOT_FOR_LISTING = ['ink', 'react', '@modelcontextprotocol/sdk', 'umzug', 'cli-progress', 'csv-stringify', 'chokidar', 'zod', 'yaml', 'js-yaml', 'diff', 'ajv'];
+  const NOT_FOR_LISTING = ['ink', 'react', '@modelcontextprotocol/sdk', 'umzug', 'cli-progress', 'csv-stringify', 'zod', 'yaml', 'js-yaml', 'diff', 'ajv'];
 
   it('supervise --once --json: the database, never the terminal UI, the MCP SDK, the migrator or a payload parser', () => {
     const loaded = traced(CLI, ['--db', dbFile, 'supervise', '--once', '--json']);

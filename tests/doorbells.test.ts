@@ -125,7 +125,49 @@ describe('a bottle swaps a bell (every file in the shared directory may be hosti
   });
 });
 
+/** The inodes this process has inotify watches on (Linux: /proc/self/fdinfo of each inotify descriptor). */
+function inotifyWatchedInodes(): Set<number> {
+  const inodes = new Set<number>();
+  for (const fd of fs.readdirSync('/proc/self/fd')) {
+    let target: string;
+    try {
+      target = fs.readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      continue;
+    }
+    if (target !== 'anon_inode:inotify') continue;
+    for (const match of fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8').matchAll(/^inotify wd:\S+ ino:([0-9a-f]+)/gm)) inodes.add(Number.parseInt(match[1] as string, 16));
+  }
+  return inodes;
+}
+
 describe('a watcher of one bottle', () => {
+  it('watches its bell file itself, never the shared directory every commit writes its WAL into', async () => {
+    const db = openConnection(file);
+    const notifier = new ChangeNotifier(db, { dbFile: file, watch: true, urgentPollMs: HOUR_MS, idlePollMs: HOUR_MS });
+    closers.push(() => db.close(), () => notifier.close());
+    notifier.subscribe(() => undefined, { slug: 'alpha' });
+    for (let waited = 0; !inotifyWatchedInodes().has(fs.statSync(bell('alpha')).ino) && waited < 5_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+    const watched = inotifyWatchedInodes();
+    expect(watched.has(fs.statSync(bell('alpha')).ino)).toBe(true);
+    expect(watched.has(fs.statSync(dir).ino)).toBe(false);
+  });
+
+  it('keeps hearing its bell after the file is replaced', async () => {
+    const db = openConnection(file);
+    const notifier = new ChangeNotifier(db, { dbFile: file, watch: true, urgentPollMs: HOUR_MS, idlePollMs: HOUR_MS });
+    closers.push(() => db.close(), () => notifier.close());
+    const seen: string[] = [];
+    notifier.subscribe((events: Notification[]) => seen.push(...events.flatMap((event) => (event.type === 'resync' ? [] : [event.proposalId]))), { slug: 'alpha' });
+    for (let waited = 0; !inotifyWatchedInodes().has(fs.statSync(bell('alpha')).ino) && waited < 5_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+    fs.rmSync(bell('alpha'));
+    fs.writeFileSync(bell('alpha'), '');
+    for (let waited = 0; !inotifyWatchedInodes().has(fs.statSync(bell('alpha')).ino) && waited < 5_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+    const proposal = await enqueue('alpha');
+    for (let waited = 0; !seen.includes(proposal.id) && waited < 5_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(seen).toContain(proposal.id);
+  });
+
   it(
     'is woken by that bottle\'s commits in another connection with its poll an hour away, and is told of that bottle\'s events only',
     async () => {

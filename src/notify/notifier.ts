@@ -1,4 +1,4 @@
-import type { FSWatcher } from 'chokidar';
+import fs from 'node:fs';
 import { SuperviseError } from '../core/errors.js';
 import { isBusyError, type Db } from '../storage/connection.js';
 import { environmentError } from '../storage/environment-errors.js';
@@ -53,8 +53,8 @@ export class ChangeNotifier {
   readonly #options: Required<Omit<NotifierOptions, 'dbFile' | 'watch'>>;
   readonly #dbFile: string;
   readonly #doorbells: Doorbells | undefined;
-  /** Each bell's watcher, once chokidar has loaded (undefined if it could not start: the poll delivers then). */
-  readonly #watchers = new Map<string, Promise<FSWatcher | undefined>>();
+  /** Each bell file's watcher (undefined if it could not start: the poll delivers then). */
+  readonly #watchers = new Map<string, fs.FSWatcher | undefined>();
   readonly #subscriptions = new Set<Subscription>();
   readonly #dataVersion: () => number;
   readonly #userVersion: () => number;
@@ -143,36 +143,55 @@ export class ChangeNotifier {
     try {
       for (const subscription of open) subscription.onClose?.();
     } finally {
-      await Promise.all(watchers.map(async (watcher) => (await watcher)?.close()));
+      for (const watcher of watchers) watcher?.close();
     }
   }
 
   /**
    * Watches the bell the subscription needs, kept until close: waits come and go faster than a
-   * watcher starts. The file itself is watched, not the directory, so the WAL's writes do not
-   * reach us; chokidar follows the bell if it is replaced.
+   * watcher starts. The bell file itself is watched (one inotify watch on its inode), never its
+   * directory: that is the shared directory every commit writes its WAL into, and a directory
+   * watch would wake every waiting process on every commit of every bottle. (chokidar 4 and later
+   * watch a file through its directory, which is why this is Node's own `fs.watch`.)
    */
   #watchBell(bell: Bell): void {
     // Every wait subscribes: the common case, a bell already watched, costs no system call.
     const file = this.#doorbells?.fileOf(bell);
-    if (file === undefined || this.#watchers.has(file) || !this.#doorbells?.prepare(file)) return;
-    // chokidar loads with the first watch: a command that never waits (a list, an answer) never loads it.
-    const started = import('chokidar').then(
-      ({ watch }) => {
-        if (this.#closed) return undefined;
-        const watcher = watch(file, { ignoreInitial: true });
-        watcher.on('raw', () => this.#onRing());
-        // A ring between subscribing and the watch being in place is found by this check.
-        watcher.on('ready', () => this.#onRing());
-        watcher.on('error', () => {
-          // The poll keeps delivering; a broken watcher costs latency, not correctness.
-        });
-        return watcher;
-      },
-      // Likewise if chokidar cannot load at all.
-      () => undefined,
-    );
-    this.#watchers.set(file, started);
+    if (file === undefined || this.#watchers.has(file)) return;
+    this.#watchFile(file);
+    // A ring between subscribing and the watch being in place is found by this check.
+    setImmediate(() => this.#onRing());
+  }
+
+  #watchFile(file: string): void {
+    if (this.#closed || !this.#doorbells?.prepare(file)) {
+      this.#watchers.set(file, undefined);
+      return;
+    }
+    let watcher: fs.FSWatcher;
+    try {
+      watcher = fs.watch(file);
+    } catch {
+      // The poll keeps delivering; a bell that cannot be watched costs latency, not correctness.
+      this.#watchers.set(file, undefined);
+      return;
+    }
+    this.#watchers.set(file, watcher);
+    watcher.on('change', (type) => {
+      // Replaced or removed (by a bottle, or a clean-up): the watch would stay on the old file.
+      if (type === 'rename') this.#rewatch(file, watcher);
+      this.#onRing();
+    });
+    watcher.on('error', () => this.#rewatch(file, watcher));
+  }
+
+  #rewatch(file: string, watcher: fs.FSWatcher): void {
+    watcher.close();
+    if (this.#watchers.get(file) !== watcher) return;
+    // A bell that is not a plain file any more (a link put in its place) is left to the poll.
+    setImmediate(() => {
+      if (!this.#closed && this.#watchers.get(file) === watcher) this.#watchFile(file);
+    });
   }
 
   /** The ring comes after the commit, so one check finds it: nothing to spin on. */
