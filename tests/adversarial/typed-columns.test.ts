@@ -1,0 +1,66 @@
+/**
+ * SQLite columns take any type, and a bottle writes the shared file with raw SQL: a proposal whose
+ * payload, justification or current file is a number or a blob must be listed as what it is, a
+ * forgery, without taking the operator's whole list down with it.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { openHostDatabase, type SuperviseDatabase } from '../../src/database.js';
+import { assertBuilt, runCli } from '../fixtures/cli-support.js';
+import { tempDir } from '../fixtures/storage-support.js';
+
+const GOOD = 'routes:\n  - host: api.example.com\n';
+const FORGED_ID = '11111111-1111-4111-8111-111111111111';
+
+let dir: string;
+let dbFile: string;
+let host: SuperviseDatabase;
+let savedHome: string | undefined;
+
+beforeAll(() => assertBuilt());
+
+beforeEach(async () => {
+  savedHome = process.env.HOME;
+  dir = tempDir('typed-columns');
+  // The CLI and this test share one HOME, so one host key.
+  process.env.HOME = dir;
+  fs.mkdirSync(path.join(dir, 'supervise'), { mode: 0o700 });
+  dbFile = path.join(dir, 'supervise', 'bot-bottle.db');
+  host = await openHostDatabase({ path: dbFile, watch: false });
+});
+
+afterEach(async () => {
+  await host.close();
+  process.env.HOME = savedHome;
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('a proposal row with non-text columns, written with raw SQL', () => {
+  it.each([
+    ['numbers', 12345, 67890, 3.5],
+    ['blobs', Buffer.from('routes: []\n'), Buffer.from([0, 1, 2]), Buffer.from('x')],
+  ])('(%s) is listed as forged beside the honest proposal, by the store, the summaries and supervise --once --json', async (_what, payload, justification, currentFile) => {
+    const honest = await host.queue.writeProposal('acme', { kind: 'egress-allow', payload: GOOD, origin: 'agent' });
+    const raw = new Database(dbFile);
+    try {
+      const now = Date.now();
+      raw
+        .prepare(`INSERT INTO proposals (id, slug, kind, origin, target, payload, justification, current_file, state, created_at, updated_at) VALUES (?, 'evil', 'egress-allow', 'agent', 'operator', ?, ?, ?, 'pending', ?, ?)`)
+        .run(FORGED_ID, payload, justification, currentFile, now, now);
+    } finally {
+      raw.close();
+    }
+
+    expect(host.queue.listPendingProposals().map((p) => p.id).sort()).toEqual([honest.id, FORGED_ID].sort());
+    const summaries = host.queue.listPendingSummaries();
+    expect(summaries.map((s) => s.id).sort()).toEqual([honest.id, FORGED_ID].sort());
+    expect(summaries.map((s) => [s.id, host.queue.summarySeal(s)])).toEqual(expect.arrayContaining([[honest.id, 'host'], [FORGED_ID, 'forged']]));
+
+    const listed = await runCli(['--db', dbFile, 'supervise', '--once', '--json'], { home: dir });
+    expect({ code: listed.code, stderr: listed.stderr }).toEqual({ code: 0, stderr: '' });
+    const rows = JSON.parse(listed.stdout) as Array<{ id: string; seal: string }>;
+    expect(rows.map((row) => [row.id, row.seal]).sort()).toEqual([[FORGED_ID, 'forged'], [honest.id, 'host']].sort());
+  });
+});
