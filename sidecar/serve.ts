@@ -88,7 +88,10 @@ export async function serve(options: ServeOptions): Promise<number> {
       options.log(`serving bottle ${config.slug} from ${storage.location} (schema ${SCHEMA_VERSION})`);
       return new Promise<never>(() => {});
     },
-    (error: unknown) => `cannot start serving: ${error instanceof Error ? error.message : String(error)}`,
+    (error: unknown) => {
+      const reason = storage.schemaChange() ?? error;
+      return `cannot start serving: ${reason instanceof Error ? reason.message : String(reason)}`;
+    },
   );
 
   // The database can fail under a running sidecar (its schema rolled back, the file damaged), and

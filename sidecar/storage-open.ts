@@ -9,6 +9,9 @@ import { BottleKeyring } from '../src/keys/keyring.js';
 import { readBottleKeyMaterial, KEYS_DIR_IN_CONTAINER } from '../src/keys/key-files.js';
 import type { SidecarBottle, SidecarQueue } from '../src/queue/sidecar-view.js';
 import { SCHEMA_VERSION } from '../src/storage/schema-version.js';
+import { openConnection } from '../src/storage/connection.js';
+import { readUserVersion } from '../src/storage/migrations.js';
+import { schemaChangedError } from '../src/notify/notifier.js';
 import type { storeKinds } from '../src/kinds/store-kinds.js';
 
 /** How long a starting sidecar keeps trying a broker that is not up yet before it refuses to start. */
@@ -47,6 +50,11 @@ export interface SidecarStorage {
 /** The store as `serve` opens it: its kinds (the payload formats) load when `loadKinds` is awaited, after the port listens. */
 export interface ServingStorage extends SidecarStorage {
   loadKinds(): Promise<void>;
+  /**
+   * Why serving could not start, if the database changed schema since it was opened (a rollback
+   * right after the ready line fails the warm-up with a bare "no such table" otherwise).
+   */
+  schemaChange(): Error | undefined;
 }
 
 export interface OpenSidecarStoreOptions extends OpenSidecarOptions {
@@ -71,6 +79,7 @@ export async function openStorage(slug: string, options: OpenSidecarStoreOptions
       loadKinds: async () => {
         await mounted.queue.loadKinds();
       },
+      schemaChange: () => schemaChangeOf(mounted.path),
     };
   }
   if (options.dbPath !== undefined) throw refusal('config', 'give either --db (mount mode) or SUPERVISE_BROKER_URL (broker mode), not both.');
@@ -106,6 +115,8 @@ async function openBrokerStorage(slug: string, url: string, keysDir: string, log
     // A broker that fails is a broker that is unreachable: calls report it and retry; nothing here ends the sidecar.
     failed: new Promise<unknown>(() => {}),
     loadKinds: async () => {},
+    // The broker owns the file; its schema was checked at the hello and every call reports its own refusal.
+    schemaChange: () => undefined,
     close: async () => {
       open = false;
       queue.close();
@@ -142,6 +153,21 @@ export function openMountedStorage(slug: string, options: OpenSidecarOptions = {
     if (isSuperviseError(failure)) throw refusal(failure.code, `refusing to open ${file}: ${failure.message}`, failure);
     throw failure;
   }
+}
+
+function schemaChangeOf(file: string): Error | undefined {
+  let now: number;
+  try {
+    const db = openConnection(file, { readonly: true });
+    try {
+      now = readUserVersion(db);
+    } finally {
+      db.close();
+    }
+  } catch {
+    return undefined;
+  }
+  return now === SCHEMA_VERSION ? undefined : schemaChangedError(file, SCHEMA_VERSION, now);
 }
 
 function requireDatabaseFile(file: string, explicit: boolean): void {

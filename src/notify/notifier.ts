@@ -257,10 +257,7 @@ export class ChangeNotifier {
   #requireSameSchema(): void {
     const now = this.#userVersion();
     if (now === this.#openedAtVersion) return;
-    throw new SuperviseError(
-      'schema-mismatch',
-      `${this.#dbFile} changed schema under this process (version ${this.#openedAtVersion}, now ${now}): it was rolled back, or migrated by another bot-bottle build. Run \`bot-bottle db migrate\` on the host with the build this runs, then start this again.`,
-    );
+    throw schemaChangedError(this.#dbFile, this.#openedAtVersion, now);
   }
 
   /** Every bottle's events if any subscriber wants them all, else only the subscribers' bottles'. */
@@ -302,4 +299,12 @@ function deliver(subscription: Subscription, notifications: Notification[]): voi
       throw error;
     });
   }
+}
+
+/** What a process says when the schema it opened `dbFile` at is gone from under it. */
+export function schemaChangedError(dbFile: string, openedAt: number, now: number): SuperviseError {
+  return new SuperviseError(
+    'schema-mismatch',
+    `${dbFile} changed schema under this process (version ${openedAt}, now ${now}): it was rolled back, or migrated by another bot-bottle build. Run \`bot-bottle db migrate\` on the host with the build this runs, then start this again.`,
+  );
 }

@@ -19,6 +19,8 @@ import { sha256 } from '../../src/core/hash.js';
 import { inMountNamespace, mountNamespaceSupport } from '../fixtures/mount-namespace.js';
 import { connectClient, killChildren, startSidecar } from '../fixtures/sidecar-harness.js';
 import { ROUTES_YAML, tempDir } from '../fixtures/storage-support.js';
+import { bottleKeysDir } from '../fixtures/bottle-keys.js';
+import { openStorage } from '../../sidecar/storage-open.js';
 import { TmuxTerminal } from '../fixtures/tui-terminal.js';
 
 const namespaces = mountNamespaceSupport();
@@ -252,6 +254,18 @@ describe('the schema rolled back under a running process', () => {
     expect(exit.code, exit.stderr).toBe(1);
     expect(exit.stderr).toMatch(/bot-bottle\.db changed schema under this process \(version \d+, now 0\): it was rolled back, or migrated by another bot-bottle build\. Run `bot-bottle db migrate` on the host/);
     expect(exit.stderr).not.toMatch(/\n\s+at |unexpected error|SqliteError/);
+  });
+
+  it('a rollback between the ready line and the end of the warm-up is told as the schema change, not as a missing table', async () => {
+    // The sidecar listens before it loads what it serves with; this is what it asks when that fails.
+    const storage = await openStorage('acme', { dbPath: dbFile(), keysDir: bottleKeysDir('acme'), watch: false });
+    try {
+      expect(storage.schemaChange()).toBeUndefined();
+      expect((await cli('db', 'rollback', '--to', '0', '--yes')).code).toBe(0);
+      expect(storage.schemaChange()?.message).toMatch(/bot-bottle\.db changed schema under this process \(version \d+, now 0\): it was rolled back/);
+    } finally {
+      await storage.close();
+    }
   });
 
   it('the TUI leaves the screen and exits 5 with the reason', async () => {
