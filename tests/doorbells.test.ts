@@ -153,6 +153,22 @@ describe('a watcher of one bottle', () => {
     expect(watched.has(fs.statSync(dir).ino)).toBe(false);
   });
 
+  it('never makes a removed bell again itself (the directory may be being removed), and watches it again once a writer has', async () => {
+    const db = openConnection(file);
+    const notifier = new ChangeNotifier(db, { dbFile: file, watch: true, urgentPollMs: 50, idlePollMs: 50 });
+    closers.push(() => db.close(), () => notifier.close());
+    const seen: string[] = [];
+    notifier.subscribe((events: Notification[]) => seen.push(...events.flatMap((event) => (event.type === 'resync' ? [] : [event.proposalId]))), { slug: 'alpha' });
+    for (let waited = 0; !inotifyWatchedInodes().has(fs.statSync(bell('alpha')).ino) && waited < 5_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+    fs.rmSync(bell('alpha'));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(fs.existsSync(bell('alpha'))).toBe(false);
+    // The next ring makes the bell; the poll finds it and watches it.
+    await enqueue('alpha');
+    for (let waited = 0; !(fs.existsSync(bell('alpha')) && inotifyWatchedInodes().has(fs.statSync(bell('alpha')).ino)) && waited < 5_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(inotifyWatchedInodes().has(fs.statSync(bell('alpha')).ino)).toBe(true);
+  });
+
   it('keeps hearing its bell after the file is replaced', async () => {
     const db = openConnection(file);
     const notifier = new ChangeNotifier(db, { dbFile: file, watch: true, urgentPollMs: HOUR_MS, idlePollMs: HOUR_MS });

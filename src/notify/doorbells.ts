@@ -48,7 +48,16 @@ export class Doorbells {
 
   /** Makes `file` (a bell's, from `fileOf`) if missing, so it can be watched; false when it cannot be used. */
   prepare(file: string): boolean {
-    return create(file) && fs.lstatSync(file).isFile();
+    return create(file) && this.isPlainFile(file);
+  }
+
+  /** Whether `file` is there as a plain file (not a link, FIFO or directory put in a bell's place). */
+  isPlainFile(file: string): boolean {
+    try {
+      return fs.lstatSync(file).isFile();
+    } catch {
+      return false;
+    }
   }
 
   #touch(file: string | undefined): void {

@@ -158,40 +158,46 @@ export class ChangeNotifier {
     // Every wait subscribes: the common case, a bell already watched, costs no system call.
     const file = this.#doorbells?.fileOf(bell);
     if (file === undefined || this.#watchers.has(file)) return;
-    this.#watchFile(file);
+    this.#watchFile(file, this.#doorbells?.prepare(file) ?? false);
     // A ring between subscribing and the watch being in place is found by this check.
     setImmediate(() => this.#onRing());
   }
 
-  #watchFile(file: string): void {
-    if (this.#closed || !this.#doorbells?.prepare(file)) {
-      this.#watchers.set(file, undefined);
-      return;
-    }
-    let watcher: fs.FSWatcher;
+  /** Watches `file` if it is a plain file (`usable`); otherwise leaves it to the poll, which looks again. */
+  #watchFile(file: string, usable: boolean): void {
+    let watcher: fs.FSWatcher | undefined;
     try {
-      watcher = fs.watch(file);
+      watcher = usable && !this.#closed ? fs.watch(file) : undefined;
     } catch {
       // The poll keeps delivering; a bell that cannot be watched costs latency, not correctness.
-      this.#watchers.set(file, undefined);
-      return;
+      watcher = undefined;
     }
     this.#watchers.set(file, watcher);
-    watcher.on('change', (type) => {
+    if (watcher === undefined) return;
+    const current = watcher;
+    current.on('change', (type) => {
       // Replaced or removed (by a bottle, or a clean-up): the watch would stay on the old file.
-      if (type === 'rename') this.#rewatch(file, watcher);
+      if (type === 'rename') this.#unwatch(file, current);
       this.#onRing();
     });
-    watcher.on('error', () => this.#rewatch(file, watcher));
+    current.on('error', () => this.#unwatch(file, current));
   }
 
-  #rewatch(file: string, watcher: fs.FSWatcher): void {
+  #unwatch(file: string, watcher: fs.FSWatcher): void {
     watcher.close();
     if (this.#watchers.get(file) !== watcher) return;
-    // A bell that is not a plain file any more (a link put in its place) is left to the poll.
-    setImmediate(() => {
-      if (!this.#closed && this.#watchers.get(file) === watcher) this.#watchFile(file);
-    });
+    this.#watchers.set(file, undefined);
+    // A bell put back in its place is watched again at once; a missing one is never made again
+    // here (a watcher must not write into a directory being removed), the poll looks for it.
+    setImmediate(() => this.#rewatchMissing());
+  }
+
+  /** Watches again each bell that was gone or unusable, if it is a plain file now. */
+  #rewatchMissing(): void {
+    if (this.#closed) return;
+    for (const [file, watcher] of this.#watchers) {
+      if (watcher === undefined) this.#watchFile(file, this.#doorbells?.isPlainFile(file) ?? false);
+    }
   }
 
   /** The ring comes after the commit, so one check finds it: nothing to spin on. */
@@ -216,6 +222,7 @@ export class ChangeNotifier {
     this.#pollDueAt = dueAt;
     this.#pollTimer = setTimeout(() => {
       this.#pollTimer = undefined;
+      this.#rewatchMissing();
       this.#guarded(() => this.#checkDataVersion());
       this.#schedulePoll();
     }, intervalMs);
