@@ -3,22 +3,9 @@ import type { Target } from '../core/target.js';
 import type { Db } from '../storage/connection.js';
 import { cachedStatement } from '../storage/statements.js';
 import { fairOrder } from './fair-order.js';
-import type { ProposalSummary } from './proposal.js';
+import type { ProposalRow, ProposalSummary } from './proposal.js';
 
-interface SummaryRow {
-  id: string;
-  seq: number;
-  slug: string;
-  kind: string;
-  origin: string;
-  target: Target;
-  justification: string;
-  current_file_hash: string | null;
-  created_at: number;
-  expires_at: number | null;
-  seal: string | null;
-  payload: string;
-}
+type SummaryRow = Pick<ProposalRow, 'id' | 'seq' | 'slug' | 'kind' | 'origin' | 'target' | 'justification' | 'current_file_hash' | 'created_at' | 'expires_at' | 'seal' | 'payload'>;
 
 /**
  * The pending proposals to `target` as a list needs them, in fair order (fair-order.ts). The

@@ -454,18 +454,11 @@ export class QueueStore {
         Pick<ProposalRow, 'id' | 'slug' | 'kind' | 'target' | 'updated_at'>
       >;
       for (const row of due) {
-        cachedStatement(this.#db, `UPDATE proposals SET state = 'archived', updated_at = ? WHERE id = ? AND state = 'answered'`).run(now, row.id);
-        this.#audit.appendWithinTransaction(row.slug, {
-          ts: now,
-          component: this.kinds.find(row.kind)?.component ?? 'supervise',
+        this.#settleWithinTransaction(row, 'archived', {
           action: 'answer-uncollected',
           actor: 'supervise',
-          proposalId: row.id,
-          kind: row.kind,
-          status: 'archived',
           notes: `answered ${new Date(row.updated_at).toISOString()} and never collected by its waiter; archived after ${Math.round(olderThanMs / 3_600_000)} h`,
-        });
-        this.#event('archived', row.id, row.slug, row.target, now);
+        }, now);
       }
       return due.length;
     });
@@ -486,18 +479,7 @@ export class QueueStore {
       const state = cachedStatement(this.#db, 'SELECT state FROM proposals WHERE id = ?', { pluck: true }).get(id) as ProposalState;
       if (state === 'cancelled') return false;
       if (state !== 'pending') throw this.#notPending(proposal, state);
-      cachedStatement(this.#db, `UPDATE proposals SET state = 'cancelled', updated_at = ? WHERE id = ?`).run(now, id);
-      this.#audit.appendWithinTransaction(proposal.slug, {
-        ts: now,
-        component: this.kinds.find(proposal.kind)?.component ?? 'supervise',
-        action: 'proposal-cancelled',
-        actor,
-        proposalId: id,
-        kind: proposal.kind,
-        status: 'cancelled',
-        notes: reason,
-      });
-      this.#event('cancelled', id, proposal.slug, proposal.target, now);
+      this.#settleWithinTransaction(proposal, 'cancelled', { action: 'proposal-cancelled', actor, notes: reason }, now);
       return true;
     });
     this.announceCommitted();
@@ -684,20 +666,35 @@ export class QueueStore {
   #sweepExpired(now: number): number {
     const due = cachedStatement(this.#db, `SELECT * FROM proposals WHERE state = 'pending' AND expires_at <= ?`).all(now) as ProposalRow[];
     for (const row of due) {
-      cachedStatement(this.#db, `UPDATE proposals SET state = 'expired', updated_at = ? WHERE id = ?`).run(now, row.id);
-      this.#audit.appendWithinTransaction(row.slug, {
-        ts: now,
-        component: this.kinds.find(row.kind)?.component ?? 'supervise',
+      this.#settleWithinTransaction(row, 'expired', {
         action: 'expired',
         actor: 'supervise',
-        proposalId: row.id,
-        kind: row.kind,
-        status: 'expired',
         notes: `unanswered since ${new Date(row.created_at).toISOString()}; expired at ${new Date(row.expires_at ?? now).toISOString()}`,
-      });
-      this.#event('expired', row.id, row.slug, row.target, now);
+      }, now);
     }
     return due.length;
+  }
+
+  /**
+   * Ends a proposal's life inside the open write transaction, whose caller has checked its state:
+   * the new state, its audit entry and its event commit together.
+   */
+  #settleWithinTransaction(
+    row: Pick<ProposalRow, 'id' | 'slug' | 'kind' | 'target'>,
+    state: 'expired' | 'archived' | 'cancelled',
+    entry: { action: string; actor: string; notes: string },
+    now: number,
+  ): void {
+    cachedStatement(this.#db, 'UPDATE proposals SET state = ?, updated_at = ? WHERE id = ?').run(state, now, row.id);
+    this.#audit.appendWithinTransaction(row.slug, {
+      ts: now,
+      component: this.kinds.find(row.kind)?.component ?? 'supervise',
+      ...entry,
+      proposalId: row.id,
+      kind: row.kind,
+      status: state,
+    });
+    this.#event(state, row.id, row.slug, row.target, now);
   }
 
   #event(type: ChangeType, proposalId: string, slug: string, target: Target, ts: number): void {
