@@ -16,7 +16,7 @@ import type { TargetCheck } from './lib/results.js';
 import { distribution, sharedClockMs } from './lib/stats.js';
 import { benchBottleKeysDir, benchKeysDir } from './keys.js';
 
-const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'src', 'cli', 'main.js');
+const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bin', 'bot-bottle.js');
 const CLOCK_TICKS_PER_S = 100;
 
 /** utime + stime of a process, in ms, from /proc (the broker is not ours to ask over IPC). */

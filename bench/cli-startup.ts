@@ -23,7 +23,7 @@ import { CLI } from './lib/measured-cli.js';
 import { BENCH_DIR } from './lib/results.js';
 import { distribution, type Distribution } from './lib/stats.js';
 
-const SIDECAR = path.join(BENCH_DIR, '..', 'dist', 'sidecar', 'main.js');
+const SIDECAR = path.join(BENCH_DIR, '..', 'dist', 'bin', 'bot-bottle-sidecar.js');
 const SLUG = 'bench-startup';
 
 interface Command {

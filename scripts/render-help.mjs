@@ -1,5 +1,6 @@
 // After `tsc`: has commander print each bin's `--help` (and, for bot-bottle, the help it prints
-// when run without arguments) and writes them to help.json beside the bin, for
+// when run without arguments) and writes them beside each bin as <bin>.help.json (for the tsc
+// entries and the bundled bins alike), for
 // src/core/quick-answer.ts to answer with before commander loads. The text is commander's own:
 // nothing here formats help. Rendered at 80 columns (commander's default, and what it uses when
 // the output is not a terminal) and unwrapped (valid at every width from its longest line up).
@@ -54,16 +55,22 @@ async function rendered(build, args, expected) {
 }
 
 async function write(file, answers) {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, `${JSON.stringify({ version: PACKAGE_VERSION, ...answers }, null, 1)}\n`);
 }
 
 const cli = await import(pathToFileURL(path.join(dist, 'src', 'cli', 'program.js')).href);
-await write(path.join(dist, 'src', 'cli', 'help.json'), {
+const cliAnswers = {
   help: await rendered(() => cli.buildProgram(), ['--help'], { stream: 'stdout', exitCode: 0 }),
   helpWithoutArguments: await rendered(() => cli.buildProgram(), [], { stream: 'stderr', exitCode: 1 }),
-});
+};
 
 const sidecar = await import(pathToFileURL(path.join(dist, 'sidecar', 'program.js')).href);
-await write(path.join(dist, 'sidecar', 'help.json'), {
+const sidecarAnswers = {
   help: await rendered(() => sidecar.buildProgram({ code: 0 }), ['--help'], { stream: 'stdout', exitCode: 0 }),
-});
+};
+await write(path.join(dist, 'src', 'cli', 'main.help.json'), cliAnswers);
+await write(path.join(dist, 'sidecar', 'main.help.json'), sidecarAnswers);
+// The bins bundled from those entries (scripts/bundle-bins.mjs), which package.json names.
+await write(path.join(dist, 'bin', 'bot-bottle.help.json'), cliAnswers);
+await write(path.join(dist, 'bin', 'bot-bottle-sidecar.help.json'), sidecarAnswers);

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Copies what the sidecar loads, and nothing else, into OUT: the compiled files reachable from
-// dist/sidecar/main.js through import/export statements and literal dynamic imports, migrations/,
+// dist/bin/bot-bottle-sidecar.js (the bundled bin and its chunks, scripts/bundle-bins.mjs) through
+// import/export statements and literal dynamic imports, migrations/,
 // the installed packages those files import with every dependency package-lock.json records for
 // them, and a package.json naming exactly those packages. The sidecar image is built from OUT, so
 // the operator's tools (the terminal UI with ink and react, the CLI's other verbs) stay out of it.
@@ -11,7 +12,7 @@ import { builtinModules } from 'node:module';
 import path from 'node:path';
 import process from 'node:process';
 
-const ENTRY = 'dist/sidecar/main.js';
+const ENTRY = 'dist/bin/bot-bottle-sidecar.js';
 const out = process.argv[2];
 if (!out) fail('usage: node scripts/sidecar-modules.mjs OUT (the directory the sidecar image copies to /app)');
 if (!fs.existsSync(ENTRY)) fail(`${ENTRY} is missing: run \`npm run build\` first.`);
@@ -121,7 +122,7 @@ for (const file of files) {
 }
 fs.cpSync('migrations', path.join(out, 'migrations'), { recursive: true });
 // The help commander printed at build time (scripts/render-help.mjs), which the bin answers --help with.
-const help = path.join(path.dirname(ENTRY), 'help.json');
+const help = ENTRY.replace(/\.js$/, '.help.json');
 if (fs.existsSync(help)) fs.copyFileSync(help, path.join(out, help));
 for (const location of [...locations].sort()) copyPackage(location);
 const dependencies = Object.fromEntries([...packages].sort().map((name) => [name, manifest.dependencies[name]]));

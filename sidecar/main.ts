@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-import { quickAnswer } from '../src/core/quick-answer.js';
+import { helpFileOf, quickAnswer } from '../src/core/quick-answer.js';
 import { PACKAGE_VERSION } from '../src/core/version.js';
 import { SERVE_EXIT } from './defaults.js';
 
 // `--version` and `--help` need neither commander nor the command tree (src/core/quick-answer.ts).
-const quick = quickAnswer(process.argv.slice(2), { file: new URL('./help.json', import.meta.url), version: PACKAGE_VERSION, usageExit: SERVE_EXIT.usage });
+const quick = quickAnswer(process.argv.slice(2), { file: helpFileOf(import.meta.url), version: PACKAGE_VERSION, usageExit: SERVE_EXIT.usage });
 if (quick !== undefined) {
   process.exitCode = quick;
 } else {

@@ -148,7 +148,7 @@ describe.skipIf(!detection.ok && !process.env.CI)('broker mode: the sidecar in a
     // file's directory is a mount from outside the rootfs, as in a real bottle, so the test sees
     // what the sidecar applies.
     args.splice(args.length - 1, 0, '--rm', ...setup.run, ...hostMounts(), '-v', `${ROOT}:/app:ro`, '-v', `${egress}:/tmp/egress`, '-p', `127.0.0.1:${port}:9100`, '--rootfs');
-    return [...setup.global, ...args, NODE, '/app/dist/sidecar/main.js', 'serve'];
+    return [...setup.global, ...args, NODE, '/app/dist/bin/bot-bottle-sidecar.js', 'serve'];
   }
 
   async function startContainer(): Promise<{ container: Container; url: string }> {

@@ -11,7 +11,10 @@ import { SIDECAR_MAIN } from './fixtures/sidecar-harness.js';
 import { FIXTURES_DIR, REPO_ROOT, ROUTES_YAML, tempDir } from './fixtures/storage-support.js';
 
 /**
- * What each command loads, as recorded by tests/fixtures/module-trace.mjs in the built program:
+ * What each command loads, as recorded by tests/fixtures/module-trace.mjs: module by module in
+ * tsc's build of the entries (dist/src/cli/main.js, dist/sidecar/main.js), and package by package
+ * in the bins bundled from them (dist/bin/, scripts/bundle-bins.mjs), which must keep every lazy
+ * load lazy:
  * `--version` and the top-level help load neither commander nor a command tree; any other command
  * that needs no database (a verb's help, a usage error) loads the command trees and commander and
  * nothing else; and every command loads only the heavy packages it uses. Start-up
@@ -19,6 +22,11 @@ import { FIXTURES_DIR, REPO_ROOT, ROUTES_YAML, tempDir } from './fixtures/storag
  */
 
 const TRACER = path.join(FIXTURES_DIR, 'module-trace.mjs');
+/** tsc's build of the bins' entries: one file per source module, so the trace shows which. */
+const PROGRAM = path.join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
+const SIDECAR_PROGRAM = path.join(REPO_ROOT, 'dist', 'sidecar', 'main.js');
+/** The packages scripts/bundle-bins.mjs bundles into the bins instead of loading them from node_modules. */
+const BUNDLED = ['commander', 'picocolors'];
 const SLUG = 'loading';
 
 interface Loaded {
@@ -88,9 +96,11 @@ const QUICK = {
 
 describe('bot-bottle loads only what a command uses', () => {
   it.each([[['--version']], [['-V']], [['--help']], [['-h']], [[]]])('%j: answered before commander loads, with nothing but its entry and core modules', (args) => {
-    const loaded = traced(CLI, args);
+    const loaded = traced(PROGRAM, args);
     expect(loaded.code, loaded.stderr).toBe(args.length === 0 ? 2 : 0);
     expect(loaded.packages).toEqual([]);
+    const bundled = traced(CLI, args);
+    expect({ code: bundled.code, stdout: bundled.stdout, packages: bundled.packages }).toEqual({ code: loaded.code, stdout: loaded.stdout, packages: [] });
     expect([...loaded.own].sort()).toEqual([...QUICK.cli].sort());
   });
 
@@ -102,23 +112,24 @@ describe('bot-bottle loads only what a command uses', () => {
     [['--db', 'x.db', 'audit', 'list', '--help'], 'src/cli/audit/command.js'],
     [['--db=x.db', 'db', '--help'], 'src/cli/db.js'],
   ])('%j: only the tree of the verb it names', (args, tree) => {
-    const loaded = traced(CLI, args);
+    const loaded = traced(PROGRAM, args);
     expect(loaded.code, loaded.stderr).toBe(0);
     expect(loaded.own.filter((file) => TREES.includes(file))).toEqual([tree]);
   });
 
   it.each([[['help']], [['no-such-verb']], [['--frobnicate', 'supervise']]])('%j: every tree, for the listing and the suggestions', (args) => {
-    const loaded = traced(CLI, args);
+    const loaded = traced(PROGRAM, args);
     expect([...loaded.own.filter((file) => TREES.includes(file))].sort()).toEqual([...TREES].sort());
   });
 
   const light: string[][] = [['supervise', '--help'], ['audit', 'list', '--help'], ['db', '--help'], ['propose', '--help'], ['import-legacy', '--help'], ['demo', '--help'], ['no-such-verb']];
 
   it.each(light.map((args) => [args.join(' '), args]))('%s: the command trees and commander, nothing else', (_name, args) => {
-    const loaded = traced(CLI, args as string[]);
+    const loaded = traced(PROGRAM, args as string[]);
     expect(loaded.code, loaded.stderr).toBe((args as string[])[0] === 'no-such-verb' ? 2 : 0);
     expect(loaded.packages).toEqual(['commander']);
     expect(loaded.own.filter(isImplementation)).toEqual([]);
+    expect(traced(CLI, args as string[]).packages).toEqual(loaded.packages.filter((name) => !BUNDLED.includes(name)));
     expect(loaded.own).toContain('src/cli/program.js');
   });
 
@@ -126,7 +137,10 @@ describe('bot-bottle loads only what a command uses', () => {
   const NOT_FOR_LISTING = ['ink', 'react', '@modelcontextprotocol/sdk', 'umzug', 'cli-progress', 'csv-stringify', 'zod', 'yaml', 'js-yaml', 'diff', 'ajv'];
 
   it('supervise --once --json: the database, never the terminal UI, the MCP SDK, the migrator or a payload parser', () => {
-    const loaded = traced(CLI, ['--db', dbFile, 'supervise', '--once', '--json']);
+    const bundled = traced(CLI, ['--db', dbFile, 'supervise', '--once', '--json']);
+    expect(bundled.code, bundled.stderr).toBe(0);
+    expect(bundled.packages).toEqual(['better-sqlite3']);
+    const loaded = traced(PROGRAM, ['--db', dbFile, 'supervise', '--once', '--json']);
     expect(loaded.code, loaded.stderr).toBe(0);
     // The tracer sees CommonJS packages and those imported in an action: the positive control.
     expect(loaded.packages).toContain('better-sqlite3');
@@ -140,7 +154,7 @@ describe('bot-bottle loads only what a command uses', () => {
     const host = await openHostDatabase({ path: file, watch: false });
     try {
       await host.queue.writeProposal('acme', { kind: 'egress-allow', origin: 'agent', payload: ROUTES_YAML, justification: 'listed' });
-      const builtins = traced(CLI, ['--db', file, 'supervise', '--once', '--json']);
+      const builtins = traced(PROGRAM, ['--db', file, 'supervise', '--once', '--json']);
       expect(builtins.code, builtins.stderr).toBe(0);
       expect(JSON.parse(builtins.stdout)).toMatchObject([{ kind: 'egress-allow', modifiable: true, reasonRequiredToApprove: false, kindProblem: null }]);
       for (const heavy of NOT_FOR_LISTING) expect(builtins.packages).not.toContain(heavy);
@@ -152,7 +166,7 @@ describe('bot-bottle loads only what a command uses', () => {
       } finally {
         await launcher.close();
       }
-      const recorded = traced(CLI, ['--db', file, 'supervise', '--once', '--json']);
+      const recorded = traced(PROGRAM, ['--db', file, 'supervise', '--once', '--json']);
       expect(recorded.code, recorded.stderr).toBe(0);
       expect(JSON.parse(recorded.stdout)).toMatchObject([{ kind: 'egress-allow' }, { kind: 'deploy-approve', modifiable: false, reasonRequiredToApprove: true, kindProblem: null }]);
       expect(recorded.packages).toContain('ajv');
@@ -163,7 +177,7 @@ describe('bot-bottle loads only what a command uses', () => {
 
   it('db migrate loads the migrator, which nothing that reads loads', () => {
     const fresh = path.join(path.dirname(dbFile), 'fresh.db');
-    const loaded = traced(CLI, ['--db', fresh, 'db', 'migrate']);
+    const loaded = traced(PROGRAM, ['--db', fresh, 'db', 'migrate']);
     expect(loaded.code, loaded.stderr).toBe(0);
     expect(loaded.packages).toContain('umzug');
     expect(loaded.packages).not.toContain('ink');
@@ -172,14 +186,16 @@ describe('bot-bottle loads only what a command uses', () => {
 
 describe('bot-bottle-sidecar loads only what a command uses', () => {
   it.each([[['--version']], [['--help']]])('%j: answered before commander loads, with nothing but its entry and core modules', (args) => {
-    const loaded = traced(SIDECAR_MAIN, args);
+    const loaded = traced(SIDECAR_PROGRAM, args);
     expect(loaded.code, loaded.stderr).toBe(0);
     expect(loaded.packages).toEqual([]);
     expect([...loaded.own].sort()).toEqual([...QUICK.sidecar].sort());
+    const bundled = traced(SIDECAR_MAIN, args);
+    expect({ code: bundled.code, stdout: bundled.stdout, packages: bundled.packages }).toEqual({ code: 0, stdout: loaded.stdout, packages: [] });
   });
 
   it.each([[['propose', '--help']], [['serve', '--help']]])('%j: the command tree and commander, nothing else', (args) => {
-    const loaded = traced(SIDECAR_MAIN, args);
+    const loaded = traced(SIDECAR_PROGRAM, args);
     expect(loaded.code, loaded.stderr).toBe(0);
     expect(loaded.packages).toEqual(['commander']);
     expect(loaded.own).toContain('sidecar/program.js');
@@ -196,10 +212,13 @@ describe('bot-bottle-sidecar loads only what a command uses', () => {
     expect(loaded.packages).not.toContain('@modelcontextprotocol/sdk');
   });
 
-  it('serve reports ready before it loads the MCP SDK or a payload parser, and /healthz answers once they are loaded', async () => {
+  it.each([
+    ['the bundled bin', SIDECAR_MAIN],
+    ["tsc's modules", SIDECAR_PROGRAM],
+  ])('serve (%s) reports ready before it loads the MCP SDK or a payload parser, and /healthz answers once they are loaded', async (_name, entry) => {
     const dir = tempDir('module-trace-serve-');
     const trace = path.join(dir, 'loaded.txt');
-    const child = spawn(process.execPath, ['--import', TRACER, SIDECAR_MAIN, 'serve', '--db', dbFile, '--keys-dir', bottleKeysDir(SLUG), '--port', '0', '--host', '127.0.0.1'], {
+    const child = spawn(process.execPath, ['--import', TRACER, entry, 'serve', '--db', dbFile, '--keys-dir', bottleKeysDir(SLUG), '--port', '0', '--host', '127.0.0.1'], {
       cwd: REPO_ROOT,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, MODULE_TRACE_FILE: trace, MODULE_TRACE_MARK: '^ready ', SUPERVISE_BOTTLE_SLUG: SLUG },
       stdio: ['ignore', 'pipe', 'pipe'],

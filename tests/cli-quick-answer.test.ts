@@ -4,7 +4,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { helpFor, quickAnswer, type QuickAnswers } from '../src/core/quick-answer.js';
+import { helpFileOf, helpFor, quickAnswer, type QuickAnswers } from '../src/core/quick-answer.js';
 import { PACKAGE_VERSION } from '../src/core/version.js';
 import { assertBuilt, CLI } from './fixtures/cli-support.js';
 import { SIDECAR_MAIN } from './fixtures/sidecar-harness.js';
@@ -67,7 +67,7 @@ async function commanderAt(bin: Bin, args: string[], width: number): Promise<str
 }
 
 function answersOf(bin: Bin): QuickAnswers {
-  return JSON.parse(fs.readFileSync(path.join(path.dirname(bin.main), 'help.json'), 'utf8')) as QuickAnswers;
+  return JSON.parse(fs.readFileSync(helpFileOf(pathToFileURL(bin.main).href), 'utf8')) as QuickAnswers;
 }
 
 /** A stand-in terminal of `columns` columns (or a pipe), collecting what is written. */
@@ -104,7 +104,7 @@ describe.each(bins)('$name answers quickly exactly what commander prints', (bin)
   });
 
   it('writes help to a terminal at its width, and leaves other widths to commander', async () => {
-    const file = pathToFileURL(path.join(path.dirname(bin.main), 'help.json'));
+    const file = helpFileOf(pathToFileURL(bin.main).href);
     const wide = answersOf(bin).help.unwrappedFrom + 10;
     const out = stream(wide);
     expect(quickAnswer(['--help'], { file, version: PACKAGE_VERSION, usageExit: 2, stdout: out.stream, stderr: stream(undefined).stream })).toBe(0);

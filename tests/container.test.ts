@@ -126,7 +126,7 @@ describe.skipIf(!detection.ok && !process.env.CI)('sidecar in a real podman cont
     const extra = ['--rm', ...setup.run, ...hostMounts(), '-v', `${ROOT}:/app:ro`, '-v', `${egress}:/tmp/egress`, '-p', `127.0.0.1:${port}:9100`];
     for (const [key, value] of Object.entries(env)) extra.push('-e', `${key}=${value}`);
     args.splice(args.length - 1, 0, ...extra, '--rootfs');
-    return [...setup.global, ...args, NODE, '/app/dist/sidecar/main.js', 'serve'];
+    return [...setup.global, ...args, NODE, '/app/dist/bin/bot-bottle-sidecar.js', 'serve'];
   }
 
   async function startContainer(env: Record<string, string> = {}): Promise<{ container: Container; url: string }> {

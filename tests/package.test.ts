@@ -104,15 +104,17 @@ describe('the packed package', () => {
     expect(broken).toEqual([]);
   });
 
-  it('every source and declaration map points at a source file the package ships', () => {
+  it('every source and declaration map points at a source file the package ships, or carries the text itself', () => {
     const missing: string[] = [];
     const maps = packed.filter((file) => file.endsWith('.map'));
     expect(maps.length).toBeGreaterThan(0);
     for (const map of maps) {
-      const { sources } = JSON.parse(fs.readFileSync(path.join(installed, map), 'utf8')) as { sources: string[] };
-      for (const source of sources) {
+      const { sources, sourcesContent } = JSON.parse(fs.readFileSync(path.join(installed, map), 'utf8')) as { sources: string[]; sourcesContent?: (string | null)[] };
+      sources.forEach((source, index) => {
+        // The bundled bins' maps carry the text of what they bundled from packages (scripts/bundle-bins.mjs).
+        if (typeof sourcesContent?.[index] === 'string' && !source.startsWith('../')) return;
         if (!fs.existsSync(path.join(installed, path.dirname(map), source))) missing.push(`${map} → ${source}`);
-      }
+      });
     }
     expect(missing).toEqual([]);
   });

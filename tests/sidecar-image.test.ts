@@ -45,11 +45,13 @@ describe('Dockerfile.sidecar as written', () => {
     expect(copied.status, copied.stderr).toBe(0);
     const modules = fs.readdirSync(path.join(out, 'node_modules'));
     for (const hostOnly of ['ink', 'react', 'cli-progress', 'csv-stringify', 'typescript']) expect(modules, hostOnly).not.toContain(hostOnly);
-    expect(fs.existsSync(path.join(out, 'dist/src/cli'))).toBe(false);
+    // The bundled sidecar and its chunks (scripts/bundle-bins.mjs): neither the CLI's bundle nor tsc's modules.
+    expect(fs.readdirSync(path.join(out, 'dist'))).toEqual(['bin']);
+    expect(fs.readdirSync(path.join(out, 'dist/bin')).sort()).toEqual(['bot-bottle-sidecar.help.json', 'bot-bottle-sidecar.js', 'chunks']);
     // The addon the sidecar loads: this platform's prebuild (better-sqlite3 ships N-API prebuilds), no other platform's.
     expect(fs.readdirSync(path.join(out, 'node_modules/better-sqlite3/prebuilds'))).toEqual([`${process.platform}-${process.arch}.node`]);
-    // Every module the sidecar imports is loaded before it parses its arguments.
-    const started = spawnSync(process.execPath, [path.join(out, 'dist/sidecar/main.js'), '--version'], { encoding: 'utf8' });
+    // The copied bin starts from what was copied (the image test serves a tool call from it).
+    const started = spawnSync(process.execPath, [path.join(out, 'dist/bin/bot-bottle-sidecar.js'), '--version'], { encoding: 'utf8' });
     expect(started.stderr).toBe('');
     expect(started.stdout.trim()).toBe(MANIFEST.version);
     fs.rmSync(path.dirname(out), { recursive: true, force: true });
@@ -106,13 +108,14 @@ describe.skipIf(unavailable !== undefined && !process.env.CI)('the sidecar image
     expect(labels[VERSION_LABEL]).toBe(MANIFEST.version);
     expect(labels[SCHEMA_VERSION_LABEL]).toBe(String(SCHEMA_VERSION));
 
-    const list = "const fs = require('fs'); console.log(JSON.stringify({ modules: fs.readdirSync('/app/node_modules'), app: fs.readdirSync('/app/dist/src'), manifest: require('/app/package.json') }))";
+    const list = "const fs = require('fs'); console.log(JSON.stringify({ modules: fs.readdirSync('/app/node_modules'), app: fs.readdirSync('/app/dist/bin'), manifest: require('/app/package.json') }))";
     const listed = podman(['run', '--rm', '--network', 'none', ...setup.run, '--entrypoint', 'node', image, '-e', list]);
     expect(listed.status, listed.stderr).toBe(0);
     const { modules, app, manifest } = JSON.parse(listed.stdout) as { modules: string[]; app: string[]; manifest: { dependencies: Record<string, string> } };
     // The operator's tools stay out: the terminal UI's packages and the CLI's own code.
     for (const hostOnly of ['ink', 'react', 'cli-progress', 'csv-stringify', 'picocolors', 'typescript', 'vitest']) expect(modules, hostOnly).not.toContain(hostOnly);
-    expect(app).not.toContain('cli');
+    expect(app).toContain('bot-bottle-sidecar.js');
+    expect(app).not.toContain('bot-bottle.js');
     expect(modules).toContain('better-sqlite3');
     expect(Object.keys(manifest.dependencies).length).toBeLessThan(Object.keys(MANIFEST.dependencies).length);
     for (const [name, range] of Object.entries(manifest.dependencies)) expect(MANIFEST.dependencies[name], name).toBe(range);
@@ -170,7 +173,7 @@ describe.skipIf(unavailable !== undefined && !process.env.CI)('the sidecar image
       // As the host user who owns the layout (the host opens only a database its user owns). A
       // checkout that user cannot reach (a clone under a 0700 mktemp -d directory, with the Node
       // runtime inside it) is bind-mounted, in a mount namespace of its own, at a place it can.
-      const cliMain = path.join(ROOT, 'dist/src/cli/main.js');
+      const cliMain = path.join(ROOT, 'dist/bin/bot-bottle.js');
       const probe = asHostUser([process.execPath, cliMain, '--version']);
       const reachable = spawnSync(probe[0] as string, probe.slice(1)).status === 0;
       const view = reachable ? ROOT : tempDir('sidecar-image-checkout-');

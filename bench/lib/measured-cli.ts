@@ -3,7 +3,7 @@ import path from 'node:path';
 import { BENCH_DIR } from './results.js';
 
 /** The built CLI, as an operator runs it (the benchmarks need `npm run build` first). */
-export const CLI = path.join(BENCH_DIR, '..', 'dist', 'src', 'cli', 'main.js');
+export const CLI = path.join(BENCH_DIR, '..', 'dist', 'bin', 'bot-bottle.js');
 
 /** Reports the child's peak resident memory (KiB, from getrusage) on stderr as it exits. */
 const MAXRSS_HOOK = 'data:text/javascript,process.on("exit",()=>process.stderr.write(`maxrss ${process.resourceUsage().maxRSS}\\n`))';

@@ -2,7 +2,7 @@
  * `--version` and the top-level help, answered before commander and the command trees load: they
  * are what people and launchers run most, and loading commander alone costs more than starting
  * Node. The text is not written here: `scripts/render-help.mjs` has commander itself print it
- * at build time (into `help.json` beside each bin), and tests/cli-quick-answer.test.ts holds it
+ * at build time (into `<bin>.help.json` beside each bin), and tests/cli-quick-answer.test.ts holds it
  * equal to what commander prints now. Anything else, or a width no rendering fits, goes to
  * commander.
  */
@@ -15,7 +15,7 @@ export interface RenderedHelp {
   unwrappedFrom: number;
 }
 
-/** What `help.json` holds for one program. */
+/** What a bin's `.help.json` holds. */
 export interface QuickAnswers {
   /** The version the build printed: a file left by another build is ignored. */
   version: string;
@@ -26,7 +26,7 @@ export interface QuickAnswers {
 }
 
 export interface QuickAnswerOptions {
-  /** The `help.json` the build wrote beside the bin. */
+  /** The `.help.json` the build wrote beside the bin: {@link helpFileOf}. */
   file: URL;
   version: string;
   /** The exit code the program gives a usage error (what commander's exit 1 becomes). */
@@ -44,6 +44,11 @@ function helpWidth(stream: NodeJS.WriteStream): number {
 export function helpFor(help: RenderedHelp, width: number): string | undefined {
   if (width === 80) return help.at80;
   return width >= help.unwrappedFrom ? help.unwrapped : undefined;
+}
+
+/** Where the build writes the help of the bin at `entry` (its import.meta.url): `main.js` → `main.help.json`. */
+export function helpFileOf(entry: string): URL {
+  return new URL(entry.replace(/\.[jt]s$/, '.help.json'));
 }
 
 function readAnswers(file: URL, version: string): QuickAnswers | undefined {

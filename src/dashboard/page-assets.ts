@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { SuperviseError } from '../core/errors.js';
+import { packageRoot } from '../core/package-root.js';
 import { PAGE_CSS, PAGE_SHELL } from './page-shell.js';
 
 export interface PageAsset {
@@ -19,10 +19,10 @@ export interface PageAssets {
 const SCRIPT = 'app.js';
 
 /**
- * The page's script is the bundle beside this module in dist/, read once. Only the names in the
- * map are served: a request can never name a path.
+ * The page's script is the build's bundle in dist/src/dashboard/page/, read once. Only the names in
+ * the map are served: a request can never name a path.
  */
-export function loadPageAssets(pageDir: string = fileURLToPath(new URL('./page/', import.meta.url))): PageAssets {
+export function loadPageAssets(pageDir: string = path.join(packageRoot(), 'dist', 'src', 'dashboard', 'page')): PageAssets {
   const script = path.join(pageDir, SCRIPT);
   if (!fs.existsSync(script)) {
     throw new SuperviseError('config', `the dashboard's page script is missing (${script}): build the project first (npm run build) and run bot-bottle from dist/.`);

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Umzug, UmzugStorage } from 'umzug';
 import { openConnection, retryOnBusy, type Db } from './connection.js';
 import { SuperviseError } from '../core/errors.js';
+import { packageRoot } from '../core/package-root.js';
 import { SCHEMA_VERSION } from './schema-version.js';
 import { tableExists } from './tables.js';
 
@@ -25,16 +25,11 @@ export interface MigrationStatus {
 const MIGRATION_FILE = /^(\d{4})_([a-z0-9_]+)\.(up|down)\.sql$/;
 const STORAGE_TABLE = 'schema_migrations';
 
-/** Finds migrations/ from src/ (tsx) and dist/src/ (built) alike. */
+/** The migrations/ of this installation, beside its package.json. */
 export function defaultMigrationsDir(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = path.join(dir, 'migrations');
-    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(candidate)) return candidate;
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error('migrations/ not found beside package.json; the installation is incomplete.');
-    dir = parent;
-  }
+  const dir = path.join(packageRoot(), 'migrations');
+  if (!fs.existsSync(dir)) throw new Error(`${dir} is missing: the installation is incomplete; reinstall bot-bottle (or restore migrations/ in a checkout).`);
+  return dir;
 }
 
 export function loadMigrations(dir: string = defaultMigrationsDir()): MigrationFile[] {

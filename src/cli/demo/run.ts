@@ -15,7 +15,8 @@ import { colorsFor, databasePathOption, UserError, withHostDatabase } from '../c
 import { withTemporaryDatabase } from './temporary-database.js';
 import { VERB_EXIT } from '../../core/exit-codes.js';
 import { howToRun } from './invocation.js';
-import { repositoryRoot, startSidecar, type RunningSidecar } from './sidecar.js';
+import { startSidecar, type RunningSidecar } from './sidecar.js';
+import { packageRoot } from '../../core/package-root.js';
 import { ensureBottleKeys, ensureHostKeyPair } from '../../keys/key-files.js';
 import { answerProposal, operatorName, reviewOf } from '../supervise/actions.js';
 import { colorDiff, renderDetail, safeLines } from '../supervise/detail.js';
@@ -180,7 +181,7 @@ export async function runDemo(where: DemoDatabase, options: DemoOptions, narrato
       colors.dim('Keep that head somewhere else; `bot-bottle audit verify --expect-head HASH:COUNT` then also catches a truncated log.'),
     ]);
     const removed = where.temporary ? ' The temporary database is removed now.' : '';
-    process.stdout.write(`\n${colors.bold('Done.')}${removed} Next: ${howToRun('supervise', repositoryRoot())} to triage real proposals, and \`audit list\` the same way to review decisions.\n`);
+    process.stdout.write(`\n${colors.bold('Done.')}${removed} Next: ${howToRun('supervise', packageRoot())} to triage real proposals, and \`audit list\` the same way to review decisions.\n`);
     return VERB_EXIT.ok;
   } finally {
     await client?.close().catch(() => undefined);

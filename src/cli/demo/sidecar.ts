@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { UserError } from '../common.js';
 import { VERB_EXIT } from '../../core/exit-codes.js';
+import { packageRoot } from '../../core/package-root.js';
 
 const READY_LINE = /^ready (http:\/\/\S+)$/m;
 const READY_TIMEOUT_MS = 30_000;
@@ -28,25 +28,14 @@ export interface RunningSidecar {
   stop(): Promise<void>;
 }
 
-/** The checkout (or install) this CLI runs from: the directory of its package.json. */
-export function repositoryRoot(): string {
-  let directory = path.dirname(fileURLToPath(import.meta.url));
-  while (!fs.existsSync(path.join(directory, 'package.json'))) {
-    const parent = path.dirname(directory);
-    if (parent === directory) throw new Error('cannot find the bot-bottle install (no package.json above the CLI)');
-    directory = parent;
-  }
-  return directory;
-}
-
 /**
  * How to run the sidecar that ships with this CLI: the built one next to a built CLI, or its
  * sources through tsx when the CLI itself runs from sources (development, tests).
  */
 export function sidecarCommand(): string[] {
-  const root = repositoryRoot();
+  const root = packageRoot();
   if (import.meta.url.endsWith('.ts')) return ['--import', 'tsx', path.join(root, 'sidecar', 'main.ts')];
-  const built = path.join(root, 'dist', 'sidecar', 'main.js');
+  const built = path.join(root, 'dist', 'bin', 'bot-bottle-sidecar.js');
   if (!fs.existsSync(built)) {
     throw new UserError(`the sidecar is not built (${built} is missing). Run \`npm run build\` first.`, VERB_EXIT.environment);
   }
