@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Bundles the two bins from tsc's output in dist/ into dist/bin/ (bot-bottle.js,
-// bot-bottle-sidecar.js and the chunks they share), because starting a command is mostly Node
-// resolving, reading and linking modules: one import per chunk instead of one per source file.
+// bot-bottle-sidecar.js, each with its chunks in dist/bin/chunks/<bin>/), because starting a
+// command is mostly Node resolving, reading and linking modules: one import per chunk instead of
+// one per source file.
 //
 // - Code splitting keeps every dynamic import lazy: a verb's implementation, the kinds' payload
 //   formats and the MCP SDK still load only when used.
@@ -12,6 +13,7 @@
 //   (node:fs's `promises`, node:process, node:http's WebSocket: milliseconds each).
 //
 // The library (dist/src/index.js and the other exports) stays tsc's output, module by module.
+// The stand-ins list the exports of the Node that builds; the bins' tests run on 22, 24 and 26.
 //
 //   node scripts/bundle-bins.mjs     after `tsc -p tsconfig.build.json`; npm run build runs both
 import * as esbuild from 'esbuild';
