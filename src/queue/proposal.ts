@@ -108,36 +108,52 @@ export interface ResponseRow {
   seal: string | null;
 }
 
+/**
+ * A text column as read. SQLite keeps whatever type a raw writer binds (a bottle writes the shared
+ * file with its own SQL) and a TEXT column turns numbers into text but keeps a blob a blob, so a
+ * blob is read as its bytes in UTF-8: everything past this point (diffs, screens, seals, which a
+ * blob never carries honestly) gets text, never a Buffer to crash on.
+ */
+function asText(value: string): string {
+  const stored: unknown = value;
+  if (typeof stored === 'string') return stored;
+  return Buffer.isBuffer(stored) ? stored.toString('utf8') : String(stored);
+}
+
+function asTextOrNull(value: string | null): string | null {
+  return value === null ? null : asText(value);
+}
+
 export function proposalFromRow(row: ProposalRow): Proposal {
   return {
-    id: row.id,
+    id: asText(row.id),
     seq: row.seq,
-    slug: row.slug,
-    kind: row.kind,
-    origin: row.origin,
+    slug: asText(row.slug),
+    kind: asText(row.kind),
+    origin: asText(row.origin),
     target: row.target,
-    payload: row.payload,
-    justification: row.justification,
-    currentFile: row.current_file,
-    currentFileHash: row.current_file_hash,
-    idempotencyKey: row.idempotency_key,
+    payload: asText(row.payload),
+    justification: asText(row.justification),
+    currentFile: asTextOrNull(row.current_file),
+    currentFileHash: asTextOrNull(row.current_file_hash),
+    idempotencyKey: asTextOrNull(row.idempotency_key),
     state: row.state,
     createdAt: row.created_at,
     expiresAt: row.expires_at,
     updatedAt: row.updated_at,
-    seal: row.seal,
+    seal: asTextOrNull(row.seal),
   };
 }
 
 export function responseFromRow(row: ResponseRow): ProposalResponse {
   return {
-    proposalId: row.proposal_id,
+    proposalId: asText(row.proposal_id),
     status: row.status,
-    notes: row.notes,
-    finalPayload: row.final_payload,
-    responder: row.responder,
+    notes: asText(row.notes),
+    finalPayload: asTextOrNull(row.final_payload),
+    responder: asText(row.responder),
     createdAt: row.created_at,
-    seal: row.seal,
+    seal: asTextOrNull(row.seal),
   };
 }
 
