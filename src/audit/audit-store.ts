@@ -4,6 +4,7 @@ import { SuperviseError } from '../core/errors.js';
 import { MAX_NOTES_BYTES, MAX_PAYLOAD_BYTES } from '../core/limits.js';
 import { cachedStatement } from '../storage/statements.js';
 import { isAuditLabel, validateActor, validateSlug, validateTextSize } from '../core/validation.js';
+import { textColumn, textColumnOrNull } from '../storage/text-columns.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -125,22 +126,23 @@ export function chainHash(prevHash: string, canonical: string): string {
   return createHash('sha256').update(prevHash).update('\n').update(canonical).digest('hex');
 }
 
+/** An entry as stored; its text columns read as text whatever a raw writer put there (text-columns.ts). */
 function fromRow(row: AuditRow): AuditEntry {
   return {
     seq: row.seq,
     ts: row.ts,
-    slug: row.slug,
-    component: row.component,
-    action: row.action,
-    proposalId: row.proposal_id,
-    kind: row.kind,
-    status: row.status,
-    notes: row.notes,
-    actor: row.actor,
-    diff: row.diff,
-    detail: row.detail,
-    prevHash: row.prev_hash,
-    hash: row.hash,
+    slug: textColumn(row.slug),
+    component: textColumn(row.component),
+    action: textColumn(row.action),
+    proposalId: textColumnOrNull(row.proposal_id),
+    kind: textColumnOrNull(row.kind),
+    status: textColumnOrNull(row.status),
+    notes: textColumn(row.notes),
+    actor: textColumn(row.actor),
+    diff: textColumn(row.diff),
+    detail: textColumnOrNull(row.detail),
+    prevHash: textColumn(row.prev_hash),
+    hash: textColumn(row.hash),
   };
 }
 
@@ -252,7 +254,8 @@ export class AuditStore {
 
   /** Every value `field` has in the log, sorted: what a filter on it can match. Reads the whole table. */
   valuesOf(field: AuditLabelField): string[] {
-    return this.#db.prepare(`SELECT DISTINCT ${field} FROM audit_entries WHERE ${field} IS NOT NULL ORDER BY ${field}`).pluck().all() as string[];
+    const values = this.#db.prepare(`SELECT DISTINCT ${field} FROM audit_entries WHERE ${field} IS NOT NULL ORDER BY ${field}`).pluck().all() as string[];
+    return [...new Set(values.map(textColumn))];
   }
 
   /**

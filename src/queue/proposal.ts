@@ -1,5 +1,6 @@
 import type { Target } from '../core/target.js';
 import type { ResponseStatus } from '../kinds/response.js';
+import { textColumn, textColumnOrNull } from '../storage/text-columns.js';
 
 export type ProposalState = 'pending' | 'answered' | 'archived' | 'expired' | 'cancelled';
 
@@ -108,52 +109,36 @@ export interface ResponseRow {
   seal: string | null;
 }
 
-/**
- * A text column as read. SQLite keeps whatever type a raw writer binds (a bottle writes the shared
- * file with its own SQL) and a TEXT column turns numbers into text but keeps a blob a blob, so a
- * blob is read as its bytes in UTF-8: everything past this point (diffs, screens, seals, which a
- * blob never carries honestly) gets text, never a Buffer to crash on.
- */
-function asText(value: string): string {
-  const stored: unknown = value;
-  if (typeof stored === 'string') return stored;
-  return Buffer.isBuffer(stored) ? stored.toString('utf8') : String(stored);
-}
-
-function asTextOrNull(value: string | null): string | null {
-  return value === null ? null : asText(value);
-}
-
 export function proposalFromRow(row: ProposalRow): Proposal {
   return {
-    id: asText(row.id),
+    id: textColumn(row.id),
     seq: row.seq,
-    slug: asText(row.slug),
-    kind: asText(row.kind),
-    origin: asText(row.origin),
+    slug: textColumn(row.slug),
+    kind: textColumn(row.kind),
+    origin: textColumn(row.origin),
     target: row.target,
-    payload: asText(row.payload),
-    justification: asText(row.justification),
-    currentFile: asTextOrNull(row.current_file),
-    currentFileHash: asTextOrNull(row.current_file_hash),
-    idempotencyKey: asTextOrNull(row.idempotency_key),
+    payload: textColumn(row.payload),
+    justification: textColumn(row.justification),
+    currentFile: textColumnOrNull(row.current_file),
+    currentFileHash: textColumnOrNull(row.current_file_hash),
+    idempotencyKey: textColumnOrNull(row.idempotency_key),
     state: row.state,
     createdAt: row.created_at,
     expiresAt: row.expires_at,
     updatedAt: row.updated_at,
-    seal: asTextOrNull(row.seal),
+    seal: textColumnOrNull(row.seal),
   };
 }
 
 export function responseFromRow(row: ResponseRow): ProposalResponse {
   return {
-    proposalId: asText(row.proposal_id),
+    proposalId: textColumn(row.proposal_id),
     status: row.status,
-    notes: asText(row.notes),
-    finalPayload: asTextOrNull(row.final_payload),
-    responder: asText(row.responder),
+    notes: textColumn(row.notes),
+    finalPayload: textColumnOrNull(row.final_payload),
+    responder: textColumn(row.responder),
     createdAt: row.created_at,
-    seal: asTextOrNull(row.seal),
+    seal: textColumnOrNull(row.seal),
   };
 }
 

@@ -102,3 +102,30 @@ describe('the terminal UI (tmux) with such a row', () => {
     expect(host.queue.readResponse('evil', FORGED_ID)).toMatchObject({ status: 'rejected', notes: 'numbers where text belongs' });
   }, 60_000);
 });
+
+describe('an audit entry with blob columns, appended with raw SQL', () => {
+  it('is listed and shown, and verify names it as the break in the chain (list and show crashed on it)', async () => {
+    await host.queue.writeProposal('acme', { kind: 'egress-allow', payload: GOOD, origin: 'agent' });
+    const honest = host.audit.head();
+    const raw = new Database(dbFile);
+    try {
+      // Appending is all the triggers allow, and all a bottle needs.
+      raw
+        .prepare(`INSERT INTO audit_entries (ts, slug, component, action, status, notes, actor, diff, prev_hash, hash) VALUES (?, 'evil', ?, ?, ?, ?, ?, ?, ?, ?)`)
+        .run(Date.now(), Buffer.from('egress'), Buffer.from('proposal-decision'), Buffer.from('approved'), Buffer.from('notes \u001b[2J'), Buffer.from('operator:me'), Buffer.from([0, 1, 2]), Buffer.from(honest.hash), Buffer.from('f'.repeat(64)));
+    } finally {
+      raw.close();
+    }
+    const seq = honest.count + 1;
+    for (const args of [['audit', 'list'], ['audit', 'list', '--json'], ['audit', 'show', String(seq)]]) {
+      const run = await runCli(['--db', dbFile, ...args], { home: dir });
+      expect({ args, code: run.code, stderr: run.stderr }).toEqual({ args, code: 0, stderr: '' });
+      expect(run.stdout).toContain('evil');
+      // Shown, never obeyed: the escape that would clear the screen is made visible.
+      expect(run.stdout).not.toContain('\u001b[2J');
+    }
+    const verified = await runCli(['--db', dbFile, 'audit', 'verify'], { home: dir });
+    expect(verified.code).toBe(1);
+    expect(verified.stdout + verified.stderr).toContain(`at entry ${seq}`);
+  });
+});
