@@ -9,8 +9,7 @@ import { BottleKeyring } from '../src/keys/keyring.js';
 import { readBottleKeyMaterial, KEYS_DIR_IN_CONTAINER } from '../src/keys/key-files.js';
 import type { SidecarBottle, SidecarQueue } from '../src/queue/sidecar-view.js';
 import { SCHEMA_VERSION } from '../src/storage/schema-version.js';
-import { openConnection } from '../src/storage/connection.js';
-import { readUserVersion } from '../src/storage/migrations.js';
+import { schemaVersionOf } from '../src/storage/migrations.js';
 import { schemaChangedError } from '../src/notify/notifier.js';
 import type { storeKinds } from '../src/kinds/store-kinds.js';
 
@@ -158,12 +157,7 @@ export function openMountedStorage(slug: string, options: OpenSidecarOptions = {
 function schemaChangeOf(file: string): Error | undefined {
   let now: number;
   try {
-    const db = openConnection(file, { readonly: true });
-    try {
-      now = readUserVersion(db);
-    } finally {
-      db.close();
-    }
+    now = schemaVersionOf(file);
   } catch {
     return undefined;
   }

@@ -170,7 +170,7 @@ export interface MigrationResult {
 export async function migrateUp(file: string, options: { to?: string | number } = {}, migrations: MigrationFile[] = loadMigrations()): Promise<MigrationResult> {
   const to = options.to === undefined ? undefined : findMigration(options.to, migrations).name;
   const ran = await underMigrationLock(file, migrations, (umzug) => umzug.up(to === undefined ? {} : { to }));
-  return { applied: ran.map((m) => m.name), reverted: [], userVersion: readVersionOf(file) };
+  return { applied: ran.map((m) => m.name), reverted: [], userVersion: schemaVersionOf(file) };
 }
 
 /**
@@ -189,7 +189,7 @@ export async function migrateDown(file: string, options: { to?: string | number 
     const next = executed[executed.indexOf(keep) + 1];
     return next === undefined ? [] : umzug.down({ to: next });
   });
-  return { applied: [], reverted: ran.map((m) => m.name), userVersion: readVersionOf(file) };
+  return { applied: [], reverted: ran.map((m) => m.name), userVersion: schemaVersionOf(file) };
 }
 
 /** A migration named by its full name, its number (`2`, `"2"`) or its number prefix (`"0002"`). */
@@ -202,8 +202,9 @@ export function findMigration(to: string | number, migrations: MigrationFile[]):
   return match;
 }
 
-function readVersionOf(file: string): number {
-  const db = openConnection(file);
+/** The schema version `file` is at, read on a connection of its own that writes nothing. */
+export function schemaVersionOf(file: string): number {
+  const db = openConnection(file, { readonly: true });
   try {
     return readUserVersion(db);
   } finally {
