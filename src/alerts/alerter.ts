@@ -1,3 +1,4 @@
+import { isoTime } from '../core/time.js';
 import { watchNewProposals, type ProposalSummary } from '../queue/new-proposals.js';
 import type { QueueStore } from '../queue/queue-store.js';
 import type { NotifyClaims } from './claims.js';
@@ -29,7 +30,7 @@ export interface AlertRecord {
 
 export function hookInput(summary: ProposalSummary, suppressedBefore: number, event: HookInput['event'] = 'proposal'): HookInput {
   const { id, bottle, kind, origin, justification } = summary;
-  return { event, id, bottle, kind, origin, justification, createdAt: new Date(summary.createdAt).toISOString(), suppressedBefore };
+  return { event, id, bottle, kind, origin, justification, createdAt: isoTime(summary.createdAt), suppressedBefore };
 }
 
 /** Runs the hook and the desktop notification for one summary, as configured. */

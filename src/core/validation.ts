@@ -30,6 +30,16 @@ export function validateSlug(slug: unknown): string {
   return slug;
 }
 
+/** Whether `slug` passes `validateSlug`: for rows raw SQL may have written, which are settled rather than refused. */
+export function isValidSlug(slug: unknown): slug is string {
+  try {
+    validateSlug(slug);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Who proposed or answered: recorded in the audit log, so it must be short and printable. */
 export function validateActor(actor: unknown, role: string): string {
   if (typeof actor !== 'string' || !ACTOR_PATTERN.test(actor) || actor.length > MAX_ACTOR_LENGTH) {

@@ -37,7 +37,8 @@ import {
 import { DEFAULT_PROPOSAL_TTL_MS, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_PROPOSAL_TTL_MS, MAX_JUSTIFICATION_BYTES, MAX_NOTES_BYTES, MAX_PAYLOAD_BYTES } from '../core/limits.js';
 import type { ChangeNotifier, Notification } from '../notify/notifier.js';
 import { cachedStatement } from '../storage/statements.js';
-import { validateActor, validateSlug, validateTextSize } from '../core/validation.js';
+import { isValidSlug, validateActor, validateSlug, validateTextSize } from '../core/validation.js';
+import { isoTime } from '../core/time.js';
 
 export interface QueueStoreOptions {
   /** The kinds this store knows besides those recorded in the database (read with the keyring); `kinds` holds the store's own copy. */
@@ -391,11 +392,7 @@ export class QueueStore {
 
   #auditForgedWithinTransaction(proposal: Pick<Proposal, 'id' | 'slug' | 'kind' | 'target' | 'seal'>, row: 'proposal' | 'response', seenBy: string, now: number): boolean {
     // The forger chose every field; only a slug the audit log accepts can be recorded under it.
-    try {
-      validateSlug(proposal.slug);
-    } catch {
-      return false;
-    }
+    if (!isValidSlug(proposal.slug)) return false;
     const detail = { row, sealSha256: proposal.seal === null ? null : sha256(proposal.seal) };
     const seen = cachedStatement(this.#db, `SELECT 1 FROM audit_entries WHERE proposal_id = ? AND action = 'forged-row' AND detail = ?`).get(proposal.id, JSON.stringify(detail));
     if (seen) return false;
@@ -450,14 +447,12 @@ export class QueueStore {
     await this.loadKinds();
     this.#requireHostKeyring();
     const archived = await writeTransaction(this.#db, () => {
-      const due = cachedStatement(this.#db, `SELECT id, slug, kind, target, updated_at FROM proposals WHERE state = 'answered' AND updated_at < ?`).all(now - olderThanMs) as Array<
-        Pick<ProposalRow, 'id' | 'slug' | 'kind' | 'target' | 'updated_at'>
-      >;
-      for (const row of due) {
+      const due = cachedStatement(this.#db, `SELECT * FROM proposals WHERE state = 'answered' AND updated_at < ?`).all(now - olderThanMs) as ProposalRow[];
+      for (const row of due.map(proposalFromRow)) {
         this.#settleWithinTransaction(row, 'archived', {
           action: 'answer-uncollected',
           actor: 'supervise',
-          notes: `answered ${new Date(row.updated_at).toISOString()} and never collected by its waiter; archived after ${Math.round(olderThanMs / 3_600_000)} h`,
+          notes: `answered ${isoTime(row.updatedAt)} and never collected by its waiter; archived after ${Math.round(olderThanMs / 3_600_000)} h`,
         }, now);
       }
       return due.length;
@@ -663,29 +658,46 @@ export class QueueStore {
     }, filter.slug === undefined ? {} : { slug: filter.slug });
   }
 
+  /**
+   * Closes, inside the open write transaction, every pending proposal past its expiry and every one
+   * that no lookup could ever find to answer (an id or slug only raw SQL stores). Whatever a row
+   * holds, the sweep settles it and never throws: it runs in every write, and one row a bottle
+   * wrote must not stop every bottle's writes.
+   */
   #sweepExpired(now: number): number {
-    const due = cachedStatement(this.#db, `SELECT * FROM proposals WHERE state = 'pending' AND expires_at <= ?`).all(now) as ProposalRow[];
-    for (const row of due) {
+    const expired = cachedStatement(this.#db, `SELECT * FROM proposals WHERE state = 'pending' AND expires_at <= ?`).all(now) as ProposalRow[];
+    for (const row of expired.map(proposalFromRow)) {
       this.#settleWithinTransaction(row, 'expired', {
         action: 'expired',
         actor: 'supervise',
-        notes: `unanswered since ${new Date(row.created_at).toISOString()}; expired at ${new Date(row.expires_at ?? now).toISOString()}`,
+        notes: `unanswered since ${isoTime(row.createdAt)}; expired at ${isoTime(row.expiresAt ?? now)}`,
       }, now);
     }
-    return due.length;
+    const unanswerable = cachedStatement(this.#db, `SELECT * FROM proposals WHERE state = 'pending' AND (typeof(id) != 'text' OR typeof(slug) != 'text')`).all() as ProposalRow[];
+    for (const row of unanswerable.map(proposalFromRow)) {
+      this.#settleWithinTransaction(row, 'expired', {
+        action: 'forged-row',
+        actor: 'supervise',
+        notes: 'the proposal row stores its id or slug as a blob, which only raw SQL writes: no lookup finds it, so it could never be answered. Closed unanswered.',
+      }, now);
+    }
+    return expired.length + unanswerable.length;
   }
 
   /**
    * Ends a proposal's life inside the open write transaction, whose caller has checked its state:
-   * the new state, its audit entry and its event commit together.
+   * the new state, its audit entry and its event commit together. The row is found by `seq`, which
+   * SQLite keeps an integer whoever writes it; a slug the audit log cannot take (only raw SQL writes
+   * one) gets neither entry nor event, and its row is closed all the same.
    */
   #settleWithinTransaction(
-    row: Pick<ProposalRow, 'id' | 'slug' | 'kind' | 'target'>,
+    row: Pick<Proposal, 'seq' | 'id' | 'slug' | 'kind' | 'target'>,
     state: 'expired' | 'archived' | 'cancelled',
     entry: { action: string; actor: string; notes: string },
     now: number,
   ): void {
-    cachedStatement(this.#db, 'UPDATE proposals SET state = ?, updated_at = ? WHERE id = ?').run(state, now, row.id);
+    cachedStatement(this.#db, 'UPDATE proposals SET state = ?, updated_at = ? WHERE seq = ?').run(state, now, row.seq);
+    if (!isValidSlug(row.slug)) return;
     this.#audit.appendWithinTransaction(row.slug, {
       ts: now,
       component: this.kinds.find(row.kind)?.component ?? 'supervise',

@@ -1,3 +1,4 @@
+import { isoTime, shortTime } from '../../core/time.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
@@ -43,9 +44,6 @@ function filterFrom(flags: FilterFlags): AuditFilter {
   return filter;
 }
 
-function shortTime(ts: number): string {
-  return `${new Date(ts).toISOString().slice(0, 19).replace('T', ' ')}Z`;
-}
 
 function colorStatus(status: string | null, colors: Palette): string {
   const text = status ?? '-';
@@ -129,7 +127,7 @@ export async function auditShow(seqText: string, flags: { json?: boolean }, comm
   process.stdout.write(
     [
       `${colors.bold(`Audit entry ${entry.seq}`)} of ${head.count}\n`,
-      field('time', new Date(entry.ts).toISOString()),
+      field('time', isoTime(entry.ts)),
       field('bottle', safeLine(entry.slug)),
       field('component', safeLine(entry.component)),
       field('action', safeLine(entry.action)),

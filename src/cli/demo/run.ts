@@ -1,3 +1,4 @@
+import { isoTime } from '../../core/time.js';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -96,7 +97,7 @@ function waitForProposal(database: SuperviseDatabase, slug: string): Promise<Pro
 function auditLines(entry: AuditEntry, colors: Palette): string[] {
   const [bottle, component, action, status, actor] = [entry.slug, entry.component, entry.action, entry.status ?? '', entry.actor].map(safeLine);
   return [
-    `#${entry.seq} ${new Date(entry.ts).toISOString()}  bottle ${bottle}  ${component}/${action}  ${status} by ${actor}`,
+    `#${entry.seq} ${isoTime(entry.ts)}  bottle ${bottle}  ${component}/${action}  ${status} by ${actor}`,
     ...(entry.notes === '' ? ['(none)'] : safeLines(entry.notes)).map((line, index) => `${index === 0 ? 'notes:' : '      '} ${line}`),
     `hash ${safeLine(entry.hash.slice(0, 16))}… (previous ${safeLine(entry.prevHash.slice(0, 16))}…)`,
     ...(entry.diff === '' ? [] : colorDiff(entry.diff, colors)),

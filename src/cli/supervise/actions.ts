@@ -1,3 +1,4 @@
+import { isoTime } from '../../core/time.js';
 import { SuperviseError } from '../../core/errors.js';
 import type { KindDefinition } from '../../kinds/kind.js';
 import type { KindRegistry } from '../../kinds/registry.js';
@@ -80,12 +81,12 @@ export function describeSettled(queue: QueueStore, proposal: Proposal): string {
       return `answered elsewhere: ${response.status} by ${response.responder}${notes}`;
     }
     case 'expired':
-      return `expired unanswered at ${new Date(current.updatedAt).toISOString()}`;
+      return `expired unanswered at ${isoTime(current.updatedAt)}`;
     case 'cancelled':
       return 'cancelled by its proposer';
     case 'pending':
       // Past its expiry but not yet swept: the refused answer's transaction rolled the sweep back.
-      if (current.expiresAt !== null && current.expiresAt <= Date.now()) return `expired unanswered at ${new Date(current.expiresAt).toISOString()}`;
+      if (current.expiresAt !== null && current.expiresAt <= Date.now()) return `expired unanswered at ${isoTime(current.expiresAt)}`;
       return 'still pending';
   }
 }

@@ -1,3 +1,4 @@
+import { isoTime } from '../../core/time.js';
 import { hasUnsafeCharacters, safeLine } from '../../core/safe-text.js';
 import type { Staleness } from '../../bottles/staleness.js';
 import { sha256 } from '../../core/hash.js';
@@ -84,7 +85,7 @@ function detailLines(proposal: Proposal, kinds: KindRegistry, colors: Palette, n
         { text: safeLine(proposal.origin) },
       ],
     },
-    { lead: '  ', spans: [{ text: `asked ${formatAge(now - proposal.createdAt)} ago (${new Date(proposal.createdAt).toISOString()}), ${expiry}` }] },
+    { lead: '  ', spans: [{ text: `asked ${formatAge(now - proposal.createdAt)} ago (${isoTime(proposal.createdAt)}), ${expiry}` }] },
   ];
   const asked = askedBy(proposal, seal);
   lines.push({ lead: '  ', spans: [{ text: 'asked by ', paint: colors.dim }, { text: asked.who, paint: colors.bold }, ...(kind ? [{ text: `: ${safeLine(kind.description)}`, paint: colors.dim }] : [])] });

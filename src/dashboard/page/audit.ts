@@ -1,5 +1,5 @@
 import type { AuditEntryView, AuditListView, AuditRowView, VerifyView } from './api-types.js';
-import { byId, el, isoTime, linesBlock, message } from './dom.js';
+import { byId, el, exactTime, isoTime, linesBlock, message } from './dom.js';
 import type { Api } from './http.js';
 
 /** The audit log: filters (the same as `audit list`), an entry's detail with its diff, and verify. */
@@ -71,7 +71,7 @@ function entryElements(entry: AuditEntryView): Node[] {
   const field = (name: string, value: string): HTMLElement => el('p', {}, [el('strong', { text: `${name} ` }), document.createTextNode(value)]);
   return [
     el('h2', { text: `Audit entry ${entry.seq}` }),
-    field('time', new Date(entry.ts).toISOString()),
+    field('time', exactTime(entry.ts)),
     field('bottle', entry.slug),
     field('component', entry.component),
     field('action', entry.action),

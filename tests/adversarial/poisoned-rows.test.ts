@@ -1,0 +1,122 @@
+/**
+ * Every write sweeps the pending proposals of every bottle, and a bottle writes the shared file
+ * with raw SQL: one row it plants must neither stop the whole plane's writes, nor sit in the
+ * operator's list where no command can answer it, nor crash a list with a time no Date can show.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { openHostDatabase, type SuperviseDatabase } from '../../src/database.js';
+import { assertBuilt, runCli } from '../fixtures/cli-support.js';
+import { tempDir } from '../fixtures/storage-support.js';
+
+const GOOD = 'routes:\n  - host: api.example.com\n';
+const PLANTED_ID = '22222222-2222-4222-8222-222222222222';
+
+let dir: string;
+let dbFile: string;
+let host: SuperviseDatabase;
+let savedHome: string | undefined;
+
+beforeAll(() => assertBuilt());
+
+beforeEach(async () => {
+  savedHome = process.env.HOME;
+  dir = tempDir('poisoned-rows');
+  process.env.HOME = dir;
+  fs.mkdirSync(path.join(dir, 'supervise'), { mode: 0o700 });
+  dbFile = path.join(dir, 'supervise', 'bot-bottle.db');
+  host = await openHostDatabase({ path: dbFile, watch: false });
+});
+
+afterEach(async () => {
+  await host.close();
+  process.env.HOME = savedHome;
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+type Planted = { id?: unknown; slug?: unknown; createdAt?: unknown; expiresAt?: unknown };
+
+/** A pending proposal a bottle writes with raw SQL, its columns as given. */
+function plant({ id = PLANTED_ID, slug = 'evil', createdAt = Date.now(), expiresAt = null }: Planted): void {
+  const raw = new Database(dbFile);
+  try {
+    raw
+      .prepare(`INSERT INTO proposals (id, slug, kind, origin, target, payload, state, created_at, expires_at, updated_at) VALUES (?, ?, 'egress-allow', 'agent', 'operator', ?, 'pending', ?, ?, ?)`)
+      .run(id, slug, GOOD, createdAt, expiresAt, Date.now());
+  } finally {
+    raw.close();
+  }
+}
+
+function plantedState(): string {
+  const raw = new Database(dbFile, { readonly: true });
+  try {
+    return raw.prepare(`SELECT state FROM proposals WHERE CAST(id AS TEXT) = ?`).pluck().get(PLANTED_ID) as string;
+  } finally {
+    raw.close();
+  }
+}
+
+function auditedActions(): string[] {
+  return host.audit.readAuditEntries().filter((entry) => entry.proposalId === PLANTED_ID).map((entry) => entry.action);
+}
+
+const propose = (slug = 'acme') => host.queue.writeProposal(slug, { kind: 'egress-allow', payload: GOOD, origin: 'agent' });
+
+describe('an expired row the sweep cannot audit', () => {
+  it.each([
+    ['a slug the audit log refuses', { slug: '../Not A Slug' }],
+    ['a creation time no Date can show', { createdAt: 9e18 }],
+    ['a creation time that is text', { createdAt: 'yesterday' }],
+  ])('(%s) is closed by the next write, which succeeds (every write failed)', async (_what, columns) => {
+    plant({ ...columns, expiresAt: 1 });
+    const next = await propose();
+    expect(host.queue.listPendingProposals().map((p) => p.id)).toEqual([next.id]);
+    expect(plantedState()).toBe('expired');
+    // A slug the log takes is audited; one it refuses is closed without an entry under it.
+    expect(auditedActions()).toEqual('slug' in columns ? [] : ['expired']);
+    await propose('other');
+    expect(plantedState()).toBe('expired');
+  });
+});
+
+describe('a pending row whose id or slug is a blob', () => {
+  it.each([
+    ['id', { id: Buffer.from(PLANTED_ID) }],
+    ['slug', { slug: Buffer.from('evil') }],
+  ])('(its %s) is listed, then closed by the next write and audited once as forged (it stayed in the list, unanswerable, for good)', async (_what, columns) => {
+    plant(columns);
+    expect(host.queue.listPendingProposals().map((p) => p.id)).toEqual([PLANTED_ID]);
+    const rejected = await runCli(['--db', dbFile, 'supervise', 'reject', PLANTED_ID.slice(0, 8), '--reason', 'planted'], { home: dir });
+    // No lookup finds it; the refused answer's transaction writes nothing, the sweep with it.
+    expect(rejected.code).toBe(3);
+
+    const next = await propose();
+    expect(host.queue.listPendingProposals().map((p) => p.id)).toEqual([next.id]);
+    expect(plantedState()).toBe('expired');
+    expect(auditedActions()).toEqual(['forged-row']);
+    await propose();
+    expect(auditedActions()).toEqual(['forged-row']);
+
+    const listed = await runCli(['--db', dbFile, 'supervise', '--once', '--json'], { home: dir });
+    expect(listed.code).toBe(0);
+    expect((JSON.parse(listed.stdout) as Array<{ id: string }>).map((row) => row.id)).not.toContain(PLANTED_ID);
+  });
+});
+
+describe('a pending row whose creation time no Date can show', () => {
+  it.each([
+    ['past the year 275760', 9e18, 'not a time: 9000000000000000000'],
+    ['text', 'yesterday', 'not a time (string stored)'],
+  ])('(%s) is listed by supervise --once, human and JSON (both failed as a bug)', async (_what, createdAt, shown) => {
+    plant({ createdAt });
+    const json = await runCli(['--db', dbFile, 'supervise', '--once', '--json'], { home: dir });
+    expect({ code: json.code, stderr: json.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(JSON.parse(json.stdout)).toEqual([expect.objectContaining({ id: PLANTED_ID, createdAt: shown, seal: 'forged' })]);
+    const human = await runCli(['--db', dbFile, 'supervise', '--once'], { home: dir });
+    expect({ code: human.code, stderr: human.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(human.stdout).toContain(PLANTED_ID.slice(0, 8));
+  });
+});
