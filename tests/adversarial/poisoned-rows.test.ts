@@ -120,3 +120,25 @@ describe('a pending row whose creation time no Date can show', () => {
     expect(human.stdout).toContain(PLANTED_ID.slice(0, 8));
   });
 });
+
+describe('a bottles row written with raw SQL', () => {
+  it('with blobs, text times, times past any Date and screen controls in its slug, is listed as gone and unsealed, never obeyed', async () => {
+    const raw = new Database(dbFile);
+    try {
+      const insert = raw.prepare('INSERT INTO bottles (slug, backend, image, started_at, stopped_at, last_heartbeat, sidecar_version, schema_version, live_routes_hash, live_routes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+      insert.run(Buffer.from('evil'), Buffer.from([0, 1, 2]), 'image \u001b[2J', 8.9e15, 'later', 8.9e15, Buffer.from('1.0.0'), 'ten', Buffer.from('ab'), Buffer.from('routes'));
+      insert.run('\u001b[31mred\u202e', null, null, null, null, Date.now(), null, null, null, null);
+    } finally {
+      raw.close();
+    }
+    const human = await runCli(['--db', dbFile, 'bottles'], { home: dir });
+    expect({ code: human.code, stderr: human.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(human.stdout).toMatch(/evil +gone/);
+    expect(human.stdout).toContain('[UNSEALED]');
+    expect(human.stdout).not.toMatch(/[\u001b\u202e]/);
+    const json = await runCli(['--db', dbFile, 'bottles', '--json'], { home: dir });
+    expect(json.code).toBe(0);
+    const listed = (JSON.parse(json.stdout) as { bottles: Array<{ slug: string; liveness: string }> }).bottles;
+    expect(listed.map((bottle) => [bottle.slug, bottle.liveness]).sort()).toEqual([['\u001b[31mred\u202e', 'gone'], ['evil', 'gone']].sort());
+  });
+});
