@@ -1,10 +1,10 @@
-import { isoTime } from '../core/time.js';
 import { watchNewProposals, type ProposalSummary } from '../queue/new-proposals.js';
 import type { QueueStore } from '../queue/queue-store.js';
 import type { NotifyClaims } from './claims.js';
 import type { DesktopNotifier } from './desktop.js';
 import { runHook, type HookResult } from './hook.js';
 import type { NotifySettings } from './settings.js';
+import { isoTime } from '../core/time.js';
 
 /** What a hook reads on stdin: the summary, never the payload. */
 export interface HookInput {

@@ -140,7 +140,7 @@ export class QueueStore {
     const proposal = await writeTransaction(this.#db, () => {
       // A proposal of a launcher's kind never exists without the record the operator's tools answer it by.
       if (declared) this.#requireKindRecords().recordWithinTransaction(declared);
-      this.#sweepExpired(row.created_at);
+      this.#sweep(row.created_at);
       if (row.idempotency_key !== null) {
         const existing = cachedStatement(this.#db, 'SELECT * FROM proposals WHERE slug = ? AND idempotency_key = ?').get(slug, row.idempotency_key) as ProposalRow | undefined;
         if (existing) return proposalFromRow(sameRequest(existing, row));
@@ -330,7 +330,7 @@ export class QueueStore {
     };
     const decidedBeforehand = decide(proposal);
     const outcome = await writeTransaction(this.#db, (): { written: ProposalResponse } | { refused: SuperviseError } => {
-      this.#sweepExpired(createdAt);
+      this.#sweep(createdAt);
       // A refusal thrown here writes nothing, not even the sweep that found the proposal expired;
       // only refusing a forged proposal commits, to keep the record of the forgery.
       const current = proposalFromRow(cachedStatement(this.#db, 'SELECT * FROM proposals WHERE id = ?').get(id) as ProposalRow);
@@ -470,7 +470,7 @@ export class QueueStore {
     const reason = validateTextSize(cancel.reason, MAX_NOTES_BYTES, 'reason');
     const cancelled = await writeTransaction(this.#db, () => {
       const now = Date.now();
-      this.#sweepExpired(now);
+      this.#sweep(now);
       const state = cachedStatement(this.#db, 'SELECT state FROM proposals WHERE id = ?', { pluck: true }).get(id) as ProposalState;
       if (state === 'cancelled') return false;
       if (state !== 'pending') throw this.#notPending(proposal, state);
@@ -481,10 +481,10 @@ export class QueueStore {
     return cancelled;
   }
 
-  /** Moves every proposal past its expiry to `expired`, each with an audit entry. Returns how many. */
+  /** Moves every proposal past its expiry to `expired`, each with an audit entry (and closes the unanswerable rows only raw SQL writes). Returns how many. */
   async expireDue(): Promise<number> {
     await this.loadKinds();
-    const expired = await writeTransaction(this.#db, () => this.#sweepExpired(Date.now()));
+    const expired = await writeTransaction(this.#db, () => this.#sweep(Date.now()));
     this.announceCommitted();
     return expired;
   }
@@ -664,7 +664,7 @@ export class QueueStore {
    * holds, the sweep settles it and never throws: it runs in every write, and one row a bottle
    * wrote must not stop every bottle's writes.
    */
-  #sweepExpired(now: number): number {
+  #sweep(now: number): number {
     const expired = cachedStatement(this.#db, `SELECT * FROM proposals WHERE state = 'pending' AND expires_at <= ?`).all(now) as ProposalRow[];
     for (const row of expired.map(proposalFromRow)) {
       this.#settleWithinTransaction(row, 'expired', {

@@ -1,4 +1,3 @@
-import { isoTime, shortTime } from '../../core/time.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
@@ -18,6 +17,7 @@ import { VERB_EXIT } from '../../core/exit-codes.js';
 import { safeLine } from '../../core/safe-text.js';
 import { colorDiff, safeLines } from '../supervise/detail.js';
 import type { Palette } from '../supervise/list-model.js';
+import { isoTime, shortTime } from '../../core/time.js';
 
 export interface FilterFlags {
   bottle?: string;
@@ -43,7 +43,6 @@ function filterFrom(flags: FilterFlags): AuditFilter {
   }
   return filter;
 }
-
 
 function colorStatus(status: string | null, colors: Palette): string {
   const text = status ?? '-';

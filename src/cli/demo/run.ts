@@ -1,4 +1,3 @@
-import { isoTime } from '../../core/time.js';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -24,6 +23,7 @@ import { colorDiff, renderDetail, safeLines } from '../supervise/detail.js';
 import { renderPendingTable, type Palette } from '../supervise/list-model.js';
 import { loadSuperviseTui } from '../supervise/load-tui.js';
 import { assertInteractiveTerminal } from '../supervise/terminal.js';
+import { isoTime } from '../../core/time.js';
 
 /** Long enough for the scripted approval; short so an interactive person sees the agent resume. */
 const RESPONSE_TIMEOUT_SECONDS = { scripted: 15, interactive: 20 } as const;

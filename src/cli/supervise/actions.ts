@@ -1,4 +1,3 @@
-import { isoTime } from '../../core/time.js';
 import { SuperviseError } from '../../core/errors.js';
 import type { KindDefinition } from '../../kinds/kind.js';
 import type { KindRegistry } from '../../kinds/registry.js';
@@ -8,6 +7,7 @@ import type { Proposal, ProposalResponse, ReviewedProposal } from '../../queue/p
 import { responseSealTrusted } from '../../queue/proposal-seals.js';
 import type { QueueStore } from '../../queue/queue-store.js';
 import { validateActor } from '../../core/validation.js';
+import { isoTime } from '../../core/time.js';
 
 export type Decision =
   | { status: 'approved'; reason: string }

@@ -1,4 +1,3 @@
-import { isoTime } from '../../core/time.js';
 import { hasUnsafeCharacters, safeLine } from '../../core/safe-text.js';
 import type { Staleness } from '../../bottles/staleness.js';
 import { sha256 } from '../../core/hash.js';
@@ -12,6 +11,7 @@ import { askedBy } from './asked-by.js';
 import { formatAge, type Palette } from './list-model.js';
 import { reportLines } from './report-view.js';
 import { layoutLine, plainLines, type StyledLine } from './styled-line.js';
+import { isoTime } from '../../core/time.js';
 
 /** Each line of `text` display-safe: tabs and every control character shown as markers, so a line is exactly one line. */
 export function safeLines(text: string): string[] {
