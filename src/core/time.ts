@@ -5,14 +5,17 @@
  */
 export function isoTime(ms: number): string {
   const date = new Date(ms);
-  if (!Number.isNaN(date.getTime())) return date.toISOString();
-  // A stored text is the writer's to choose, screen controls included: only its type is shown.
-  const stored: unknown = ms;
-  return typeof stored === 'number' ? `not a time: ${stored}` : `not a time (${typeof stored} stored)`;
+  return Number.isNaN(date.getTime()) ? notATime(ms) : date.toISOString();
 }
 
 /** `isoTime` to the second, as lists show it: `2026-12-02 14:03:07Z`. */
 export function shortTime(ms: number): string {
-  const iso = isoTime(ms);
-  return iso.startsWith('not a time') ? iso : `${iso.slice(0, 19).replace('T', ' ')}Z`;
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? notATime(ms) : `${date.toISOString().slice(0, 19).replace('T', ' ')}Z`;
+}
+
+function notATime(ms: number): string {
+  // A stored text is the writer's to choose, screen controls included: only its type is shown.
+  const stored: unknown = ms;
+  return typeof stored === 'number' ? `not a time: ${stored}` : `not a time (${typeof stored} stored)`;
 }

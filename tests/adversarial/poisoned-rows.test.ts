@@ -3,38 +3,28 @@
  * with raw SQL: one row it plants must neither stop the whole plane's writes, nor sit in the
  * operator's list where no command can answer it, nor crash a list with a time no Date can show.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { openHostDatabase, type SuperviseDatabase } from '../../src/database.js';
+import type { SuperviseDatabase } from '../../src/database.js';
+import { openHostHome, type HostHome } from '../fixtures/host-home.js';
 import { assertBuilt, runCli } from '../fixtures/cli-support.js';
-import { tempDir } from '../fixtures/storage-support.js';
 
 const GOOD = 'routes:\n  - host: api.example.com\n';
 const PLANTED_ID = '22222222-2222-4222-8222-222222222222';
 
+let home: HostHome;
 let dir: string;
 let dbFile: string;
 let host: SuperviseDatabase;
-let savedHome: string | undefined;
 
 beforeAll(() => assertBuilt());
 
 beforeEach(async () => {
-  savedHome = process.env.HOME;
-  dir = tempDir('poisoned-rows');
-  process.env.HOME = dir;
-  fs.mkdirSync(path.join(dir, 'supervise'), { mode: 0o700 });
-  dbFile = path.join(dir, 'supervise', 'bot-bottle.db');
-  host = await openHostDatabase({ path: dbFile, watch: false });
+  home = await openHostHome('poisoned-rows');
+  ({ dir, dbFile, host } = home);
 });
 
-afterEach(async () => {
-  await host.close();
-  process.env.HOME = savedHome;
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => home.close());
 
 type Planted = { id?: unknown; slug?: unknown; createdAt?: unknown; expiresAt?: unknown };
 

@@ -3,40 +3,30 @@
  * payload, justification or current file is a number or a blob must be listed as what it is, a
  * forgery, without taking the operator's whole list down with it.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { openHostDatabase, type SuperviseDatabase } from '../../src/database.js';
+import type { SuperviseDatabase } from '../../src/database.js';
+import { openHostHome, type HostHome } from '../fixtures/host-home.js';
 import { assertBuilt, CLI, runCli } from '../fixtures/cli-support.js';
-import { REPO_ROOT, tempDir } from '../fixtures/storage-support.js';
+import { REPO_ROOT } from '../fixtures/storage-support.js';
 import { TmuxTerminal } from '../fixtures/tui-terminal.js';
 
 const GOOD = 'routes:\n  - host: api.example.com\n';
 const FORGED_ID = '11111111-1111-4111-8111-111111111111';
 
+let home: HostHome;
 let dir: string;
 let dbFile: string;
 let host: SuperviseDatabase;
-let savedHome: string | undefined;
 
 beforeAll(() => assertBuilt());
 
 beforeEach(async () => {
-  savedHome = process.env.HOME;
-  dir = tempDir('typed-columns');
-  // The CLI and this test share one HOME, so one host key.
-  process.env.HOME = dir;
-  fs.mkdirSync(path.join(dir, 'supervise'), { mode: 0o700 });
-  dbFile = path.join(dir, 'supervise', 'bot-bottle.db');
-  host = await openHostDatabase({ path: dbFile, watch: false });
+  home = await openHostHome('typed-columns');
+  ({ dir, dbFile, host } = home);
 });
 
-afterEach(async () => {
-  await host.close();
-  process.env.HOME = savedHome;
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => home.close());
 
 /** The row a bottle writes with raw SQL, its text columns holding other types. */
 function writeForgedRow(payload: unknown, justification: unknown, currentFile: unknown): void {

@@ -1,5 +1,6 @@
 import type { AuditEntryView, AuditListView, AuditRowView, VerifyView } from './api-types.js';
-import { byId, el, exactTime, isoTime, linesBlock, message } from './dom.js';
+import { isoTime, shortTime } from '../../core/time.js';
+import { byId, el, linesBlock, message } from './dom.js';
 import type { Api } from './http.js';
 
 /** The audit log: filters (the same as `audit list`), an entry's detail with its diff, and verify. */
@@ -63,7 +64,7 @@ export class AuditPage {
 }
 
 function rowElement(row: AuditRowView): HTMLTableRowElement {
-  const cells = [String(row.seq), isoTime(row.ts), row.slug, row.component, row.action, row.kind, row.status, row.actor, row.notes];
+  const cells = [String(row.seq), shortTime(row.ts), row.slug, row.component, row.action, row.kind, row.status, row.actor, row.notes];
   return el('tr', { attrs: { 'data-seq': String(row.seq) } }, cells.map((text) => el('td', { text })));
 }
 
@@ -71,7 +72,7 @@ function entryElements(entry: AuditEntryView): Node[] {
   const field = (name: string, value: string): HTMLElement => el('p', {}, [el('strong', { text: `${name} ` }), document.createTextNode(value)]);
   return [
     el('h2', { text: `Audit entry ${entry.seq}` }),
-    field('time', exactTime(entry.ts)),
+    field('time', isoTime(entry.ts)),
     field('bottle', entry.slug),
     field('component', entry.component),
     field('action', entry.action),

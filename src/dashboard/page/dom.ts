@@ -40,20 +40,6 @@ export function formatAge(ms: number): string {
   return `${Math.floor(seconds / 86_400)}d`;
 }
 
-/** A time to the second, as lists show it. A bottle can store anything in a time column; no Date shows that, and it is said instead of throwing. */
-export function isoTime(ms: number): string {
-  const exact = exactTime(ms);
-  return exact.startsWith('not a time') ? exact : `${exact.slice(0, 19).replace('T', ' ')}Z`;
-}
-
-/** A time in full ISO 8601 (UTC, milliseconds), or what it is when it is not one. */
-export function exactTime(ms: number): string {
-  const date = new Date(ms);
-  if (!Number.isNaN(date.getTime())) return date.toISOString();
-  const stored: unknown = ms;
-  return typeof stored === 'number' ? `not a time: ${stored}` : `not a time (${typeof stored} stored)`;
-}
-
 /** A one-line message under a form: what happened or what is wrong. */
 export function message(text: string, tone: 'ok' | 'error' | 'info'): HTMLParagraphElement {
   return el('p', { className: `message ${tone}`, text, attrs: { role: tone === 'error' ? 'alert' : 'status' } });

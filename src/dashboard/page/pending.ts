@@ -1,5 +1,6 @@
 import type { AnswerRequest, AnswerView, EditCheckView, PendingView, ProposalView } from './api-types.js';
-import { byId, el, exactTime, formatAge, linesBlock, message } from './dom.js';
+import { isoTime } from '../../core/time.js';
+import { byId, el, formatAge, linesBlock, message } from './dom.js';
 import { ApiError, type Api } from './http.js';
 import { PendingList } from './pending-list.js';
 
@@ -48,7 +49,7 @@ export class PendingPage {
     const parts: Node[] = [
       el('h2', { text: `Proposal ${view.id}` }),
       el('p', { text: `bottle ${view.slug} · kind ${view.kind} · from ${view.origin}` }),
-      el('p', { className: 'muted', text: `asked ${formatAge(now - view.createdAt)} ago (${exactTime(view.createdAt)}), ${expiry}` }),
+      el('p', { className: 'muted', text: `asked ${formatAge(now - view.createdAt)} ago (${isoTime(view.createdAt)}), ${expiry}` }),
       el('p', { className: 'muted', text: view.kindDescription }),
       ...view.warnings.map((warning) => el('div', { className: `warning ${warning.tone}`, text: warning.text, attrs: { 'data-warning': warning.tone } })),
       el('h3', { text: 'Justification' }),
