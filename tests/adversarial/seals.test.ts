@@ -324,7 +324,9 @@ describe('a second bottle forging with raw SQL', () => {
         },
         { op: 'sql', sql: `INSERT INTO events (ts, type, proposal_id, slug, target) VALUES (?, 'created', ?, ?, 'sidecar')`, params: [now, id, A] },
       ]);
-      for (let tries = 0; forgedRows(id).length === 0; tries += 1) {
+      // The sidecar records the forgery, then logs it: its line reaches the pipe after the row commits.
+      const warning = `proposal ${id} (egress-routes-apply) is not signed by the host; not applied`;
+      for (let tries = 0; forgedRows(id).length === 0 || !sidecar.stderr().includes(warning); tries += 1) {
         if (tries > 600) throw new Error(`the sidecar never dealt with the forged downward proposal: ${sidecar.stderr()}`);
         await sleep(50);
       }
