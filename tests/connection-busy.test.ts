@@ -50,11 +50,11 @@ describe('a write lock held by another process', () => {
     }
     expect(await holder.nextEvent('released')).toBeTruthy();
     expect(await holder.exited).toEqual({ code: 0, signal: null });
-    // Writes wait for the lock themselves; reads on the connection keep SQLite's short wait.
+    // Waiting in slices leaves the connection's busy timeout as it was opened.
     expect(host.db.pragma('busy_timeout', { simple: true })).toBe(BUSY_TIMEOUT_MS);
   });
 
-  it('gives up after the budget with a busy error that names how to find the holder, and the connection keeps its read timeout', async () => {
+  it('gives up after the budget with a busy error that names how to find the holder, and the connection keeps its busy timeout', async () => {
     const holder = children.fixture('wake-lock-holder.ts', [file, String(HOLD_MS)]);
     await holder.nextEvent('locked');
     const started = Date.now();

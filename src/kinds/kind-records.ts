@@ -93,7 +93,7 @@ export class KindRecords implements RecordedKinds {
       this.#db,
       `SELECT version, seal, length(CAST(definition AS BLOB)) AS bytes,
               CASE WHEN length(CAST(definition AS BLOB)) <= ${MAX_KIND_DEFINITION_BYTES} THEN definition END AS definition
-       FROM kinds WHERE name = ? ORDER BY version DESC LIMIT 1`,
+       FROM kinds WHERE name = +? ORDER BY version DESC LIMIT 1`,
     ).get(name) as NewestRow | undefined;
   }
 

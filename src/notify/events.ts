@@ -47,10 +47,10 @@ export function readEventsAfter(db: Db, cursor: number, through: number, limit: 
   const columns = 'SELECT id, ts, type, proposal_id, slug, target FROM events';
   const rows = (
     slugs === undefined
-      ? cachedStatement(db, `${columns} WHERE id > ? AND id <= ? ORDER BY id LIMIT ?`).all(cursor, through, limit)
+      ? cachedStatement(db, `${columns} WHERE id > +? AND id <= +? ORDER BY id LIMIT +?`).all(cursor, through, limit)
       : slugs.length === 1
-        ? cachedStatement(db, `${columns} WHERE slug = ? AND id > ? AND id <= ? ORDER BY id LIMIT ?`).all(slugs[0], cursor, through, limit)
-        : cachedStatement(db, `${columns} WHERE slug IN (SELECT value FROM json_each(?)) AND id > ? AND id <= ? ORDER BY id LIMIT ?`).all(JSON.stringify(slugs), cursor, through, limit)
+        ? cachedStatement(db, `${columns} WHERE slug = +? AND id > +? AND id <= +? ORDER BY id LIMIT +?`).all(slugs[0], cursor, through, limit)
+        : cachedStatement(db, `${columns} WHERE slug IN (SELECT value FROM json_each(?)) AND id > +? AND id <= +? ORDER BY id LIMIT +?`).all(JSON.stringify(slugs), cursor, through, limit)
   ) as EventRow[];
   return rows.map((row) => ({ id: row.id, ts: row.ts, type: row.type, proposalId: row.proposal_id, slug: row.slug, target: row.target }));
 }

@@ -98,7 +98,7 @@ function checkAnswer(db: Db, keyring: Keyring, proposal: Proposal, response: Pro
   const trusted = sealed && responseSealTrusted(proposal.target, keyring.checkResponse(sealedResponseFields(proposal, response), response.seal));
   const rightful = proposal.target === 'operator' ? "the host's signature" : "its bottle's or the host's seal";
   if (imported) return trusted ? undefined : `the imported answer does not carry ${rightful}`;
-  const decisions = cachedStatement(db, `SELECT seq, slug, status, notes, actor, detail FROM audit_entries WHERE proposal_id = ? AND action = 'proposal-decision' ORDER BY seq`).all(
+  const decisions = cachedStatement(db, `SELECT seq, slug, status, notes, actor, detail FROM audit_entries WHERE proposal_id = +? AND action = 'proposal-decision' ORDER BY seq`).all(
     proposal.id,
   ) as DecisionRow[];
   const decision = decisions.find((entry) => matchesDecision(entry, proposal, response));

@@ -39,7 +39,7 @@ export function admitProposal(db: Db, slug: string, limits: FloodLimits, now: nu
     );
   }
   const since = now - WINDOW_MS;
-  const recent = cachedStatement(db, `SELECT created_at FROM proposals WHERE slug = ? AND created_at > ? AND target = 'operator' ORDER BY created_at LIMIT ?`, { pluck: true }).all(
+  const recent = cachedStatement(db, `SELECT created_at FROM proposals WHERE slug = +? AND created_at > +? AND target = 'operator' ORDER BY created_at LIMIT +?`, { pluck: true }).all(
     slug,
     since,
     limits.perMinute,

@@ -19,7 +19,7 @@ export function readPendingSummaries(db: Db, target: Target, now: number): Propo
   const rows = cachedStatement(
     db,
     `SELECT id, seq, slug, kind, origin, target, justification, current_file_hash, created_at, expires_at, seal, payload
-     FROM proposals WHERE state = 'pending' AND target = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY seq`,
+     FROM proposals WHERE state = 'pending' AND target = +? AND (expires_at IS NULL OR expires_at > +?) ORDER BY seq`,
   ).all(target, now) as SummaryRow[];
   return fairOrder(rows).map((row) => ({
     id: row.id,

@@ -246,12 +246,12 @@ export class QueueStore {
     }
     if (options.slug === undefined) {
       // Every pending row is read either way (a turn is known only once all are seen); the order is fair-order.ts's.
-      const rows = cachedStatement(this.#db, `SELECT * FROM proposals WHERE state = 'pending' AND target = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY seq`).all(target, Date.now()) as ProposalRow[];
+      const rows = cachedStatement(this.#db, `SELECT * FROM proposals WHERE state = 'pending' AND target = +? AND (expires_at IS NULL OR expires_at > +?) ORDER BY seq`).all(target, Date.now()) as ProposalRow[];
       return fairOrder(rows)
         .slice(0, options.limit)
         .map(proposalFromRow);
     }
-    const rows = cachedStatement(this.#db, `SELECT * FROM proposals WHERE state = 'pending' AND target = ? AND slug = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY seq LIMIT ?`).all(
+    const rows = cachedStatement(this.#db, `SELECT * FROM proposals WHERE state = 'pending' AND target = +? AND slug = +? AND (expires_at IS NULL OR expires_at > +?) ORDER BY seq LIMIT +?`).all(
       target,
       validateSlug(options.slug),
       Date.now(),

@@ -3,15 +3,21 @@ import Database from 'better-sqlite3';
 import { SuperviseError } from '../core/errors.js';
 import { requireSafeDatabaseFile, requireSameDatabaseFile } from './database-file.js';
 import { environmentError } from './environment-errors.js';
-import { cachedStatement } from './statements.js';
 
 export type Db = Database.Database;
 
 /**
- * For reads and administration: better-sqlite3 waits synchronously, so a long busy timeout would
- * freeze the event loop. Write transactions do not use it (see `writeTransaction`).
+ * How long SQLite's own busy handler, which sleeps 1, 2, 5, 10, 15… ms between its tries, waits for
+ * a lock before the call fails as busy. better-sqlite3 waits synchronously, so this is also how long
+ * the event loop can stand still. Write transactions wait in slices of it, yielding to the event
+ * loop between slices, the next starting over at 1 ms (see `writeTransaction`). Measured with 8
+ * writers on 2 vCPUs (docs/BENCHMARKS.md §8): few wake-ups leave the CPU to the holder, so an
+ * operation costs a third less CPU and the median wait falls from about 3 ms to 1 ms against short
+ * looks every 0.25–2 ms; the price is the unlucky waiter's longer sleeps (p99 about 75 ms against
+ * 50). One value for reads too: a WAL reader rarely waits at all, and switching the timeout around
+ * every write cost two statements that SQLite prepares afresh on each run.
  */
-export const BUSY_TIMEOUT_MS = 20;
+export const BUSY_TIMEOUT_MS = 50;
 export const DEFAULT_BUSY_BUDGET_MS = 30_000;
 
 export interface OpenOptions {
@@ -112,33 +118,19 @@ function retrySyncOnBusy<T>(op: () => T, budgetMs: number = DEFAULT_BUSY_BUDGET_
 }
 
 /**
- * How long one look for the write lock waits in SQLite's own busy handler, which sleeps 1, 2, 5,
- * 10, 15… ms between its tries, before the event loop runs and the next look starts over at 1 ms.
- * Measured with 8 writers on 2 vCPUs (docs/BENCHMARKS.md §8): few wake-ups leave the CPU to the
- * holder, so an operation costs a third less CPU and the median wait falls from about 3 ms to 1 ms
- * against short looks every 0.25–2 ms; the price is the unlucky waiter's longer sleeps (p99 about
- * 75 ms against 50). The slice bounds both that sleep and how long the event loop stands still.
- */
-const LOCK_WAIT_SLICE_MS = 50;
-
-/**
  * Runs `fn` as one BEGIN IMMEDIATE transaction. `fn` must be synchronous and re-runnable: a busy
- * attempt rolls back and runs it again. While the lock is taken this waits for it in slices of at
- * most 50 ms (above), between which the event loop runs, for up to `budgetMs`, then reports a
+ * attempt rolls back and runs it again. While the lock is taken this waits for it in slices of
+ * `BUSY_TIMEOUT_MS` (above), between which the event loop runs, for up to `budgetMs`, then reports a
  * `busy` error naming how to find the holder.
  */
 export async function writeTransaction<T>(db: Db, fn: () => T, budgetMs: number = DEFAULT_BUSY_BUDGET_MS): Promise<T> {
   const transaction = db.transaction(fn);
   const deadline = Date.now() + budgetMs;
   for (;;) {
-    cachedStatement(db, `PRAGMA busy_timeout = ${LOCK_WAIT_SLICE_MS}`).get();
     try {
       return transaction.immediate();
     } catch (error) {
       if (!isBusyError(error)) throw error;
-    } finally {
-      // Reads on this connection between slices keep the ordinary timeout.
-      cachedStatement(db, `PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`).get();
     }
     if (Date.now() >= deadline) throw busyGiveUp(budgetMs);
     await yieldToEventLoop();
