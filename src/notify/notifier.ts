@@ -75,9 +75,10 @@ export class ChangeNotifier {
     this.#dbFile = options.dbFile;
     const watchFiles = options.watch ?? true;
     // With the doorbells, the poll only covers a ring that never came (a bell swapped by a
-    // bottle, a filesystem without events), so it can be slow and cheap.
+    // bottle, a filesystem without events), so it can be slow and cheap: once a second, the same
+    // for waiters as for views (at 500 ms, 32 idle waiters used about 1.6× the CPU).
     this.#options = {
-      urgentPollMs: options.urgentPollMs ?? (watchFiles ? 500 : 10),
+      urgentPollMs: options.urgentPollMs ?? (watchFiles ? 1000 : 10),
       idlePollMs: options.idlePollMs ?? 1000,
     };
     this.#doorbells = watchFiles ? new Doorbells(options.dbFile) : undefined;
