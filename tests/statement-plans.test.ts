@@ -13,8 +13,9 @@ import { routesFor, tempDir } from './fixtures/storage-support.js';
 
 /**
  * Counts the row builders better-sqlite3 makes. It makes one with `Function` each time SQLite has
- * (re)prepared a statement that then returns a row, so a count that grows while the same
- * statements run is a statement prepared again.
+ * (re)prepared a statement that then returns a row as an object, so a count that grows while the
+ * same statements run is a statement prepared again (or one prepared per call). A statement that
+ * returns nothing, or plucks its one column, makes none, so the test keeps rows in every list it reads.
  */
 class RowBuilderCount {
   readonly columns: string[] = [];
@@ -91,8 +92,8 @@ describe('statements prepared once', () => {
   it('enqueue, list, answer, wait, archive and the event reads run without preparing anything again', async () => {
     const acme = bottle('acme');
     const globex = bottle('globex');
-    const roundTrip = async (view: BottleDatabase, host_: string): Promise<void> => {
-      const proposal = await view.queue.writeProposal({ kind: 'egress-allow', origin: 'agent', payload: routesFor(host_), justification: 'needs it' });
+    const roundTrip = async (view: BottleDatabase, routeHost: string): Promise<void> => {
+      const proposal = await view.queue.writeProposal({ kind: 'egress-allow', origin: 'agent', payload: routesFor(routeHost), justification: 'needs it' });
       await host.queue.writeResponse(view.queue.slug, proposal.id, { status: 'approved', responder: 'operator', notes: 'ok' });
       const outcome = await view.queue.waitForResponse(proposal.id, { timeoutMs: 5_000 });
       expect(outcome.outcome).toBe('answered');
