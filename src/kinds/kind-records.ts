@@ -11,6 +11,7 @@ import { MAX_KIND_DEFINITION_BYTES } from '../core/limits.js';
 import type { Keyring } from '../keys/keyring.js';
 import { writeTransaction, type Db } from '../storage/connection.js';
 import { cachedStatement } from '../storage/statements.js';
+import { textColumnOrNull } from '../storage/text-columns.js';
 import { isBuiltinKind } from './builtin-rules.js';
 import { kindFromDefinition, readDefinitionText } from './declared-kind.js';
 import type { KindDefinition } from './kind.js';
@@ -88,13 +89,15 @@ export class KindRecords implements RecordedKinds {
     }
   }
 
+  /** The newest record of `name`, its text columns read as text whatever a bottle bound there (text-columns.ts). */
   #newest(name: string): NewestRow | undefined {
-    return cachedStatement(
+    const row = cachedStatement(
       this.#db,
       `SELECT version, seal, length(CAST(definition AS BLOB)) AS bytes,
               CASE WHEN length(CAST(definition AS BLOB)) <= ${MAX_KIND_DEFINITION_BYTES} THEN definition END AS definition
        FROM kinds WHERE name = +? ORDER BY version DESC LIMIT 1`,
     ).get(name) as NewestRow | undefined;
+    return row && { ...row, seal: textColumnOrNull(row.seal), definition: textColumnOrNull(row.definition) };
   }
 
   /**

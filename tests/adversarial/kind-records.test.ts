@@ -121,6 +121,15 @@ describe('a record the bottle forged', () => {
     await expectOnlyRejectable(proposal.id, '{"service":"api"}', 4, /kind "deploy-approve": its newest record in the database \(version 2\) is not sealed by this host/);
   });
 
+  it.each([
+    ['a blob seal', `'{}', X'7369673a41414141'`],
+    ['a blob definition and seal', `X'7b7d', X'7369673a41414141'`],
+  ])('a newer record with %s is refused as unsealed, not met with a crash', async (_label, definitionAndSeal) => {
+    const proposal = await launcher.queue.writeProposal(SLUG, { kind: 'deploy-approve', origin: 'host', payload: '{"service":"api"}' });
+    await bottle({ op: 'sql', sql: `INSERT INTO kinds (name, version, definition, seal, recorded_at) VALUES ('deploy-approve', 2, ${definitionAndSeal}, 0)` });
+    await expectOnlyRejectable(proposal.id, '{"service":"api"}', 4, /kind "deploy-approve": its newest record in the database \(version 2\) is not sealed by this host/);
+  });
+
   it('an older, wider version replayed under a new number is refused: the seal covers the version', async () => {
     // The launcher once accepted any service and let the operator edit; its next release narrowed that.
     const wide = await openHostDatabase({ path: dbFile, watch: false, kinds: KindRegistry.withBuiltins().register({ ...deploy, modifiable: true, schema: z.strictObject({ service: z.string() }) }) });
