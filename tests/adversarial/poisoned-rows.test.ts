@@ -1,11 +1,15 @@
 /**
  * Every write sweeps the pending proposals of every bottle, and a bottle writes the shared file
  * with raw SQL: one row it plants must neither stop the whole plane's writes, nor sit in the
- * operator's list where no command can answer it, nor crash a list with a time no Date can show.
+ * operator's list where no command can answer it, nor crash a list with a time no Date can show;
+ * nor may an events row it plants mislead or stop a process watching for new proposals.
  */
+import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { SuperviseDatabase } from '../../src/database.js';
+import { openHostDatabase, type SuperviseDatabase } from '../../src/database.js';
+import type { Notification } from '../../src/notify/notifier.js';
+import { watchNewProposals, type ProposalSummary } from '../../src/queue/new-proposals.js';
 import { openHostHome, type HostHome } from '../fixtures/host-home.js';
 import { assertBuilt, runCli } from '../fixtures/cli-support.js';
 
@@ -131,5 +135,38 @@ describe('a bottles row written with raw SQL', () => {
     expect(json.code).toBe(0);
     const listed = (JSON.parse(json.stdout) as { bottles: Array<{ slug: string; liveness: string }> }).bottles;
     expect(listed.map((bottle) => [bottle.slug, bottle.liveness]).sort()).toEqual([['\u001b[31mred\u202e', 'gone'], ['evil', 'gone']].sort());
+  });
+});
+
+describe('an events row written with raw SQL', () => {
+  it('with blobs, a text time or an id no proposal has, misleads no watcher and stops none', async () => {
+    const watching = await openHostDatabase({ path: dbFile });
+    const summaries: ProposalSummary[] = [];
+    const seen: Notification[] = [];
+    const stopSummaries = watchNewProposals(watching.queue, (summary) => summaries.push(summary));
+    const stopEvents = watching.queue.subscribe({}, (events) => seen.push(...events));
+    try {
+      const raw = new Database(dbFile);
+      try {
+        const insert = raw.prepare('INSERT INTO events (ts, type, proposal_id, slug, target) VALUES (?, ?, ?, ?, ?)');
+        insert.run(Date.now(), 'created', Buffer.from(PLANTED_ID), 'acme', 'operator');
+        insert.run(Buffer.from('t'), Buffer.from('created'), Buffer.from('x'), Buffer.from('acme'), Buffer.from('operator'));
+        insert.run('yesterday', 'created', PLANTED_ID, 'acme', 'operator');
+      } finally {
+        raw.close();
+      }
+      // The bottle rings the bell itself, so the watcher reads its rows at once.
+      const now = new Date();
+      fs.utimesSync(`${dbFile}-bell`, now, now);
+      const real = await propose('acme');
+      const deadline = Date.now() + 10_000;
+      while (!seen.some((event) => event.type !== 'resync' && event.proposalId === real.id) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(summaries.map((summary) => summary.id)).toEqual([real.id]);
+      expect(seen.filter((event) => event.type !== 'resync').length).toBeGreaterThanOrEqual(4);
+    } finally {
+      stopSummaries();
+      stopEvents();
+      await watching.close();
+    }
   });
 });
