@@ -1,15 +1,15 @@
 // The statements of a round trip are prepared once: none is parsed and planned again on every run
 // because SQLite planned it on a bound value (see `cachedStatement` in src/storage/statements.ts).
 // Real database files, a real host and a sidecar view of the same file, the public API.
-import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openHostDatabase, openSidecarDatabase, type BottleDatabase, type SuperviseDatabase } from '../src/database.js';
+import { openSidecarDatabase, type BottleDatabase, type SuperviseDatabase } from '../src/database.js';
 import { readEventsAfter } from '../src/notify/events.js';
 import { readPendingSummaries } from '../src/queue/pending-summaries.js';
 import { bottleKeysDir } from './fixtures/bottle-keys.js';
-import { routesFor, tempDir } from './fixtures/storage-support.js';
+import { openHostHome, type HostHome } from './fixtures/host-home.js';
+import { routesFor } from './fixtures/storage-support.js';
 
 /**
  * Counts the row builders better-sqlite3 makes. It makes one with `Function` each time SQLite has
@@ -38,28 +38,23 @@ class RowBuilderCount {
 }
 
 describe('statements prepared once', () => {
+  let home: HostHome;
   let dir: string;
-  let savedHome: string | undefined;
   let file: string;
   let host: SuperviseDatabase;
   const bottles: BottleDatabase[] = [];
   let count: RowBuilderCount | undefined;
 
   beforeEach(async () => {
-    savedHome = process.env.HOME;
-    dir = tempDir('plans');
-    process.env.HOME = dir;
-    file = path.join(dir, 'bot-bottle.db');
-    host = await openHostDatabase({ path: file, watch: false });
+    home = await openHostHome('plans');
+    ({ dir, dbFile: file, host } = home);
   });
 
   afterEach(async () => {
     count?.restore();
     count = undefined;
     for (const bottle of bottles.splice(0)) await bottle.close();
-    await host.close();
-    process.env.HOME = savedHome;
-    fs.rmSync(dir, { recursive: true, force: true });
+    await home.close();
   });
 
   function bottle(slug: string): BottleDatabase {
