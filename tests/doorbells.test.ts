@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,7 +7,7 @@ import { checkHostLayout } from '../src/admin/check.js';
 import { sha256 } from '../src/core/hash.js';
 import { openHostDatabase, type SuperviseDatabase } from '../src/database.js';
 import { openHostKeyring } from '../src/keys/keyring.js';
-import { Doorbells } from '../src/notify/doorbells.js';
+import { BELL_KEPT_OPEN_MS, Doorbells } from '../src/notify/doorbells.js';
 import type { ChangeEvent } from '../src/notify/events.js';
 import { ChangeNotifier, type Notification } from '../src/notify/notifier.js';
 import { QueueStore } from '../src/queue/queue-store.js';
@@ -58,7 +58,8 @@ describe('writers ring after their commits', () => {
     await enqueue('alpha');
     await enqueue('beta');
     expect(fs.statSync(bell()).isFile()).toBe(true);
-    expect(fs.statSync(bell('alpha')).size).toBe(0);
+    // A ring writes one byte at the start of the bell: it never grows.
+    expect(fs.statSync(bell('alpha')).size).toBeLessThanOrEqual(1);
 
     const alphaRang = eventWithin(bell('alpha'), 300);
     const allRang = eventWithin(bell(), 300);
@@ -103,6 +104,64 @@ describe('a bottle swaps a bell (every file in the shared directory may be hosti
     new Doorbells(file).ring(['alpha']);
 
     expect(sha256(fs.readFileSync(file).toString('latin1'))).toBe(before);
+  });
+
+  it('a copy of the database, or any file with more in it than a ring writes, put in a bell\'s place keeps its bytes', async () => {
+    await enqueue('alpha');
+    fs.rmSync(bell('alpha'));
+    fs.copyFileSync(file, bell('alpha'));
+    fs.writeFileSync(bell(), 'xy');
+    const before = fs.readFileSync(bell('alpha'));
+
+    new Doorbells(file).ring(['alpha']);
+
+    expect(fs.readFileSync(bell('alpha')).equals(before)).toBe(true);
+    expect(fs.readFileSync(bell(), 'utf8')).toBe('xy');
+  });
+
+  it('a bell hard-linked to an empty file elsewhere leaves that file empty', async () => {
+    const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'outside-'));
+    closers.push(() => fs.rmSync(outside, { recursive: true, force: true }));
+    const marker = path.join(outside, 'empty-marker');
+    fs.writeFileSync(marker, '');
+    fs.linkSync(marker, bell('alpha'));
+
+    new Doorbells(file).ring(['alpha']);
+
+    expect(fs.statSync(marker).size).toBe(0);
+  });
+
+  it('a FIFO in a bell\'s place is not even opened, so a bottle reading it learns nothing', async () => {
+    execFileSync('mkfifo', [bell('alpha')]);
+    // A reader's open of a FIFO returns only once a writer opens it; `timeout` ends it (124) otherwise.
+    const reader = spawn('timeout', ['2', 'cat', bell('alpha')], { stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => reader.on('exit', resolve));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    new Doorbells(file).ring(['alpha']);
+
+    expect(await exited).toBe(124);
+  });
+
+  it('a bell replaced after a ring is rung again within a second, for a watcher that only knows the new one', async () => {
+    await enqueue('alpha');
+    fs.rmSync(bell('alpha'));
+    fs.writeFileSync(bell('alpha'), '');
+    const db = openConnection(file);
+    const notifier = new ChangeNotifier(db, { dbFile: file, watch: true, urgentPollMs: HOUR_MS, idlePollMs: HOUR_MS });
+    closers.push(() => db.close(), () => notifier.close());
+    const seen: string[] = [];
+    notifier.subscribe((events: Notification[]) => seen.push(...events.flatMap((event) => (event.type === 'resync' ? [] : [event.proposalId]))), { slug: 'alpha' });
+    for (let waited = 0; !inotifyWatchedInodes().has(fs.statSync(bell('alpha')).ino) && waited < 5_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+
+    // Past the check a new subscription makes at once, so only a ring can tell it of what follows.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    let proposal = await enqueue('alpha');
+    for (let waited = 0; !seen.includes(proposal.id) && waited < BELL_KEPT_OPEN_MS + 2_000; waited += 100) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      if (!seen.includes(proposal.id)) proposal = await enqueue('alpha');
+    }
+    expect(seen).toContain(proposal.id);
   });
 
   it('a FIFO in a bell\'s place does not block the writer', async () => {

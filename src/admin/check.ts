@@ -64,7 +64,7 @@ export function checkHostLayout(): CheckResult[] {
 
   const allowed = new Set([DB_FILENAME, ...SIDE_FILE_SUFFIXES.map((suffix) => `${DB_FILENAME}${suffix}`)]);
   const bell = `${DB_FILENAME}${BELL_SUFFIX}`;
-  // The doorbells writers touch after their commits (empty regular files); a link in their place is a stranger.
+  // The doorbells writers ring after their commits (regular files of at most one byte); a link in their place is a stranger.
   const isBell = (name: string): boolean => (name === bell || name.startsWith(`${bell}.`)) && fs.lstatSync(path.join(sharedDir(), name)).isFile();
   const strangers = fs.readdirSync(sharedDir()).filter((name) => !allowed.has(name) && !isBell(name));
   results.push(
