@@ -81,8 +81,8 @@ export class Doorbells {
     }
   }
 
-  /** Closes the bells' descriptors now; they close themselves `BELL_KEPT_OPEN_MS` after opening anyway. */
-  close(): void {
+  /** Closes the bells' descriptors, `BELL_KEPT_OPEN_MS` after the first was opened; the next ring opens afresh. */
+  #closeAll(): void {
     clearTimeout(this.#closeTimer);
     this.#closeTimer = undefined;
     for (const fd of this.#rung.values()) if (fd !== null) closeQuietly(fd);
@@ -95,7 +95,7 @@ export class Doorbells {
     if (fd === undefined) {
       fd = openBell(file);
       this.#rung.set(file, fd);
-      this.#closeTimer ??= setTimeout(() => this.close(), BELL_KEPT_OPEN_MS).unref();
+      this.#closeTimer ??= setTimeout(() => this.#closeAll(), BELL_KEPT_OPEN_MS).unref();
     }
     if (fd === null) return;
     try {
