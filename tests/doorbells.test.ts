@@ -147,12 +147,7 @@ describe('a bottle swaps a bell (every file in the shared directory may be hosti
     await enqueue('alpha');
     fs.rmSync(bell('alpha'));
     fs.writeFileSync(bell('alpha'), '');
-    const db = openConnection(file);
-    const notifier = new ChangeNotifier(db, { dbFile: file, watch: true, urgentPollMs: HOUR_MS, idlePollMs: HOUR_MS });
-    closers.push(() => db.close(), () => notifier.close());
-    const seen: string[] = [];
-    notifier.subscribe((events: Notification[]) => seen.push(...events.flatMap((event) => (event.type === 'resync' ? [] : [event.proposalId]))), { slug: 'alpha' });
-    for (let waited = 0; !inotifyWatchedInodes().has(fs.statSync(bell('alpha')).ino) && waited < 5_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+    const seen = await watchAlpha(HOUR_MS);
 
     // Past the check a new subscription makes at once, so only a ring can tell it of what follows.
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -200,25 +195,36 @@ function inotifyWatchedInodes(): Set<number> {
   return inodes;
 }
 
+/** Waits (up to 5 s) until this process has an inotify watch on bottle alpha's bell as it is now. */
+async function untilAlphaBellWatched(): Promise<void> {
+  for (let waited = 0; !inotifyWatchedInodes().has(fs.statSync(bell('alpha')).ino) && waited < 5_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+/** A notifier on a connection of its own, polling every `pollMs`, subscribed to bottle alpha once its bell is watched: the proposal ids it is told of. */
+async function watchAlpha(pollMs: number): Promise<string[]> {
+  const db = openConnection(file);
+  const notifier = new ChangeNotifier(db, { dbFile: file, watch: true, urgentPollMs: pollMs, idlePollMs: pollMs });
+  closers.push(() => db.close(), () => notifier.close());
+  const seen: string[] = [];
+  notifier.subscribe((events: Notification[]) => seen.push(...events.flatMap((event) => (event.type === 'resync' ? [] : [event.proposalId]))), { slug: 'alpha' });
+  await untilAlphaBellWatched();
+  return seen;
+}
+
 describe('a watcher of one bottle', () => {
   it('watches its bell file itself, never the shared directory every commit writes its WAL into', async () => {
     const db = openConnection(file);
     const notifier = new ChangeNotifier(db, { dbFile: file, watch: true, urgentPollMs: HOUR_MS, idlePollMs: HOUR_MS });
     closers.push(() => db.close(), () => notifier.close());
     notifier.subscribe(() => undefined, { slug: 'alpha' });
-    for (let waited = 0; !inotifyWatchedInodes().has(fs.statSync(bell('alpha')).ino) && waited < 5_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+    await untilAlphaBellWatched();
     const watched = inotifyWatchedInodes();
     expect(watched.has(fs.statSync(bell('alpha')).ino)).toBe(true);
     expect(watched.has(fs.statSync(dir).ino)).toBe(false);
   });
 
   it('never makes a removed bell again itself (the directory may be being removed), and watches it again once a writer has', async () => {
-    const db = openConnection(file);
-    const notifier = new ChangeNotifier(db, { dbFile: file, watch: true, urgentPollMs: 50, idlePollMs: 50 });
-    closers.push(() => db.close(), () => notifier.close());
-    const seen: string[] = [];
-    notifier.subscribe((events: Notification[]) => seen.push(...events.flatMap((event) => (event.type === 'resync' ? [] : [event.proposalId]))), { slug: 'alpha' });
-    for (let waited = 0; !inotifyWatchedInodes().has(fs.statSync(bell('alpha')).ino) && waited < 5_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+    await watchAlpha(50);
     fs.rmSync(bell('alpha'));
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(fs.existsSync(bell('alpha'))).toBe(false);
@@ -229,15 +235,10 @@ describe('a watcher of one bottle', () => {
   });
 
   it('keeps hearing its bell after the file is replaced', async () => {
-    const db = openConnection(file);
-    const notifier = new ChangeNotifier(db, { dbFile: file, watch: true, urgentPollMs: HOUR_MS, idlePollMs: HOUR_MS });
-    closers.push(() => db.close(), () => notifier.close());
-    const seen: string[] = [];
-    notifier.subscribe((events: Notification[]) => seen.push(...events.flatMap((event) => (event.type === 'resync' ? [] : [event.proposalId]))), { slug: 'alpha' });
-    for (let waited = 0; !inotifyWatchedInodes().has(fs.statSync(bell('alpha')).ino) && waited < 5_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+    const seen = await watchAlpha(HOUR_MS);
     fs.rmSync(bell('alpha'));
     fs.writeFileSync(bell('alpha'), '');
-    for (let waited = 0; !inotifyWatchedInodes().has(fs.statSync(bell('alpha')).ino) && waited < 5_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+    await untilAlphaBellWatched();
     const proposal = await enqueue('alpha');
     for (let waited = 0; !seen.includes(proposal.id) && waited < 5_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
     expect(seen).toContain(proposal.id);
