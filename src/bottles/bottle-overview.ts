@@ -1,6 +1,7 @@
 import type { SealVerdict } from '../keys/keyring.js';
 import type { Db } from '../storage/connection.js';
 import { cachedStatement } from '../storage/statements.js';
+import { readableColumns } from '../queue/unreadable-rows.js';
 import type { Bottle } from './bottle-store.js';
 
 /**
@@ -73,7 +74,7 @@ export function pendingByBottle(db: Db, now: number): Map<string, PendingCount> 
   const rows = cachedStatement(
     db,
     `SELECT slug, count(*) AS pending, min(created_at) AS oldest FROM proposals
-     WHERE state = 'pending' AND target = 'operator' AND (expires_at IS NULL OR expires_at > ?) GROUP BY slug`,
+     WHERE state = 'pending' AND target = 'operator' AND (expires_at IS NULL OR expires_at > ?) AND ${readableColumns('slug', 'created_at')} GROUP BY slug`,
   ).all(now) as Array<{ slug: unknown; pending: number; oldest: number }>;
   return new Map(rows.filter((row) => typeof row.slug === 'string').map((row) => [row.slug as string, { pending: row.pending, oldestPendingAt: row.oldest }]));
 }

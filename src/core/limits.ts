@@ -12,6 +12,12 @@ export const MAX_KIND_SCHEMA_DEPTH = 32;
 export const DEFAULT_PROPOSAL_TTL_MS = 24 * 60 * 60 * 1000;
 /** A year: far beyond any wait that makes sense, and its expiry time stays a valid date. */
 export const MAX_PROPOSAL_TTL_MS = 365 * 24 * 60 * 60 * 1000;
+/**
+ * The most any writer of the plane stores in one column: a legacy queue file, imported whole.
+ * A proposal or event holding more was written with raw SQL, and nothing reads it (a bottle's own
+ * SQLite stores up to a gigabyte, more than better-sqlite3 can turn into a string).
+ */
+export const MAX_COLUMN_BYTES = 4 * MAX_PAYLOAD_BYTES;
 
 /** The limits above as one value, for callers that check input before sending it. */
 export const LIMITS = Object.freeze({

@@ -1,8 +1,10 @@
 import { AuditStore } from '../audit/audit-store.js';
 import type { ProposalState } from '../queue/proposal.js';
-import { QueueStore } from '../queue/queue-store.js';
 import type { Db } from '../storage/connection.js';
+import { cachedStatement } from '../storage/statements.js';
 import { tableExists } from '../storage/tables.js';
+import { textColumn } from '../storage/text-columns.js';
+import { readableColumns } from '../queue/unreadable-rows.js';
 import { sameAuditEntry } from './audit-logs.js';
 import { ImportLedger, type Source, type SourceKind } from './ledger.js';
 import type { LegacyAuditLine, LegacyProposal, LegacyResponse } from './shapes.js';
@@ -14,7 +16,8 @@ import type { ImportTarget, ProposalFacts } from './target.js';
  * The database may be older than this build (a dry run migrates nothing): a table it lacks holds nothing.
  */
 export class DryRunTarget implements ImportTarget {
-  readonly #queue: QueueStore | undefined;
+  /** The database's proposals and responses tables, when it has them. */
+  readonly #queueDb: Db | undefined;
   readonly #audit: AuditStore | undefined;
   readonly #ledger: ImportLedger | undefined;
   readonly #proposals = new Map<string, ProposalFacts>();
@@ -24,7 +27,7 @@ export class DryRunTarget implements ImportTarget {
   readonly #auditLines = new Map<string, LegacyAuditLine[]>();
 
   constructor(db: Db | undefined) {
-    this.#queue = db && tableExists(db, 'proposals') ? new QueueStore(db) : undefined;
+    this.#queueDb = db && tableExists(db, 'proposals') ? db : undefined;
     this.#audit = db && tableExists(db, 'audit_entries') ? new AuditStore(db) : undefined;
     this.#ledger = db && tableExists(db, 'legacy_imports') ? new ImportLedger(db, 0) : undefined;
   }
@@ -32,12 +35,13 @@ export class DryRunTarget implements ImportTarget {
   proposal(id: string): ProposalFacts | undefined {
     const overlaid = this.#proposals.get(id);
     if (overlaid) return overlaid;
-    const stored = this.#queue?.findProposal(id);
-    return stored && { slug: stored.slug, state: stored.state };
+    // Only the columns it needs: the database may be older than this build, without every column a whole row has now.
+    const stored = this.#queueDb && (cachedStatement(this.#queueDb, `SELECT slug, state FROM proposals WHERE id = ? AND ${readableColumns('slug')}`).get(id) as { slug: string; state: ProposalState } | undefined);
+    return stored && { slug: textColumn(stored.slug), state: stored.state };
   }
 
   hasResponse(slug: string, id: string): boolean {
-    return this.#responses.has(id) || this.#queue?.readResponse(slug, id) !== undefined;
+    return this.#responses.has(id) || (this.#queueDb !== undefined && cachedStatement(this.#queueDb, 'SELECT 1 FROM responses r JOIN proposals p ON p.id = r.proposal_id WHERE r.proposal_id = ? AND p.slug = ?').get(id, slug) !== undefined);
   }
 
   hasSource(key: string): boolean {

@@ -1,12 +1,12 @@
 import fs from 'node:fs';
-import { MAX_PAYLOAD_BYTES } from '../core/limits.js';
+import { MAX_COLUMN_BYTES } from '../core/limits.js';
 import type { Group, QueueFile } from './queue-scan.js';
 import { LegacyShapeError, parseJsonObject, parseLegacyProposal, parseLegacyResponse, type FileContext, type LegacyProposal, type LegacyResponse } from './shapes.js';
 import { cannotRead } from './summary.js';
 import { openInTree } from './tree.js';
 
-/** No queue file of the old system comes near this; a bigger one is not one of them. */
-export const MAX_LEGACY_FILE_BYTES = 4 * MAX_PAYLOAD_BYTES;
+/** No queue file of the old system comes near this; a bigger one is not one of them (and no column the import writes can exceed it). */
+export const MAX_LEGACY_FILE_BYTES = MAX_COLUMN_BYTES;
 
 /** A file read and parsed: its value, or the reason it has none. */
 export interface Parsed<T> {

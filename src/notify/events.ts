@@ -16,6 +16,13 @@ export interface ChangeEvent {
 /** Events older than this are pruned; a reader that fell further behind resyncs from the tables. */
 export const EVENT_RETENTION_MS = 60 * 60 * 1000;
 const PRUNE_EVERY = 512;
+/**
+ * No column of an event the plane writes is longer (an id is 36 bytes, a slug at most 63). A bottle
+ * writes rows with its own SQLite, and one value over what better-sqlite3 reads failed every read
+ * of it; `octet_length` reads a value's size, never the value, so a longer event is passed over.
+ */
+const EVENT_COLUMN_BYTES = 64;
+const SMALL_EVENT = ['ts', 'type', 'proposal_id', 'slug', 'target'].map((column) => `octet_length(${column}) <= ${EVENT_COLUMN_BYTES}`).join(' AND ');
 
 /** Appends inside the caller's write transaction, so the event commits with the change it describes. */
 export function appendEvent(db: Db, event: Omit<ChangeEvent, 'id'>): number {
@@ -25,7 +32,7 @@ export function appendEvent(db: Db, event: Omit<ChangeEvent, 'id'>): number {
   );
   if (id % PRUNE_EVERY === 0) {
     // Walks up from the oldest row to the first one young enough: only the rows it deletes.
-    cachedStatement(db, 'DELETE FROM events WHERE id < coalesce((SELECT id FROM events WHERE ts >= ? ORDER BY id LIMIT 1), ?)').run(event.ts - EVENT_RETENTION_MS, id);
+    cachedStatement(db, `DELETE FROM events WHERE id < coalesce((SELECT id FROM events WHERE CASE WHEN octet_length(ts) <= ${EVENT_COLUMN_BYTES} THEN ts END >= ? ORDER BY id LIMIT 1), ?)`).run(event.ts - EVENT_RETENTION_MS, id);
   }
   return id;
 }
@@ -47,10 +54,10 @@ export function readEventsAfter(db: Db, cursor: number, through: number, limit: 
   const columns = 'SELECT id, ts, type, proposal_id, slug, target FROM events';
   const rows = (
     slugs === undefined
-      ? cachedStatement(db, `${columns} WHERE id > +? AND id <= +? ORDER BY id LIMIT +?`).all(cursor, through, limit)
+      ? cachedStatement(db, `${columns} WHERE ${SMALL_EVENT} AND id > +? AND id <= +? ORDER BY id LIMIT +?`).all(cursor, through, limit)
       : slugs.length === 1
-        ? cachedStatement(db, `${columns} WHERE slug = +? AND id > +? AND id <= +? ORDER BY id LIMIT +?`).all(slugs[0], cursor, through, limit)
-        : cachedStatement(db, `${columns} WHERE slug IN (SELECT value FROM json_each(?)) AND id > +? AND id <= +? ORDER BY id LIMIT +?`).all(JSON.stringify(slugs), cursor, through, limit)
+        ? cachedStatement(db, `${columns} WHERE ${SMALL_EVENT} AND slug = +? AND id > +? AND id <= +? ORDER BY id LIMIT +?`).all(slugs[0], cursor, through, limit)
+        : cachedStatement(db, `${columns} WHERE ${SMALL_EVENT} AND slug IN (SELECT value FROM json_each(?)) AND id > +? AND id <= +? ORDER BY id LIMIT +?`).all(JSON.stringify(slugs), cursor, through, limit)
   ) as EventRow[];
   return rows.map((row) => ({ id: row.id, ts: row.ts, type: row.type, proposalId: row.proposal_id, slug: row.slug, target: row.target }));
 }

@@ -1,6 +1,7 @@
 import { SuperviseError } from '../core/errors.js';
 import type { Db } from '../storage/connection.js';
 import { cachedStatement } from '../storage/statements.js';
+import { OVERSIZED_PROPOSAL } from './unreadable-rows.js';
 
 /**
  * How much one bottle may ask of the operator. The launcher sets them per bottle (host side, in
@@ -39,7 +40,7 @@ export function admitProposal(db: Db, slug: string, limits: FloodLimits, now: nu
     );
   }
   const since = now - WINDOW_MS;
-  const recent = cachedStatement(db, `SELECT created_at FROM proposals WHERE slug = +? AND created_at > +? AND target = 'operator' ORDER BY created_at LIMIT +?`, { pluck: true }).all(
+  const recent = cachedStatement(db, `SELECT created_at FROM proposals WHERE slug = +? AND created_at > +? AND target = 'operator' AND NOT ${OVERSIZED_PROPOSAL} ORDER BY created_at LIMIT +?`, { pluck: true }).all(
     slug,
     since,
     limits.perMinute,

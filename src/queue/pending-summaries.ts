@@ -3,6 +3,7 @@ import type { Target } from '../core/target.js';
 import type { Db } from '../storage/connection.js';
 import { cachedStatement } from '../storage/statements.js';
 import { fairOrder } from './fair-order.js';
+import { OVERSIZED_PROPOSAL } from './unreadable-rows.js';
 import type { ProposalRow, ProposalSummary } from './proposal.js';
 
 type SummaryRow = Pick<ProposalRow, 'id' | 'seq' | 'slug' | 'kind' | 'origin' | 'target' | 'justification' | 'current_file_hash' | 'created_at' | 'expires_at' | 'seal' | 'payload'>;
@@ -19,7 +20,7 @@ export function readPendingSummaries(db: Db, target: Target, now: number): Propo
   const rows = cachedStatement(
     db,
     `SELECT id, seq, slug, kind, origin, target, justification, current_file_hash, created_at, expires_at, seal, payload
-     FROM proposals WHERE state = 'pending' AND target = +? AND (expires_at IS NULL OR expires_at > +?) ORDER BY seq`,
+     FROM proposals WHERE state = 'pending' AND target = +? AND (expires_at IS NULL OR expires_at > +?) AND NOT ${OVERSIZED_PROPOSAL} ORDER BY seq`,
   ).all(target, now) as SummaryRow[];
   return fairOrder(rows).map((row) => ({
     id: row.id,

@@ -34,11 +34,13 @@ import {
   type WaitOptions,
   type WaitOutcome,
 } from './proposal.js';
-import { DEFAULT_PROPOSAL_TTL_MS, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_PROPOSAL_TTL_MS, MAX_JUSTIFICATION_BYTES, MAX_NOTES_BYTES, MAX_PAYLOAD_BYTES } from '../core/limits.js';
+import { DEFAULT_PROPOSAL_TTL_MS, MAX_COLUMN_BYTES, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_PROPOSAL_TTL_MS, MAX_JUSTIFICATION_BYTES, MAX_NOTES_BYTES, MAX_PAYLOAD_BYTES } from '../core/limits.js';
 import type { ChangeNotifier, Notification } from '../notify/notifier.js';
 import { cachedStatement } from '../storage/statements.js';
+import { textColumn } from '../storage/text-columns.js';
 import { isValidSlug, validateActor, validateSlug, validateTextSize } from '../core/validation.js';
 import { isoTime } from '../core/time.js';
+import { boundedColumn, OVERSIZED_PROPOSAL, UNANSWERABLE_PROPOSAL } from './unreadable-rows.js';
 
 export interface QueueStoreOptions {
   /** The kinds this store knows besides those recorded in the database (read with the keyring); `kinds` holds the store's own copy. */
@@ -142,7 +144,7 @@ export class QueueStore {
       if (declared) this.#requireKindRecords().recordWithinTransaction(declared);
       this.#sweep(row.created_at);
       if (row.idempotency_key !== null) {
-        const existing = cachedStatement(this.#db, 'SELECT * FROM proposals WHERE slug = ? AND idempotency_key = ?').get(slug, row.idempotency_key) as ProposalRow | undefined;
+        const existing = cachedStatement(this.#db, `SELECT * FROM proposals WHERE slug = ? AND idempotency_key = ? AND NOT ${OVERSIZED_PROPOSAL}`).get(slug, row.idempotency_key) as ProposalRow | undefined;
         if (existing) return proposalFromRow(sameRequest(existing, row));
       }
       if (this.#flood) admitProposal(this.#db, slug, this.#flood, row.created_at);
@@ -205,7 +207,7 @@ export class QueueStore {
   readProposal(slug: string, id: string): Proposal | undefined {
     this.#checkSlug(slug);
     if (!UUID.test(id)) return undefined;
-    const row = cachedStatement(this.#db, 'SELECT * FROM proposals WHERE id = ? AND slug = ?').get(id, slug) as ProposalRow | undefined;
+    const row = cachedStatement(this.#db, `SELECT * FROM proposals WHERE id = ? AND slug = ? AND NOT ${OVERSIZED_PROPOSAL}`).get(id, slug) as ProposalRow | undefined;
     return row ? proposalFromRow(row) : undefined;
   }
 
@@ -218,14 +220,14 @@ export class QueueStore {
     if (this.#keyring?.side === 'bottle') assertOwnSlug(this.#keyring.slug, undefined);
     const wanted = idOrPrefix.trim().toLowerCase();
     if (UUID.test(wanted)) {
-      const row = cachedStatement(this.#db, 'SELECT * FROM proposals WHERE id = ?').get(wanted) as ProposalRow | undefined;
+      const row = cachedStatement(this.#db, `SELECT * FROM proposals WHERE id = ? AND NOT ${OVERSIZED_PROPOSAL}`).get(wanted) as ProposalRow | undefined;
       return row ? proposalFromRow(row) : undefined;
     }
     if (!ID_PREFIX.test(wanted)) {
       throw new SuperviseError('invalid-input', `${JSON.stringify(idOrPrefix)} is not a proposal id: give the full id or at least its first 8 characters (hex digits and '-').`);
     }
     // A range on the unique id index; '~' sorts after every character an id can hold.
-    const rows = cachedStatement(this.#db, 'SELECT * FROM proposals WHERE id >= ? AND id < ? ORDER BY seq LIMIT 2').all(wanted, `${wanted}~`) as ProposalRow[];
+    const rows = cachedStatement(this.#db, `SELECT * FROM proposals WHERE id >= ? AND id < ? AND NOT ${OVERSIZED_PROPOSAL} ORDER BY seq LIMIT 2`).all(wanted, `${wanted}~`) as ProposalRow[];
     if (rows.length > 1) {
       throw new SuperviseError('invalid-input', `id prefix ${JSON.stringify(wanted)} matches more than one proposal; give more characters of the id.`);
     }
@@ -246,12 +248,12 @@ export class QueueStore {
     }
     if (options.slug === undefined) {
       // Every pending row is read either way (a turn is known only once all are seen); the order is fair-order.ts's.
-      const rows = cachedStatement(this.#db, `SELECT * FROM proposals WHERE state = 'pending' AND target = +? AND (expires_at IS NULL OR expires_at > +?) ORDER BY seq`).all(target, Date.now()) as ProposalRow[];
+      const rows = cachedStatement(this.#db, `SELECT * FROM proposals WHERE state = 'pending' AND target = +? AND (expires_at IS NULL OR expires_at > +?) AND NOT ${OVERSIZED_PROPOSAL} ORDER BY seq`).all(target, Date.now()) as ProposalRow[];
       return fairOrder(rows)
         .slice(0, options.limit)
         .map(proposalFromRow);
     }
-    const rows = cachedStatement(this.#db, `SELECT * FROM proposals WHERE state = 'pending' AND target = +? AND slug = +? AND (expires_at IS NULL OR expires_at > +?) ORDER BY seq LIMIT +?`).all(
+    const rows = cachedStatement(this.#db, `SELECT * FROM proposals WHERE state = 'pending' AND target = +? AND slug = +? AND (expires_at IS NULL OR expires_at > +?) AND NOT ${OVERSIZED_PROPOSAL} ORDER BY seq LIMIT +?`).all(
       target,
       validateSlug(options.slug),
       Date.now(),
@@ -333,7 +335,7 @@ export class QueueStore {
       this.#sweep(createdAt);
       // A refusal thrown here writes nothing, not even the sweep that found the proposal expired;
       // only refusing a forged proposal commits, to keep the record of the forgery.
-      const current = proposalFromRow(cachedStatement(this.#db, 'SELECT * FROM proposals WHERE id = ?').get(id) as ProposalRow);
+      const current = this.#proposalById(id);
       if (current.state !== 'pending') throw this.#notPending(proposal, current.state);
       if (reviewed) assertAsReviewed(current, reviewed);
       assertConsistentCurrentFile(current);
@@ -447,7 +449,7 @@ export class QueueStore {
     await this.loadKinds();
     this.#requireHostKeyring();
     const archived = await writeTransaction(this.#db, () => {
-      const due = cachedStatement(this.#db, `SELECT * FROM proposals WHERE state = 'answered' AND updated_at < ?`).all(now - olderThanMs) as ProposalRow[];
+      const due = cachedStatement(this.#db, `SELECT * FROM proposals WHERE state = 'answered' AND updated_at < ? AND NOT ${OVERSIZED_PROPOSAL}`).all(now - olderThanMs) as ProposalRow[];
       for (const row of due.map(proposalFromRow)) {
         this.#settleWithinTransaction(row, 'archived', {
           action: 'answer-uncollected',
@@ -665,7 +667,7 @@ export class QueueStore {
    * wrote must not stop every bottle's writes.
    */
   #sweep(now: number): number {
-    const expired = cachedStatement(this.#db, `SELECT * FROM proposals WHERE state = 'pending' AND expires_at <= ?`).all(now) as ProposalRow[];
+    const expired = cachedStatement(this.#db, `SELECT * FROM proposals WHERE state = 'pending' AND expires_at <= ? AND NOT ${OVERSIZED_PROPOSAL}`).all(now) as ProposalRow[];
     for (const row of expired.map(proposalFromRow)) {
       this.#settleWithinTransaction(row, 'expired', {
         action: 'expired',
@@ -673,9 +675,19 @@ export class QueueStore {
         notes: `unanswered since ${isoTime(row.createdAt)}; expired at ${isoTime(row.expiresAt ?? now)}`,
       }, now);
     }
-    const unanswerable = cachedStatement(this.#db, `SELECT * FROM proposals WHERE state = 'pending' AND (typeof(id) != 'text' OR typeof(slug) != 'text')`).all() as ProposalRow[];
-    for (const row of unanswerable.map(proposalFromRow)) {
-      this.#settleWithinTransaction(row, 'expired', {
+    // Only the few columns closing needs, each only when small: the rest of such a row may be too big to load.
+    const unanswerable = cachedStatement(
+      this.#db,
+      `SELECT seq, ${boundedColumn('id')}, ${boundedColumn('slug')}, ${boundedColumn('kind')}, ${boundedColumn('target')}, ${OVERSIZED_PROPOSAL} AS oversized
+       FROM proposals WHERE state = 'pending' AND ${UNANSWERABLE_PROPOSAL}`,
+    ).all() as UnanswerableRow[];
+    for (const row of unanswerable) {
+      const closing = { seq: row.seq, id: textColumn(row.id ?? ''), slug: row.slug === null ? '' : textColumn(row.slug), kind: textColumn(row.kind ?? ''), target: row.target === 'sidecar' ? ('sidecar' as const) : ('operator' as const) };
+      if (row.oversized) {
+        this.#dropUnreadableWithinTransaction(closing, now);
+        continue;
+      }
+      this.#settleWithinTransaction(closing, 'expired', {
         action: 'forged-row',
         actor: 'supervise',
         notes: 'the proposal row stores its id or slug as a blob, which only raw SQL writes: no lookup finds it, so it could never be answered. Closed unanswered.',
@@ -690,6 +702,32 @@ export class QueueStore {
    * SQLite keeps an integer whoever writes it; a slug the audit log cannot take (only raw SQL writes
    * one) gets neither entry nor event, and its row is closed all the same.
    */
+  /**
+   * Removes a pending row holding a value too big to read. Changing its state would rewrite the
+   * whole row, reading that value; deleting it reads only its indexed columns. Where one of those
+   * is the big one, the row stays where it is: no read loads it, and the next sweep tries again.
+   */
+  #dropUnreadableWithinTransaction(row: Pick<Proposal, 'seq' | 'id' | 'slug' | 'kind' | 'target'>, now: number): void {
+    try {
+      cachedStatement(this.#db, 'DELETE FROM proposals WHERE seq = ?').run(row.seq);
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'SQLITE_TOOBIG') return;
+      throw error;
+    }
+    if (!isValidSlug(row.slug)) return;
+    this.#audit.appendWithinTransaction(row.slug, {
+      ts: now,
+      component: 'supervise',
+      action: 'forged-row',
+      actor: 'supervise',
+      notes: `the proposal row held a value over ${MAX_COLUMN_BYTES} bytes, more than any writer of the plane stores: only raw SQL writes one, and no list could read it. Removed unanswered.`,
+      proposalId: row.id,
+      kind: row.kind,
+      status: 'expired',
+    });
+    this.#event('expired', row.id, row.slug, row.target, now);
+  }
+
   #settleWithinTransaction(
     row: Pick<Proposal, 'seq' | 'id' | 'slug' | 'kind' | 'target'>,
     state: 'expired' | 'archived' | 'cancelled',
@@ -750,8 +788,11 @@ export class QueueStore {
     return keyring;
   }
 
+  /** A row found before, read again; one its writer has since made unreadable is no longer there to answer. */
   #proposalById(id: string): Proposal {
-    return proposalFromRow(cachedStatement(this.#db, 'SELECT * FROM proposals WHERE id = ?').get(id) as ProposalRow);
+    const row = cachedStatement(this.#db, `SELECT * FROM proposals WHERE id = ? AND NOT ${OVERSIZED_PROPOSAL}`).get(id) as ProposalRow | undefined;
+    if (!row) throw new SuperviseError('not-found', `proposal ${JSON.stringify(id)} is gone or no longer readable (a raw write made one of its values too big). Check bot-bottle supervise --once.`);
+    return proposalFromRow(row);
   }
 
   #requireProposal(slug: string, id: string): Proposal {
@@ -774,6 +815,16 @@ export class QueueStore {
 }
 
 /** What answering a proposal row writes, made from the row before the write lock is taken. */
+/** What the sweep reads of a row it closes as unanswerable: NULL for a column too big to load. */
+interface UnanswerableRow {
+  seq: number;
+  id: string | null;
+  slug: string | null;
+  kind: string | null;
+  target: string | null;
+  oversized: number;
+}
+
 type Decision = { forged: true } | { forged: false; response: ResponseRow; audit: AuditEntryInput };
 
 /** Whether a decision made from `read` holds for `current`: every field it was made from is unchanged. */

@@ -1,0 +1,37 @@
+import { MAX_COLUMN_BYTES } from '../core/limits.js';
+
+/**
+ * What a bottle's raw SQL can put in a row that no reader may load. A bottle writes the shared file
+ * with whatever SQLite it likes, which stores a value of up to a gigabyte, where better-sqlite3 turns
+ * at most 2^29 − 24 bytes into a string: one such value made every read of its row fail ("string or
+ * blob too big"), and with it the operator's list and every write's expiry sweep. `octet_length`
+ * reads a value's size from the record header, never the value, so these tests cost a header read.
+ */
+
+/** Every column of `proposals` but the rowid `seq`: even `target` and `state`, whose CHECKs a raw writer can switch off (`PRAGMA ignore_check_constraints`). */
+const PROPOSAL_COLUMNS = ['id', 'slug', 'kind', 'origin', 'target', 'payload', 'justification', 'current_file', 'current_file_hash', 'idempotency_key', 'state', 'created_at', 'expires_at', 'updated_at', 'seal'] as const;
+
+const OVERSIZED_TERMS = PROPOSAL_COLUMNS.map((column) => `coalesce(octet_length(${column}), 0) > ${MAX_COLUMN_BYTES}`);
+
+/** SQL, never NULL: the proposal row holds a column larger than any writer of the plane stores. Every read of whole rows leaves these out. */
+export const OVERSIZED_PROPOSAL = `(${OVERSIZED_TERMS.join(' OR ')})`;
+
+/**
+ * SQL: a row no lookup finds (its id or slug is a blob) or no reader loads (oversized), which the
+ * sweep closes. The very expression of the partial index `proposals_pending_unanswerable`'s WHERE
+ * (migration 0011), which a query must repeat term for term for SQLite to use that index.
+ */
+export const UNANSWERABLE_PROPOSAL = `(typeof(id) != 'text' OR typeof(slug) != 'text' OR ${OVERSIZED_TERMS.join(' OR ')})`;
+
+/**
+ * SQL, never NULL: these columns of the row are small enough to read. For a query that reads only
+ * them, and may run on a schema older than the columns `OVERSIZED_PROPOSAL` names (`db status`).
+ */
+export function readableColumns(...columns: Array<(typeof PROPOSAL_COLUMNS)[number]>): string {
+  return `(${columns.map((column) => `coalesce(octet_length(${column}), 0) <= ${MAX_COLUMN_BYTES}`).join(' AND ')})`;
+}
+
+/** A column of an unanswerable row, or NULL where it is too big to load (each column the sweep needs is a few bytes in any honest row). */
+export function boundedColumn(column: 'id' | 'slug' | 'kind' | 'target', bytes = 256): string {
+  return `CASE WHEN octet_length(${column}) <= ${bytes} THEN ${column} END AS ${column}`;
+}

@@ -1,0 +1,156 @@
+/**
+ * A bottle writes the shared file with any SQLite it likes, and SQLite stores values of up to a
+ * gigabyte where better-sqlite3 reads at most what a V8 string holds (2^29 − 24 bytes). One planted
+ * value over that made every read of its row fail with "string or blob too big": the operator's
+ * list, every write's expiry sweep (so every write in the plane) and every process watching events.
+ * Rows and events with a column larger than any writer of the plane stores are read by nothing and
+ * removed by the next write, which audits it.
+ */
+import { execFileSync } from 'node:child_process';
+import Database from 'better-sqlite3';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { openHostDatabase, type SuperviseDatabase } from '../../src/database.js';
+import { MAX_COLUMN_BYTES } from '../../src/core/limits.js';
+import type { Notification } from '../../src/notify/notifier.js';
+import { openHostHome, type HostHome } from '../fixtures/host-home.js';
+import { assertBuilt, runCli } from '../fixtures/cli-support.js';
+
+const GOOD = 'routes:\n  - host: api.example.com\n';
+const PLANTED_ID = '33333333-3333-4333-8333-333333333333';
+/** One byte more than better-sqlite3 can turn into a string. */
+const UNREADABLE_BYTES = 2 ** 29 - 24 + 1;
+
+let home: HostHome;
+let dir: string;
+let dbFile: string;
+let host: SuperviseDatabase;
+
+beforeAll(() => assertBuilt());
+
+beforeEach(async () => {
+  home = await openHostHome('oversized-rows');
+  ({ dir, dbFile, host } = home);
+});
+
+afterEach(() => home.close());
+
+/**
+ * Runs `sql` as a bottle would with its own SQLite (Node's built-in one, whose length limit is
+ * SQLite's gigabyte, not better-sqlite3's), without waiting for the disk.
+ */
+function plantWithOwnSqlite(sql: string): void {
+  const script = `const { DatabaseSync } = require('node:sqlite');
+    const db = new DatabaseSync(process.argv[1]);
+    db.exec('PRAGMA synchronous = OFF');
+    db.exec(process.argv[2]);
+    db.close();`;
+  execFileSync(process.execPath, ['--no-warnings', '-e', script, dbFile, sql], { stdio: 'pipe' });
+}
+
+/** A pending egress-allow proposal of bottle "evil", `column` given as the SQL expression `value`. */
+function plantedProposalSql(column: string, value: string, expiresAt: number | null = null): string {
+  const columns: Record<string, string> = {
+    id: `'${PLANTED_ID}'`,
+    slug: `'evil'`,
+    kind: `'egress-allow'`,
+    origin: `'agent'`,
+    payload: `'${GOOD}'`,
+    justification: `''`,
+    current_file: 'NULL',
+    seal: 'NULL',
+    created_at: String(Date.now()),
+    expires_at: expiresAt === null ? 'NULL' : String(expiresAt),
+  };
+  columns[column] = value;
+  const names = Object.keys(columns);
+  return `INSERT INTO proposals (${names.join(', ')}, target, state, updated_at) VALUES (${names.map((name) => columns[name]).join(', ')}, 'operator', 'pending', ${Date.now()})`;
+}
+
+function plantedState(): string | undefined {
+  const raw = new Database(dbFile, { readonly: true });
+  try {
+    return raw.prepare(`SELECT state FROM proposals WHERE seq = (SELECT max(seq) FROM proposals WHERE slug = 'evil' OR octet_length(slug) > 100)`).pluck().get() as string | undefined;
+  } finally {
+    raw.close();
+  }
+}
+
+const forgedRowEntries = (): number => host.audit.readAuditEntries().filter((entry) => entry.action === 'forged-row').length;
+
+const propose = (slug = 'acme') => host.queue.writeProposal(slug, { kind: 'egress-allow', payload: GOOD, origin: 'agent' });
+
+describe('a pending proposal with a value better-sqlite3 cannot read, planted with another SQLite', () => {
+  it('leaves the list, the writes and the watchers working, and is removed by the next write (each failed with "string or blob too big")', async () => {
+    const honest = await propose();
+    const watching = await openHostDatabase({ path: dbFile });
+    const seen: Notification[] = [];
+    const stop = watching.queue.subscribe({}, (events) => seen.push(...events));
+    try {
+      // Past its expiry, so the sweep every write runs meets it too; and an event row as long.
+      plantWithOwnSqlite(
+        `${plantedProposalSql('justification', `CAST(zeroblob(${UNREADABLE_BYTES}) AS TEXT)`, 1)};
+         INSERT INTO events (ts, type, proposal_id, slug, target) VALUES (${Date.now()}, 'created', CAST(zeroblob(${UNREADABLE_BYTES}) AS TEXT), 'acme', 'operator');`,
+      );
+
+      const listed = await runCli(['--db', dbFile, 'supervise', '--once', '--json'], { home: dir });
+      expect({ code: listed.code, stderr: listed.stderr }).toEqual({ code: 0, stderr: '' });
+      expect((JSON.parse(listed.stdout) as Array<{ id: string }>).map((row) => row.id)).toEqual([honest.id]);
+      expect(host.queue.listPendingSummaries().map((summary) => summary.id)).toEqual([honest.id]);
+
+      const next = await propose();
+      expect(host.queue.listPendingProposals().map((p) => p.id)).toEqual([honest.id, next.id]);
+      expect(plantedState()).toBeUndefined();
+      expect(forgedRowEntries()).toBe(1);
+
+      const deadline = Date.now() + 10_000;
+      while (!seen.some((event) => event.type !== 'resync' && event.proposalId === next.id) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(seen.filter((event) => event.type !== 'resync').map((event) => event.proposalId)).toContain(next.id);
+      expect(seen.every((event) => event.type === 'resync' || event.proposalId.length <= 36)).toBe(true);
+    } finally {
+      stop();
+      await watching.close();
+    }
+  });
+});
+
+describe('a pending proposal whose indexed column better-sqlite3 cannot read', () => {
+  it('cannot be removed (deleting reads its index keys), and stays out of every list while every write goes on', async () => {
+    const honest = await propose();
+    plantWithOwnSqlite(plantedProposalSql('idempotency_key', `CAST(zeroblob(${UNREADABLE_BYTES}) AS TEXT)`, 1));
+
+    const first = await propose();
+    const second = await propose('other');
+    expect(plantedState()).toBe('pending');
+    expect(host.queue.listPendingSummaries().map((summary) => summary.id).sort()).toEqual([honest.id, first.id, second.id].sort());
+    const listed = await runCli(['--db', dbFile, 'supervise', '--once', '--json'], { home: dir });
+    expect({ code: listed.code, stderr: listed.stderr }).toEqual({ code: 0, stderr: '' });
+    expect((JSON.parse(listed.stdout) as Array<{ id: string }>).map((row) => row.id).sort()).toEqual([honest.id, first.id, second.id].sort());
+    expect(forgedRowEntries()).toBe(0);
+  });
+});
+
+describe('a pending proposal with a column larger than any writer of the plane stores', () => {
+  const over = MAX_COLUMN_BYTES + 1;
+  it.each([
+    ['payload', `CAST(zeroblob(${over}) AS TEXT)`],
+    ['current_file', `CAST(zeroblob(${over}) AS TEXT)`],
+    ['seal', `zeroblob(${over})`],
+    ['created_at', `printf('%.*c', ${over}, 'x')`],
+    ['slug', `printf('%.*c', ${over}, 'e')`],
+  ])('(%s) is read by no list or lookup, and removed by the next write with a forged-row entry when its slug allows one', async (column, value) => {
+    const honest = await propose();
+    plantWithOwnSqlite(plantedProposalSql(column, value));
+
+    expect(host.queue.listPendingSummaries().map((summary) => summary.id)).toEqual([honest.id]);
+    expect(host.queue.listPendingProposals().map((p) => p.id)).toEqual([honest.id]);
+    expect(host.queue.findProposal(PLANTED_ID)).toBeUndefined();
+    expect(host.queue.findProposal(PLANTED_ID.slice(0, 8))).toBeUndefined();
+
+    await propose();
+    expect(plantedState()).toBeUndefined();
+    // The audit log is per bottle: a slug it would refuse gets no entry.
+    expect(forgedRowEntries()).toBe(column === 'slug' ? 0 : 1);
+    await propose();
+    expect(forgedRowEntries()).toBe(column === 'slug' ? 0 : 1);
+  });
+});
