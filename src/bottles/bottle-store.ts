@@ -1,12 +1,13 @@
 import { AuditStore, type AuditEntry } from '../audit/audit-store.js';
 import { SuperviseError } from '../core/errors.js';
 import { sha256 } from '../core/hash.js';
-import { MAX_NOTES_BYTES, MAX_PAYLOAD_BYTES } from '../core/limits.js';
+import { MAX_COLUMN_BYTES, MAX_NOTES_BYTES, MAX_PAYLOAD_BYTES } from '../core/limits.js';
 import { validateSlug, validateTextSize } from '../core/validation.js';
 import type { Keyring, SealVerdict } from '../keys/keyring.js';
 import { overviewOf, pendingByBottle, type BottleOverview } from './bottle-overview.js';
 import type { SealedHeartbeatFields, SealedRegistrationFields } from '../keys/seals.js';
 import { writeTransaction, type Db } from '../storage/connection.js';
+import { columnsWithin } from '../storage/column-sizes.js';
 import { cachedStatement } from '../storage/statements.js';
 import type { SidecarBottle } from '../queue/sidecar-view.js';
 
@@ -78,6 +79,15 @@ interface BottleRow {
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
+/**
+ * A bottles row every value of which can be read: any bottle can write any row with its own SQLite,
+ * and one value too big to read failed every view of the bottles (storage/column-sizes.ts). Such a
+ * row is passed over, and its bottle shows as one without a row.
+ */
+const READABLE_BOTTLE = columnsWithin(
+  ['slug', 'backend', 'image', 'started_at', 'stopped_at', 'last_heartbeat', 'sidecar_version', 'schema_version', 'live_routes_hash', 'live_routes', 'registration_seal', 'heartbeat_seal'],
+  MAX_COLUMN_BYTES,
+);
 const VERSION = /^[\x21-\x7e]{1,64}$/;
 const IMAGE = /^[\x21-\x7e]{1,256}$/;
 const LAUNCHER_ACTOR = 'launcher';
@@ -208,12 +218,12 @@ export class BottleStore {
   }
 
   readBottle(slug: string): Bottle | undefined {
-    const row = cachedStatement(this.#db, 'SELECT * FROM bottles WHERE slug = ?').get(validateSlug(slug)) as BottleRow | undefined;
+    const row = cachedStatement(this.#db, `SELECT * FROM bottles WHERE slug = ? AND ${READABLE_BOTTLE}`).get(validateSlug(slug)) as BottleRow | undefined;
     return row ? bottleFromRow(row) : undefined;
   }
 
   listBottles(): Bottle[] {
-    return (cachedStatement(this.#db, 'SELECT * FROM bottles ORDER BY slug').all() as BottleRow[]).map(bottleFromRow);
+    return (cachedStatement(this.#db, `SELECT * FROM bottles WHERE ${READABLE_BOTTLE} ORDER BY slug`).all() as BottleRow[]).map(bottleFromRow);
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { Db } from '../storage/connection.js';
+import { columnsWithin } from '../storage/column-sizes.js';
 import { cachedStatement } from '../storage/statements.js';
 import type { Target } from '../core/target.js';
 
@@ -17,12 +18,11 @@ export interface ChangeEvent {
 export const EVENT_RETENTION_MS = 60 * 60 * 1000;
 const PRUNE_EVERY = 512;
 /**
- * No column of an event the plane writes is longer (an id is 36 bytes, a slug at most 63). A bottle
- * writes rows with its own SQLite, and one value over what better-sqlite3 reads failed every read
- * of it; `octet_length` reads a value's size, never the value, so a longer event is passed over.
+ * No column of an event the plane writes is longer (an id is 36 bytes, a slug at most 63); a longer
+ * event was written with raw SQL and is passed over, as one too big to read must be (column-sizes.ts).
  */
 const EVENT_COLUMN_BYTES = 64;
-const SMALL_EVENT = ['ts', 'type', 'proposal_id', 'slug', 'target'].map((column) => `octet_length(${column}) <= ${EVENT_COLUMN_BYTES}`).join(' AND ');
+const SMALL_EVENT = columnsWithin(['ts', 'type', 'proposal_id', 'slug', 'target'], EVENT_COLUMN_BYTES);
 
 /** Appends inside the caller's write transaction, so the event commits with the change it describes. */
 export function appendEvent(db: Db, event: Omit<ChangeEvent, 'id'>): number {

@@ -1,17 +1,15 @@
 import { MAX_COLUMN_BYTES } from '../core/limits.js';
+import { columnOverTerms, columnsWithin } from '../storage/column-sizes.js';
 
 /**
- * What a bottle's raw SQL can put in a row that no reader may load. A bottle writes the shared file
- * with whatever SQLite it likes, which stores a value of up to a gigabyte, where better-sqlite3 turns
- * at most 2^29 − 24 bytes into a string: one such value made every read of its row fail ("string or
- * blob too big"), and with it the operator's list and every write's expiry sweep. `octet_length`
- * reads a value's size from the record header, never the value, so these tests cost a header read.
+ * The proposal rows no reader may load (storage/column-sizes.ts says why): one value too big made
+ * every read of its row fail, and with it the operator's list and every write's expiry sweep.
  */
 
 /** Every column of `proposals` but the rowid `seq`: even `target` and `state`, whose CHECKs a raw writer can switch off (`PRAGMA ignore_check_constraints`). */
 const PROPOSAL_COLUMNS = ['id', 'slug', 'kind', 'origin', 'target', 'payload', 'justification', 'current_file', 'current_file_hash', 'idempotency_key', 'state', 'created_at', 'expires_at', 'updated_at', 'seal'] as const;
 
-const OVERSIZED_TERMS = PROPOSAL_COLUMNS.map((column) => `coalesce(octet_length(${column}), 0) > ${MAX_COLUMN_BYTES}`);
+const OVERSIZED_TERMS = columnOverTerms(PROPOSAL_COLUMNS, MAX_COLUMN_BYTES);
 
 /** SQL, never NULL: the proposal row holds a column larger than any writer of the plane stores. Every read of whole rows leaves these out. */
 export const OVERSIZED_PROPOSAL = `(${OVERSIZED_TERMS.join(' OR ')})`;
@@ -28,7 +26,7 @@ export const UNANSWERABLE_PROPOSAL = `(typeof(id) != 'text' OR typeof(slug) != '
  * them, and may run on a schema older than the columns `OVERSIZED_PROPOSAL` names (`db status`).
  */
 export function readableColumns(...columns: Array<(typeof PROPOSAL_COLUMNS)[number]>): string {
-  return `(${columns.map((column) => `coalesce(octet_length(${column}), 0) <= ${MAX_COLUMN_BYTES}`).join(' AND ')})`;
+  return columnsWithin(columns, MAX_COLUMN_BYTES);
 }
 
 /** A column of an unanswerable row, or NULL where it is too big to load (each column the sweep needs is a few bytes in any honest row). */

@@ -129,6 +129,22 @@ describe('a pending proposal whose indexed column better-sqlite3 cannot read', (
   });
 });
 
+describe('a bottles row with a value better-sqlite3 cannot read, planted with another SQLite', () => {
+  it('is passed over by every view of the bottles, which still list its bottle by its proposal (bottles failed with "string or blob too big")', async () => {
+    await propose('evil');
+    plantWithOwnSqlite(`INSERT INTO bottles (slug, last_heartbeat, live_routes_hash, live_routes) VALUES ('evil', ${Date.now()}, '${'a'.repeat(64)}', CAST(zeroblob(${UNREADABLE_BYTES}) AS TEXT))`);
+
+    const json = await runCli(['--db', dbFile, 'bottles', '--json'], { home: dir });
+    expect({ code: json.code, stderr: json.stderr }).toEqual({ code: 0, stderr: '' });
+    const listed = (JSON.parse(json.stdout) as { bottles: Array<{ slug: string; liveness: string }> }).bottles;
+    // Its proposal still names it; without a readable row it shows as a bottle the host has no row for.
+    expect(listed.map((bottle) => bottle.slug)).toEqual(['evil']);
+    expect(listed[0]?.liveness).not.toBe('alive');
+    const human = await runCli(['--db', dbFile, 'bottles'], { home: dir });
+    expect({ code: human.code, stderr: human.stderr }).toEqual({ code: 0, stderr: '' });
+  });
+});
+
 describe('a pending proposal with a column larger than any writer of the plane stores', () => {
   const over = MAX_COLUMN_BYTES + 1;
   it.each([
