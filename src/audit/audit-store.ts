@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { writeTransaction, type Db } from '../storage/connection.js';
 import { SuperviseError } from '../core/errors.js';
 import { MAX_NOTES_BYTES, MAX_PAYLOAD_BYTES } from '../core/limits.js';
+import { columnsWithin } from '../storage/column-sizes.js';
 import { cachedStatement } from '../storage/statements.js';
 import { isAuditLabel, validateActor, validateSlug, validateTextSize } from '../core/validation.js';
 import { textColumn, textColumnOrNull } from '../storage/text-columns.js';
@@ -88,6 +89,15 @@ interface AuditRow {
 
 /** A modify's detail holds two diffs of files up to the payload limit, plus a few hashes. */
 const MAX_DETAIL_BYTES = 4 * MAX_PAYLOAD_BYTES + 4096;
+/**
+ * An entry every value of which can be read: no writer of the log stores more in one value than a
+ * detail, and a bottle appending a longer one with its own SQLite made every read of the entry fail
+ * (storage/column-sizes.ts), the chain's head among them, and so every decision. Reads pass over
+ * such an entry; `verify` names it as the break.
+ */
+const READABLE_ENTRY = columnsWithin(['ts', 'slug', 'component', 'action', 'proposal_id', 'kind', 'status', 'notes', 'actor', 'diff', 'detail', 'prev_hash', 'hash'], MAX_DETAIL_BYTES);
+/** A hash is 64 hex digits; a longer one is not read, only chained onto by name. */
+const HASH_BYTES = 64;
 
 /**
  * The serialization the hash chain is computed over: a JSON array in a fixed field order, so
@@ -152,8 +162,12 @@ function fromRow(row: AuditRow): AuditEntry {
  * genesis hash with count 0.
  */
 export function readAuditHead(db: Db): AuditHead {
-  const row = cachedStatement(db, 'SELECT seq, hash FROM audit_entries ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
-  return { hash: row?.hash ?? GENESIS_HASH, count: row?.seq ?? 0 };
+  const row = cachedStatement(db, `SELECT seq, CASE WHEN octet_length(hash) <= ${HASH_BYTES} THEN hash END AS hash FROM audit_entries ORDER BY seq DESC LIMIT 1`).get() as
+    | { seq: number; hash: string | null }
+    | undefined;
+  if (!row) return { hash: GENESIS_HASH, count: 0 };
+  // An entry only raw SQL writes; the chain is broken there whatever the next entry names.
+  return { hash: row.hash === null ? `unreadable hash of entry ${row.seq}` : textColumn(row.hash), count: row.seq };
 }
 
 /**
@@ -244,7 +258,7 @@ export class AuditStore {
   }
 
   readAuditEntry(seq: number): AuditEntry | undefined {
-    const row = this.#db.prepare('SELECT * FROM audit_entries WHERE seq = ?').get(seq) as AuditRow | undefined;
+    const row = this.#db.prepare(`SELECT * FROM audit_entries WHERE seq = ? AND ${READABLE_ENTRY}`).get(seq) as AuditRow | undefined;
     return row ? fromRow(row) : undefined;
   }
 
@@ -267,19 +281,28 @@ export class AuditStore {
     let expectedSeq = 1;
     const { onProgress } = options;
     const total = onProgress ? this.head().count : 0;
-    const rows = this.#db.prepare('SELECT * FROM audit_entries ORDER BY seq').iterate() as IterableIterator<AuditRow>;
+    const rows = this.#db.prepare(`SELECT * FROM audit_entries WHERE ${READABLE_ENTRY} ORDER BY seq`).iterate() as IterableIterator<AuditRow>;
+    const broken = (seq: number, reason: string): AuditVerification => ({ ok: false, firstBad: { seq, reason }, validPrefix: { hash: expectedPrev, count: expectedSeq - 1 } });
     for (const row of rows) {
       if (onProgress && expectedSeq % PROGRESS_EVERY === 0) onProgress(expectedSeq, total);
       const entry = fromRow(row);
-      const reason = explainBadEntry(entry, expectedSeq, expectedPrev);
+      const passedOver = entry.seq === expectedSeq ? undefined : this.#unreadable(expectedSeq);
+      const reason = passedOver ?? explainBadEntry(entry, expectedSeq, expectedPrev);
       if (reason) {
         rows.return?.();
-        return { ok: false, firstBad: { seq: entry.seq, reason }, validPrefix: { hash: expectedPrev, count: expectedSeq - 1 } };
+        return broken(passedOver ? expectedSeq : entry.seq, reason);
       }
       expectedPrev = entry.hash;
       expectedSeq += 1;
     }
-    return { ok: true, head: { hash: expectedPrev, count: expectedSeq - 1 } };
+    const beyond = this.#unreadable(expectedSeq);
+    return beyond ? broken(expectedSeq, beyond) : { ok: true, head: { hash: expectedPrev, count: expectedSeq - 1 } };
+  }
+
+  /** Why entry `seq` was passed over, when it exists but holds a value too big to read. */
+  #unreadable(seq: number): string | undefined {
+    const exists = cachedStatement(this.#db, `SELECT 1 FROM audit_entries WHERE seq = ? AND NOT ${READABLE_ENTRY}`).get(seq) !== undefined;
+    return exists ? `it holds a value too big to read (over ${MAX_DETAIL_BYTES} bytes, more than any writer of the log stores): it was appended with raw SQL` : undefined;
   }
 }
 
@@ -335,7 +358,8 @@ function buildQuery(filter: AuditFilter): { sql: string; params: Record<string, 
     where.push('ts < @until');
     params.until = filter.until;
   }
-  let sql = `SELECT * FROM audit_entries${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY seq ${filter.order === 'desc' ? 'DESC' : 'ASC'}`;
+  where.unshift(READABLE_ENTRY);
+  let sql = `SELECT * FROM audit_entries WHERE ${where.join(' AND ')} ORDER BY seq ${filter.order === 'desc' ? 'DESC' : 'ASC'}`;
   if (filter.limit !== undefined) {
     if (!Number.isInteger(filter.limit) || filter.limit < 1) {
       throw new SuperviseError('invalid-input', `limit must be a positive whole number, got ${String(filter.limit)}.`);

@@ -145,6 +145,29 @@ describe('a bottles row with a value better-sqlite3 cannot read, planted with an
   });
 });
 
+describe('an audit entry with a value better-sqlite3 cannot read, appended with another SQLite', () => {
+  it('as the newest entry, leaves decisions recorded, lists the rest, and audit verify names it as the break', async () => {
+    const honest = await propose();
+    await host.audit.writeAuditEntry('acme', { ts: Date.now(), component: 'egress', action: 'note', actor: 'test', notes: 'before' });
+    const seq = host.audit.head().count + 1;
+    plantWithOwnSqlite(
+      `INSERT INTO audit_entries (seq, ts, slug, component, action, notes, actor, prev_hash, hash) VALUES (${seq}, ${Date.now()}, 'evil', 'egress', 'note', '', 'agent', 'x', CAST(zeroblob(${UNREADABLE_BYTES}) AS TEXT))`,
+    );
+
+    // Newest, it is the break; with a decision after it, still it.
+    expect(host.audit.verify()).toMatchObject({ ok: false, firstBad: { seq, reason: expect.stringMatching(/too big to read/) } });
+    const rejected = await runCli(['--db', dbFile, 'supervise', 'reject', honest.id, '--reason', 'not needed'], { home: dir });
+    expect({ code: rejected.code, stderr: rejected.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(host.audit.readAuditEntries().map((entry) => entry.action)).toEqual(['note', 'proposal-decision']);
+
+    const verified = await runCli(['--db', dbFile, 'audit', 'verify', '--json'], { home: dir });
+    expect(verified.code, verified.stderr).toBe(1);
+    expect(JSON.parse(verified.stdout)).toMatchObject({ ok: false, firstBad: { seq, reason: expect.stringMatching(/too big to read/) } });
+    const listed = await runCli(['--db', dbFile, 'audit', 'list', '--json'], { home: dir });
+    expect({ code: listed.code, stderr: listed.stderr }).toEqual({ code: 0, stderr: '' });
+  });
+});
+
 describe('a pending proposal with a column larger than any writer of the plane stores', () => {
   const over = MAX_COLUMN_BYTES + 1;
   it.each([
