@@ -4,6 +4,7 @@ import { SuperviseError } from '../core/errors.js';
 import { MAX_NOTES_BYTES, MAX_PAYLOAD_BYTES } from '../core/limits.js';
 import { columnsWithin } from '../storage/column-sizes.js';
 import { cachedStatement } from '../storage/statements.js';
+import { columnsOf } from '../storage/tables.js';
 import { isAuditLabel, validateActor, validateSlug, validateTextSize } from '../core/validation.js';
 import { textColumn, textColumnOrNull } from '../storage/text-columns.js';
 
@@ -90,12 +91,13 @@ interface AuditRow {
 /** A modify's detail holds two diffs of files up to the payload limit, plus a few hashes. */
 const MAX_DETAIL_BYTES = 4 * MAX_PAYLOAD_BYTES + 4096;
 /**
- * An entry every value of which can be read: no writer of the log stores more in one value than a
- * detail, and a bottle appending a longer one with its own SQLite made every read of the entry fail
- * (storage/column-sizes.ts), the chain's head among them, and so every decision. Reads pass over
- * such an entry; `verify` names it as the break.
+ * The columns of an entry whose size reads test: no writer of the log stores more in one value than
+ * a detail, and a bottle appending a longer one with its own SQLite made every read of the entry
+ * fail (storage/column-sizes.ts), the chain's head among them, and so every decision. Reads pass
+ * over such an entry; `verify` names it as the break. `detail` came with migration 0005, and a dry
+ * run of the legacy import reads databases older than that.
  */
-const READABLE_ENTRY = columnsWithin(['ts', 'slug', 'component', 'action', 'proposal_id', 'kind', 'status', 'notes', 'actor', 'diff', 'detail', 'prev_hash', 'hash'], MAX_DETAIL_BYTES);
+const ENTRY_COLUMNS = ['ts', 'slug', 'component', 'action', 'proposal_id', 'kind', 'status', 'notes', 'actor', 'diff', 'detail', 'prev_hash', 'hash'];
 /** A hash is 64 hex digits; a longer one is not read, only chained onto by name. */
 const HASH_BYTES = 64;
 
@@ -176,9 +178,19 @@ export function readAuditHead(db: Db): AuditHead {
  */
 export class AuditStore {
   readonly #db: Db;
+  #readableEntry: string | undefined;
 
   constructor(db: Db) {
     this.#db = db;
+  }
+
+  /** SQL: every value of the entry is small enough to read; made on first use, once the table is there. */
+  #readable(): string {
+    if (this.#readableEntry !== undefined) return this.#readableEntry;
+    const present = columnsOf(this.#db, 'audit_entries');
+    const readable = columnsWithin(ENTRY_COLUMNS.filter((column) => present.has(column)), MAX_DETAIL_BYTES);
+    if (present.size > 0) this.#readableEntry = readable;
+    return readable;
   }
 
   /** Appends one entry in its own transaction. */
@@ -237,7 +249,7 @@ export class AuditStore {
   }
 
   readAuditEntries(filter: AuditFilter = {}): AuditEntry[] {
-    const { sql, params } = buildQuery(filter);
+    const { sql, params } = buildQuery(filter, this.#readable());
     return (this.#db.prepare(sql).all(params) as AuditRow[]).map(fromRow);
   }
 
@@ -247,7 +259,7 @@ export class AuditStore {
    * STREAM_CACHE_KIB, and put back when the stream ends or is abandoned through return().
    */
   *iterateAuditEntries(filter: AuditFilter = {}): IterableIterator<AuditEntry> {
-    const { sql, params } = buildQuery(filter);
+    const { sql, params } = buildQuery(filter, this.#readable());
     const statement = this.#db.prepare(sql);
     const restore = narrowPageCache(this.#db, STREAM_CACHE_KIB);
     try {
@@ -258,7 +270,7 @@ export class AuditStore {
   }
 
   readAuditEntry(seq: number): AuditEntry | undefined {
-    const row = this.#db.prepare(`SELECT * FROM audit_entries WHERE seq = ? AND ${READABLE_ENTRY}`).get(seq) as AuditRow | undefined;
+    const row = this.#db.prepare(`SELECT * FROM audit_entries WHERE seq = ? AND ${this.#readable()}`).get(seq) as AuditRow | undefined;
     return row ? fromRow(row) : undefined;
   }
 
@@ -281,7 +293,7 @@ export class AuditStore {
     let expectedSeq = 1;
     const { onProgress } = options;
     const total = onProgress ? this.head().count : 0;
-    const rows = this.#db.prepare(`SELECT * FROM audit_entries WHERE ${READABLE_ENTRY} ORDER BY seq`).iterate() as IterableIterator<AuditRow>;
+    const rows = this.#db.prepare(`SELECT * FROM audit_entries WHERE ${this.#readable()} ORDER BY seq`).iterate() as IterableIterator<AuditRow>;
     const broken = (seq: number, reason: string): AuditVerification => ({ ok: false, firstBad: { seq, reason }, validPrefix: { hash: expectedPrev, count: expectedSeq - 1 } });
     for (const row of rows) {
       if (onProgress && expectedSeq % PROGRESS_EVERY === 0) onProgress(expectedSeq, total);
@@ -301,7 +313,7 @@ export class AuditStore {
 
   /** Why entry `seq` was passed over, when it exists but holds a value too big to read. */
   #unreadable(seq: number): string | undefined {
-    const exists = cachedStatement(this.#db, `SELECT 1 FROM audit_entries WHERE seq = ? AND NOT ${READABLE_ENTRY}`).get(seq) !== undefined;
+    const exists = cachedStatement(this.#db, `SELECT 1 FROM audit_entries WHERE seq = ? AND NOT ${this.#readable()}`).get(seq) !== undefined;
     return exists ? `it holds a value too big to read (over ${MAX_DETAIL_BYTES} bytes, more than any writer of the log stores): it was appended with raw SQL` : undefined;
   }
 }
@@ -340,7 +352,7 @@ function explainBadEntry(entry: AuditEntry, expectedSeq: number, expectedPrev: s
   return undefined;
 }
 
-function buildQuery(filter: AuditFilter): { sql: string; params: Record<string, unknown> } {
+function buildQuery(filter: AuditFilter, readable: string): { sql: string; params: Record<string, unknown> } {
   const where: string[] = [];
   const params: Record<string, unknown> = {};
   const equal = { slug: 'slug', component: 'component', action: 'action', status: 'status', kind: 'kind', proposalId: 'proposal_id' } as const;
@@ -358,7 +370,7 @@ function buildQuery(filter: AuditFilter): { sql: string; params: Record<string, 
     where.push('ts < @until');
     params.until = filter.until;
   }
-  where.unshift(READABLE_ENTRY);
+  where.unshift(readable);
   let sql = `SELECT * FROM audit_entries WHERE ${where.join(' AND ')} ORDER BY seq ${filter.order === 'desc' ? 'DESC' : 'ASC'}`;
   if (filter.limit !== undefined) {
     if (!Number.isInteger(filter.limit) || filter.limit < 1) {

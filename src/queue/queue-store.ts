@@ -662,7 +662,8 @@ export class QueueStore {
 
   /**
    * Closes, inside the open write transaction, every pending proposal past its expiry and every one
-   * that no lookup could ever find to answer (an id or slug only raw SQL stores). Whatever a row
+   * that no lookup could ever find to answer (an id or slug only raw SQL stores), and removes every
+   * one holding a value too big to read (unreadable-rows.ts). Whatever a row
    * holds, the sweep settles it and never throws: it runs in every write, and one row a bottle
    * wrote must not stop every bottle's writes.
    */
@@ -697,12 +698,6 @@ export class QueueStore {
   }
 
   /**
-   * Ends a proposal's life inside the open write transaction, whose caller has checked its state:
-   * the new state, its audit entry and its event commit together. The row is found by `seq`, which
-   * SQLite keeps an integer whoever writes it; a slug the audit log cannot take (only raw SQL writes
-   * one) gets neither entry nor event, and its row is closed all the same.
-   */
-  /**
    * Removes a pending row holding a value too big to read. Changing its state would rewrite the
    * whole row, reading that value; deleting it reads only its indexed columns. Where one of those
    * is the big one, the row stays where it is: no read loads it, and the next sweep tries again.
@@ -728,6 +723,12 @@ export class QueueStore {
     this.#event('expired', row.id, row.slug, row.target, now);
   }
 
+  /**
+   * Ends a proposal's life inside the open write transaction, whose caller has checked its state:
+   * the new state, its audit entry and its event commit together. The row is found by `seq`, which
+   * SQLite keeps an integer whoever writes it; a slug the audit log cannot take (only raw SQL writes
+   * one) gets neither entry nor event, and its row is closed all the same.
+   */
   #settleWithinTransaction(
     row: Pick<Proposal, 'seq' | 'id' | 'slug' | 'kind' | 'target'>,
     state: 'expired' | 'archived' | 'cancelled',
