@@ -2,9 +2,12 @@ import { PROGRESS_EVERY } from '../audit/audit-store.js';
 import { sha256 } from '../core/hash.js';
 import type { Keyring } from '../keys/keyring.js';
 import type { Db } from '../storage/connection.js';
+import { MAX_COLUMN_BYTES } from '../core/limits.js';
 import { cachedStatement } from '../storage/statements.js';
+import { textColumn } from '../storage/text-columns.js';
 import { proposalFromRow, responseFromRow, type Proposal, type ProposalResponse, type ProposalRow, type ResponseRow } from './proposal.js';
 import { responseSealTrusted, sealedResponseFields } from './proposal-seals.js';
+import { oversizedProposalAs, readableResponse } from './unreadable-rows.js';
 
 /** One recorded answer that does not check out. */
 export interface AnswerProblem {
@@ -53,7 +56,9 @@ type AnswerRow = ProposalRow & { [K in keyof ResponseRow as `r_${K}`]: ResponseR
 export function verifyAnswers(db: Db, keyring: Keyring, options: VerifyAnswersOptions = {}): AnswerVerification {
   const sealsSince = (cachedStatement(db, 'SELECT min(seq) FROM audit_entries WHERE detail IS NOT NULL', { pluck: true }).get() as number | null) ?? Number.POSITIVE_INFINITY;
   const result: AnswerVerification = { checked: 0, unsealed: 0, problems: [] };
-  const answers = `FROM proposals p LEFT JOIN responses r ON r.proposal_id = p.id WHERE p.state IN ('answered', 'archived') OR r.proposal_id IS NOT NULL`;
+  const recorded = `FROM proposals p LEFT JOIN responses r ON r.proposal_id = p.id WHERE (p.state IN ('answered', 'archived') OR r.proposal_id IS NOT NULL)`;
+  const unreadable = `NOT ${readableResponse('r')} OR ${oversizedProposalAs('p')}`;
+  const answers = `${recorded} AND NOT (${unreadable})`;
   const { onProgress } = options;
   const total = onProgress ? (db.prepare(`SELECT count(*) ${answers}`).pluck().get() as number) : 0;
   const rows = db
@@ -71,6 +76,18 @@ export function verifyAnswers(db: Db, keyring: Keyring, options: VerifyAnswersOp
     const problem = checkAnswer(db, keyring, proposal, responseOf(row), sealsSince, options.isImported?.(proposal.id) ?? false);
     if (problem === 'unsealed') result.unsealed += 1;
     else if (problem !== undefined) result.problems.push({ proposalId: proposal.id, slug: proposal.slug, reason: problem });
+  }
+  // Passed over above: only their small columns are read, to name them.
+  const passedOver = db
+    .prepare(`SELECT CASE WHEN octet_length(p.id) <= 64 THEN p.id END AS id, CASE WHEN octet_length(p.slug) <= 64 THEN p.slug END AS slug ${recorded} AND (${unreadable}) ORDER BY p.seq`)
+    .all() as Array<{ id: string | null; slug: string | null }>;
+  for (const row of passedOver) {
+    result.checked += 1;
+    result.problems.push({
+      proposalId: row.id === null ? '(an id too big to read)' : textColumn(row.id),
+      slug: row.slug === null ? '(a slug too big to read)' : textColumn(row.slug),
+      reason: `the proposal or its answer holds a value over ${MAX_COLUMN_BYTES} bytes, more than any writer of the plane stores: written with raw SQL`,
+    });
   }
   return result;
 }

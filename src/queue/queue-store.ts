@@ -40,7 +40,7 @@ import { cachedStatement } from '../storage/statements.js';
 import { textColumn } from '../storage/text-columns.js';
 import { isValidSlug, validateActor, validateSlug, validateTextSize } from '../core/validation.js';
 import { isoTime } from '../core/time.js';
-import { boundedColumn, OVERSIZED_PROPOSAL, UNANSWERABLE_PROPOSAL } from './unreadable-rows.js';
+import { boundedColumn, OVERSIZED_PROPOSAL, readableResponse, UNANSWERABLE_PROPOSAL } from './unreadable-rows.js';
 
 export interface QueueStoreOptions {
   /** The kinds this store knows besides those recorded in the database (read with the keyring); `kinds` holds the store's own copy. */
@@ -385,7 +385,7 @@ export class QueueStore {
     const keyring = this.#requireKeyring();
     if (keyring.side === 'bottle') assertOwnSlug(keyring.slug, proposal.slug);
     const recorded = await writeTransaction(this.#db, () => {
-      const seal = row === 'proposal' ? proposal.seal : ((cachedStatement(this.#db, 'SELECT seal FROM responses WHERE proposal_id = ?', { pluck: true }).get(proposal.id) as string | null | undefined) ?? null);
+      const seal = row === 'proposal' ? proposal.seal : ((cachedStatement(this.#db, `SELECT seal FROM responses WHERE proposal_id = ? AND ${readableResponse()}`, { pluck: true }).get(proposal.id) as string | null | undefined) ?? null);
       return this.#auditForgedWithinTransaction({ ...proposal, seal }, row, keyring.side === 'host' ? 'supervise' : 'sidecar', Date.now());
     });
     this.announceCommitted();
@@ -415,7 +415,7 @@ export class QueueStore {
 
   readResponse(slug: string, id: string): ProposalResponse | undefined {
     if (!this.readProposal(slug, id)) return undefined;
-    const row = cachedStatement(this.#db, 'SELECT * FROM responses WHERE proposal_id = ?').get(id) as ResponseRow | undefined;
+    const row = cachedStatement(this.#db, `SELECT * FROM responses WHERE proposal_id = ? AND ${readableResponse()}`).get(id) as ResponseRow | undefined;
     return row ? responseFromRow(row) : undefined;
   }
 

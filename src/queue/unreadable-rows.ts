@@ -14,6 +14,22 @@ const OVERSIZED_TERMS = columnOverTerms(PROPOSAL_COLUMNS, MAX_COLUMN_BYTES);
 /** SQL, never NULL: the proposal row holds a column larger than any writer of the plane stores. Every read of whole rows leaves these out. */
 export const OVERSIZED_PROPOSAL = `(${OVERSIZED_TERMS.join(' OR ')})`;
 
+/** `OVERSIZED_PROPOSAL` for a query that joins `proposals AS alias` to a table with columns of the same names. */
+export function oversizedProposalAs(alias: string): string {
+  return `(${columnOverTerms(PROPOSAL_COLUMNS.map((column) => `${alias}.${column}`), MAX_COLUMN_BYTES).join(' OR ')})`;
+}
+
+const RESPONSE_COLUMNS = ['proposal_id', 'status', 'notes', 'final_payload', 'responder', 'created_at', 'seal'] as const;
+
+/**
+ * SQL, never NULL: the `responses` row (as `alias`, if given) holds no value too big to read; true
+ * where a LEFT JOIN found none. A bottle writes answers to its sidecar's proposals, and may write
+ * any row with raw SQL.
+ */
+export function readableResponse(alias?: string): string {
+  return columnsWithin(alias === undefined ? RESPONSE_COLUMNS : RESPONSE_COLUMNS.map((column) => `${alias}.${column}`), MAX_COLUMN_BYTES);
+}
+
 /**
  * SQL: a row no lookup finds (its id or slug is a blob) or no reader loads (oversized), which the
  * sweep closes. The very expression of the partial index `proposals_pending_unanswerable`'s WHERE

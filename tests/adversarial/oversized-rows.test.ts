@@ -168,6 +168,21 @@ describe('an audit entry with a value better-sqlite3 cannot read, appended with 
   });
 });
 
+describe('a recorded answer with a value better-sqlite3 cannot read, planted with another SQLite', () => {
+  it('is named by audit verify as an answer that does not check out, and the host reads the proposal as unanswered (verify failed with "string or blob too big")', async () => {
+    const honest = await propose('evil');
+    plantWithOwnSqlite(
+      `INSERT INTO responses (proposal_id, status, notes, responder, created_at) VALUES ('${honest.id}', 'approved', CAST(zeroblob(${UNREADABLE_BYTES}) AS TEXT), 'operator', ${Date.now()})`,
+    );
+
+    expect(host.queue.forSlug('evil').readResponse(honest.id)).toBeUndefined();
+    const verified = await runCli(['--db', dbFile, 'audit', 'verify', '--json'], { home: dir });
+    expect({ code: verified.code, stderr: verified.stderr }).toEqual({ code: 1, stderr: '' });
+    const { answers } = JSON.parse(verified.stdout) as { answers: { problems: Array<{ proposalId: string; slug: string; reason: string }> } };
+    expect(answers.problems).toEqual([{ proposalId: honest.id, slug: 'evil', reason: expect.stringMatching(/over 1048576 bytes/) }]);
+  });
+});
+
 describe('a pending proposal with a column larger than any writer of the plane stores', () => {
   const over = MAX_COLUMN_BYTES + 1;
   it.each([
