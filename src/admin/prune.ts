@@ -2,6 +2,8 @@ import type { SuperviseDatabase } from '../database.js';
 import { SuperviseError } from '../core/errors.js';
 import { writeTransaction } from '../storage/connection.js';
 import { cachedStatement } from '../storage/statements.js';
+import { isValidSlug } from '../core/validation.js';
+import { boundedColumn } from '../queue/unreadable-rows.js';
 
 /** Answers nobody collected for a week are archived: a waiter resumes within a proposal's lifetime (a day by default). */
 export const UNCOLLECTED_ARCHIVE_AFTER_MS = 7 * 24 * 3_600_000;
@@ -49,28 +51,40 @@ export async function pruneArchived(database: SuperviseDatabase, options: PruneO
   let uncollectedArchived: number;
   if (dryRun) {
     uncollectedArchived = cachedStatement(db, `SELECT count(*) FROM proposals WHERE state = 'answered' AND updated_at < ?`, { pluck: true }).get(now - UNCOLLECTED_ARCHIVE_AFTER_MS) as number;
-    for (const row of cachedStatement(db, `SELECT slug, count(*) AS n FROM proposals WHERE state = 'archived' AND updated_at < ? GROUP BY slug`).all(cutoff) as Array<{ slug: string; n: number }>) {
-      bySlug[row.slug] = row.n;
-    }
+    const counts = cachedStatement(
+      db,
+      `SELECT slug, count(*) AS n FROM proposals WHERE state = 'archived' AND CASE WHEN octet_length(updated_at) <= 64 THEN updated_at END < ? AND octet_length(slug) <= 256 GROUP BY slug`,
+    ).all(cutoff) as Array<{ slug: string; n: number }>;
+    for (const row of counts) if (isValidSlug(row.slug)) bySlug[row.slug] = row.n;
   } else {
     uncollectedArchived = await database.queue.archiveUncollected(UNCOLLECTED_ARCHIVE_AFTER_MS, now);
     let after = 0;
     for (;;) {
       const batch = await writeTransaction(db, () => {
-        const rows = cachedStatement(db, `SELECT seq, id, slug FROM proposals WHERE seq > ? AND state = 'archived' AND updated_at < ? ORDER BY seq LIMIT ?`).all(after, cutoff, PRUNE_BATCH) as Array<{
-          seq: number;
-          id: string;
-          slug: string;
-        }>;
+        // A bottle may have written any row with its own SQLite: only small values are read (storage/column-sizes.ts).
+        const rows = cachedStatement(
+          db,
+          `SELECT seq, ${boundedColumn('id')}, ${boundedColumn('slug')} FROM proposals
+           WHERE seq > ? AND state = 'archived' AND CASE WHEN octet_length(updated_at) <= 64 THEN updated_at END < ? ORDER BY seq LIMIT ?`,
+        ).all(after, cutoff, PRUNE_BATCH) as Array<{ seq: number; id: string | null; slug: string | null }>;
+        const deleted: string[] = [];
         for (const row of rows) {
-          cachedStatement(db, 'DELETE FROM responses WHERE proposal_id = ?').run(row.id);
-          cachedStatement(db, 'DELETE FROM proposals WHERE seq = ?').run(row.seq);
+          if (row.id !== null) cachedStatement(db, 'DELETE FROM responses WHERE proposal_id = ?').run(row.id);
+          try {
+            cachedStatement(db, 'DELETE FROM proposals WHERE seq = ?').run(row.seq);
+          } catch (error) {
+            // An indexed value too big to read: the row stays, as it does for the sweep.
+            if ((error as { code?: unknown }).code === 'SQLITE_TOOBIG') continue;
+            throw error;
+          }
+          // The audit log takes only a valid slug; a row with another was written with raw SQL and goes uncounted.
+          if (row.slug !== null && isValidSlug(row.slug)) deleted.push(row.slug);
         }
-        return rows;
+        return { deleted, last: rows.at(-1)?.seq, full: rows.length === PRUNE_BATCH };
       });
-      for (const row of batch) bySlug[row.slug] = (bySlug[row.slug] ?? 0) + 1;
-      if (batch.length < PRUNE_BATCH) break;
-      after = (batch.at(-1) as { seq: number }).seq;
+      for (const slug of batch.deleted) bySlug[slug] = (bySlug[slug] ?? 0) + 1;
+      if (!batch.full || batch.last === undefined) break;
+      after = batch.last;
     }
     for (const [slug, count] of Object.entries(bySlug)) {
       await database.audit.writeAuditEntry(slug, {

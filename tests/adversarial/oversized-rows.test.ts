@@ -183,6 +183,29 @@ describe('a recorded answer with a value better-sqlite3 cannot read, planted wit
   });
 });
 
+describe('an archived proposal whose id better-sqlite3 cannot read, planted with another SQLite', () => {
+  it('leaves db prune working: the others go, it stays (deleting reads its index keys), and no audit entry is made under a slug the log refuses (prune failed with "string or blob too big")', async () => {
+    const honest = await propose();
+    await host.queue.writeResponse('acme', honest.id, { status: 'rejected', responder: 'operator', notes: 'no' });
+    await host.queue.archiveProposal('acme', honest.id);
+    host.db.prepare(`UPDATE proposals SET updated_at = 1 WHERE id = ?`).run(honest.id);
+    plantWithOwnSqlite(
+      `INSERT INTO proposals (id, slug, kind, origin, target, payload, state, created_at, updated_at) VALUES (CAST(zeroblob(${UNREADABLE_BYTES}) AS TEXT), 'evil', 'egress-allow', 'agent', 'operator', '${GOOD}', 'archived', 1, 1);
+       INSERT INTO proposals (id, slug, kind, origin, target, payload, state, created_at, updated_at) VALUES ('${PLANTED_ID}', '../Not A Slug', 'egress-allow', 'agent', 'operator', '${GOOD}', 'archived', 1, 1);`,
+    );
+
+    const pruned = await runCli(['--db', dbFile, 'db', 'prune', '--archived-older-than', '1d', '--json'], { home: dir });
+    expect({ code: pruned.code, stderr: pruned.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(JSON.parse(pruned.stdout)).toMatchObject({ pruned: 1, bySlug: { acme: 1 } });
+    const raw = new Database(dbFile, { readonly: true });
+    try {
+      expect(raw.prepare(`SELECT slug FROM proposals ORDER BY seq`).pluck().all()).toEqual(['evil']);
+    } finally {
+      raw.close();
+    }
+  });
+});
+
 describe('a pending proposal with a column larger than any writer of the plane stores', () => {
   const over = MAX_COLUMN_BYTES + 1;
   it.each([
