@@ -3,7 +3,8 @@ import { SuperviseError } from '../core/errors.js';
 import { writeTransaction } from '../storage/connection.js';
 import { cachedStatement } from '../storage/statements.js';
 import { isValidSlug } from '../core/validation.js';
-import { boundedColumn } from '../queue/unreadable-rows.js';
+import { boundedColumn, deleteProposalRow } from '../queue/unreadable-rows.js';
+import { valueWithin } from '../storage/column-sizes.js';
 
 /** Answers nobody collected for a week are archived: a waiter resumes within a proposal's lifetime (a day by default). */
 export const UNCOLLECTED_ARCHIVE_AFTER_MS = 7 * 24 * 3_600_000;
@@ -53,7 +54,7 @@ export async function pruneArchived(database: SuperviseDatabase, options: PruneO
     uncollectedArchived = cachedStatement(db, `SELECT count(*) FROM proposals WHERE state = 'answered' AND updated_at < ?`, { pluck: true }).get(now - UNCOLLECTED_ARCHIVE_AFTER_MS) as number;
     const counts = cachedStatement(
       db,
-      `SELECT slug, count(*) AS n FROM proposals WHERE state = 'archived' AND CASE WHEN octet_length(updated_at) <= 64 THEN updated_at END < ? AND octet_length(slug) <= 256 GROUP BY slug`,
+      `SELECT slug, count(*) AS n FROM proposals WHERE state = 'archived' AND ${valueWithin('updated_at', 64)} < ? AND octet_length(slug) <= 256 GROUP BY slug`,
     ).all(cutoff) as Array<{ slug: string; n: number }>;
     for (const row of counts) if (isValidSlug(row.slug)) bySlug[row.slug] = row.n;
   } else {
@@ -65,18 +66,12 @@ export async function pruneArchived(database: SuperviseDatabase, options: PruneO
         const rows = cachedStatement(
           db,
           `SELECT seq, ${boundedColumn('id')}, ${boundedColumn('slug')} FROM proposals
-           WHERE seq > ? AND state = 'archived' AND CASE WHEN octet_length(updated_at) <= 64 THEN updated_at END < ? ORDER BY seq LIMIT ?`,
+           WHERE seq > ? AND state = 'archived' AND ${valueWithin('updated_at', 64)} < ? ORDER BY seq LIMIT ?`,
         ).all(after, cutoff, PRUNE_BATCH) as Array<{ seq: number; id: string | null; slug: string | null }>;
         const deleted: string[] = [];
         for (const row of rows) {
           if (row.id !== null) cachedStatement(db, 'DELETE FROM responses WHERE proposal_id = ?').run(row.id);
-          try {
-            cachedStatement(db, 'DELETE FROM proposals WHERE seq = ?').run(row.seq);
-          } catch (error) {
-            // An indexed value too big to read: the row stays, as it does for the sweep.
-            if ((error as { code?: unknown }).code === 'SQLITE_TOOBIG') continue;
-            throw error;
-          }
+          if (!deleteProposalRow(db, row.seq)) continue;
           // The audit log takes only a valid slug; a row with another was written with raw SQL and goes uncounted.
           if (row.slug !== null && isValidSlug(row.slug)) deleted.push(row.slug);
         }

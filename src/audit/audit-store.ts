@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { writeTransaction, type Db } from '../storage/connection.js';
 import { SuperviseError } from '../core/errors.js';
 import { MAX_NOTES_BYTES, MAX_PAYLOAD_BYTES } from '../core/limits.js';
-import { columnsWithin } from '../storage/column-sizes.js';
+import { columnsWithin, valueWithin } from '../storage/column-sizes.js';
 import { cachedStatement } from '../storage/statements.js';
 import { columnsOf } from '../storage/tables.js';
 import { isAuditLabel, validateActor, validateSlug, validateTextSize } from '../core/validation.js';
@@ -164,7 +164,7 @@ function fromRow(row: AuditRow): AuditEntry {
  * genesis hash with count 0.
  */
 export function readAuditHead(db: Db): AuditHead {
-  const row = cachedStatement(db, `SELECT seq, CASE WHEN octet_length(hash) <= ${HASH_BYTES} THEN hash END AS hash FROM audit_entries ORDER BY seq DESC LIMIT 1`).get() as
+  const row = cachedStatement(db, `SELECT seq, ${valueWithin('hash', HASH_BYTES)} AS hash FROM audit_entries ORDER BY seq DESC LIMIT 1`).get() as
     | { seq: number; hash: string | null }
     | undefined;
   if (!row) return { hash: GENESIS_HASH, count: 0 };

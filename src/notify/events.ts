@@ -1,5 +1,5 @@
 import type { Db } from '../storage/connection.js';
-import { columnsWithin } from '../storage/column-sizes.js';
+import { columnsWithin, valueWithin } from '../storage/column-sizes.js';
 import { cachedStatement } from '../storage/statements.js';
 import type { Target } from '../core/target.js';
 
@@ -32,7 +32,7 @@ export function appendEvent(db: Db, event: Omit<ChangeEvent, 'id'>): number {
   );
   if (id % PRUNE_EVERY === 0) {
     // Walks up from the oldest row to the first one young enough: only the rows it deletes.
-    cachedStatement(db, `DELETE FROM events WHERE id < coalesce((SELECT id FROM events WHERE CASE WHEN octet_length(ts) <= ${EVENT_COLUMN_BYTES} THEN ts END >= ? ORDER BY id LIMIT 1), ?)`).run(event.ts - EVENT_RETENTION_MS, id);
+    cachedStatement(db, `DELETE FROM events WHERE id < coalesce((SELECT id FROM events WHERE ${valueWithin('ts', EVENT_COLUMN_BYTES)} >= ? ORDER BY id LIMIT 1), ?)`).run(event.ts - EVENT_RETENTION_MS, id);
   }
   return id;
 }

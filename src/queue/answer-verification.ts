@@ -7,7 +7,7 @@ import { cachedStatement } from '../storage/statements.js';
 import { textColumn } from '../storage/text-columns.js';
 import { proposalFromRow, responseFromRow, type Proposal, type ProposalResponse, type ProposalRow, type ResponseRow } from './proposal.js';
 import { responseSealTrusted, sealedResponseFields } from './proposal-seals.js';
-import { oversizedProposalAs, readableResponse } from './unreadable-rows.js';
+import { boundedColumn, oversizedProposalAs, readableResponse } from './unreadable-rows.js';
 
 /** One recorded answer that does not check out. */
 export interface AnswerProblem {
@@ -79,7 +79,7 @@ export function verifyAnswers(db: Db, keyring: Keyring, options: VerifyAnswersOp
   }
   // Passed over above: only their small columns are read, to name them.
   const passedOver = db
-    .prepare(`SELECT CASE WHEN octet_length(p.id) <= 64 THEN p.id END AS id, CASE WHEN octet_length(p.slug) <= 64 THEN p.slug END AS slug ${recorded} AND (${unreadable}) ORDER BY p.seq`)
+    .prepare(`SELECT ${boundedColumn('p.id')}, ${boundedColumn('p.slug')} ${recorded} AND (${unreadable}) ORDER BY p.seq`)
     .all() as Array<{ id: string | null; slug: string | null }>;
   for (const row of passedOver) {
     result.checked += 1;

@@ -40,7 +40,7 @@ import { cachedStatement } from '../storage/statements.js';
 import { textColumn } from '../storage/text-columns.js';
 import { isValidSlug, validateActor, validateSlug, validateTextSize } from '../core/validation.js';
 import { isoTime } from '../core/time.js';
-import { boundedColumn, OVERSIZED_PROPOSAL, readableResponse, UNANSWERABLE_PROPOSAL } from './unreadable-rows.js';
+import { boundedColumn, deleteProposalRow, OVERSIZED_PROPOSAL, readableResponse, UNANSWERABLE_PROPOSAL } from './unreadable-rows.js';
 
 export interface QueueStoreOptions {
   /** The kinds this store knows besides those recorded in the database (read with the keyring); `kinds` holds the store's own copy. */
@@ -703,13 +703,7 @@ export class QueueStore {
    * is the big one, the row stays where it is: no read loads it, and the next sweep tries again.
    */
   #dropUnreadableWithinTransaction(row: Pick<Proposal, 'seq' | 'id' | 'slug' | 'kind' | 'target'>, now: number): void {
-    try {
-      cachedStatement(this.#db, 'DELETE FROM proposals WHERE seq = ?').run(row.seq);
-    } catch (error) {
-      if ((error as { code?: unknown }).code === 'SQLITE_TOOBIG') return;
-      throw error;
-    }
-    if (!isValidSlug(row.slug)) return;
+    if (!deleteProposalRow(this.#db, row.seq) || !isValidSlug(row.slug)) return;
     this.#audit.appendWithinTransaction(row.slug, {
       ts: now,
       component: 'supervise',

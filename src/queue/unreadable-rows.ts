@@ -1,5 +1,7 @@
 import { MAX_COLUMN_BYTES } from '../core/limits.js';
-import { columnOverTerms, columnsWithin } from '../storage/column-sizes.js';
+import type { Db } from '../storage/connection.js';
+import { columnOverTerms, columnsWithin, valueWithin } from '../storage/column-sizes.js';
+import { cachedStatement } from '../storage/statements.js';
 
 /**
  * The proposal rows no reader may load (storage/column-sizes.ts says why): one value too big made
@@ -45,7 +47,26 @@ export function readableColumns(...columns: Array<(typeof PROPOSAL_COLUMNS)[numb
   return columnsWithin(columns, MAX_COLUMN_BYTES);
 }
 
-/** A column of an unanswerable row, or NULL where it is too big to load (each column the sweep needs is a few bytes in any honest row). */
-export function boundedColumn(column: 'id' | 'slug' | 'kind' | 'target', bytes = 256): string {
-  return `CASE WHEN octet_length(${column}) <= ${bytes} THEN ${column} END AS ${column}`;
+type NamingColumn = 'id' | 'slug' | 'kind' | 'target';
+
+/**
+ * A column that names a proposal (`p.id` in a join), selected under its own name, or NULL where it
+ * is too big to load: each is a few bytes in any honest row.
+ */
+export function boundedColumn(column: NamingColumn | `${string}.${NamingColumn}`, bytes = 256): string {
+  return `${valueWithin(column, bytes)} AS ${column.split('.').at(-1) as string}`;
+}
+
+/**
+ * Deletes the proposal row `seq`, which reads only its indexed values: false, and the row stays,
+ * where one of those is too big to read (nothing reads such a row; whoever deletes tries again).
+ */
+export function deleteProposalRow(db: Db, seq: number): boolean {
+  try {
+    cachedStatement(db, 'DELETE FROM proposals WHERE seq = ?').run(seq);
+    return true;
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'SQLITE_TOOBIG') return false;
+    throw error;
+  }
 }

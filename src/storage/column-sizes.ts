@@ -11,6 +11,11 @@ export function columnsWithin(columns: readonly string[], bytes: number): string
   return `(${columns.map((column) => `coalesce(octet_length(${column}), 0) <= ${bytes}`).join(' AND ')})`;
 }
 
+/** SQL: the column's value where it holds at most `bytes`, else NULL; the value is never loaded when larger. */
+export function valueWithin(column: string, bytes: number): string {
+  return `CASE WHEN octet_length(${column}) <= ${bytes} THEN ${column} END`;
+}
+
 /** The terms of "some column holds more than `bytes`", each never NULL, to be joined with OR. */
 export function columnOverTerms(columns: readonly string[], bytes: number): string[] {
   return columns.map((column) => `coalesce(octet_length(${column}), 0) > ${bytes}`);

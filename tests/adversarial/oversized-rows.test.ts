@@ -8,11 +8,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import Database from 'better-sqlite3';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { openHostDatabase, type SuperviseDatabase } from '../../src/database.js';
 import { MAX_COLUMN_BYTES } from '../../src/core/limits.js';
 import type { Notification } from '../../src/notify/notifier.js';
-import { openHostHome, type HostHome } from '../fixtures/host-home.js';
+import { openHostHomeForEachTest } from '../fixtures/host-home.js';
 import { assertBuilt, runCli } from '../fixtures/cli-support.js';
 
 const GOOD = 'routes:\n  - host: api.example.com\n';
@@ -20,19 +20,13 @@ const PLANTED_ID = '33333333-3333-4333-8333-333333333333';
 /** One byte more than better-sqlite3 can turn into a string. */
 const UNREADABLE_BYTES = 2 ** 29 - 24 + 1;
 
-let home: HostHome;
 let dir: string;
 let dbFile: string;
 let host: SuperviseDatabase;
 
 beforeAll(() => assertBuilt());
 
-beforeEach(async () => {
-  home = await openHostHome('oversized-rows');
-  ({ dir, dbFile, host } = home);
-});
-
-afterEach(() => home.close());
+openHostHomeForEachTest('oversized-rows', (home) => ({ dir, dbFile, host } = home));
 
 /**
  * Runs `sql` as a bottle would with its own SQLite (Node's built-in one, whose length limit is

@@ -6,29 +6,23 @@
  */
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { openHostDatabase, type SuperviseDatabase } from '../../src/database.js';
 import type { Notification } from '../../src/notify/notifier.js';
 import { watchNewProposals, type ProposalSummary } from '../../src/queue/new-proposals.js';
-import { openHostHome, type HostHome } from '../fixtures/host-home.js';
+import { openHostHomeForEachTest } from '../fixtures/host-home.js';
 import { assertBuilt, runCli } from '../fixtures/cli-support.js';
 
 const GOOD = 'routes:\n  - host: api.example.com\n';
 const PLANTED_ID = '22222222-2222-4222-8222-222222222222';
 
-let home: HostHome;
 let dir: string;
 let dbFile: string;
 let host: SuperviseDatabase;
 
 beforeAll(() => assertBuilt());
 
-beforeEach(async () => {
-  home = await openHostHome('poisoned-rows');
-  ({ dir, dbFile, host } = home);
-});
-
-afterEach(() => home.close());
+openHostHomeForEachTest('poisoned-rows', (home) => ({ dir, dbFile, host } = home));
 
 type Planted = { id?: unknown; slug?: unknown; createdAt?: unknown; expiresAt?: unknown };
 

@@ -4,9 +4,9 @@
  * forgery, without taking the operator's whole list down with it.
  */
 import Database from 'better-sqlite3';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { SuperviseDatabase } from '../../src/database.js';
-import { openHostHome, type HostHome } from '../fixtures/host-home.js';
+import { openHostHomeForEachTest } from '../fixtures/host-home.js';
 import { assertBuilt, CLI, runCli } from '../fixtures/cli-support.js';
 import { REPO_ROOT } from '../fixtures/storage-support.js';
 import { TmuxTerminal } from '../fixtures/tui-terminal.js';
@@ -14,19 +14,13 @@ import { TmuxTerminal } from '../fixtures/tui-terminal.js';
 const GOOD = 'routes:\n  - host: api.example.com\n';
 const FORGED_ID = '11111111-1111-4111-8111-111111111111';
 
-let home: HostHome;
 let dir: string;
 let dbFile: string;
 let host: SuperviseDatabase;
 
 beforeAll(() => assertBuilt());
 
-beforeEach(async () => {
-  home = await openHostHome('typed-columns');
-  ({ dir, dbFile, host } = home);
-});
-
-afterEach(() => home.close());
+openHostHomeForEachTest('typed-columns', (home) => ({ dir, dbFile, host } = home));
 
 /** The row a bottle writes with raw SQL, its text columns holding other types. */
 function writeForgedRow(payload: unknown, justification: unknown, currentFile: unknown): void {
